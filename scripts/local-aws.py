@@ -1,0 +1,74 @@
+"""The local AWS for bridge: moto server on loopback, with one correction.
+
+Usage: python3 scripts/local-aws.py --port PORT   (always binds 127.0.0.1)
+
+The correction (see shared LOCAL-AWS.md): moto evaluates a bucket policy for every object request
+with no request context, so every Condition counts as met. The standard TLS-only statement
+(Deny when aws:SecureTransport is false) then denies every read and write, although on AWS it only
+stops plain-HTTP requests. Here a statement carrying a Condition is left out of the bucket's
+verdict, as it would not apply to a TLS request on AWS. Unconditional statements are still
+evaluated. IAM (identity policy) evaluation is untouched.
+
+GET /bridge-local/correction answers 200 "on" so tests can prove the correction is in effect.
+"""
+import argparse
+import json
+import sys
+
+
+def apply_bucket_policy_correction() -> None:
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self, action, resource):  # same signature as moto 5.2.1's
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy.decode())
+        statements = document.get("Statement", [])
+        if isinstance(statements, dict):
+            statements = [statements]
+        unconditional = [s for s in statements if not s.get("Condition")]
+        if not unconditional:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**document, "Statement": unconditional})).is_action_permitted(
+            action, resource
+        )
+
+    FakeBucket.get_permission = get_permission
+    FakeBucket.bridge_correction = True
+
+
+def add_marker_route() -> None:
+    # A tiny WSGI wrapper: the marker answers only when the correction above is installed.
+    from moto import server
+    from moto.s3.models import FakeBucket
+
+    original = server.DomainDispatcherApplication.__call__
+
+    def call(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/bridge-local/correction":
+            state = b"on" if getattr(FakeBucket, "bridge_correction", False) else b"off"
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [state]
+        return original(self, environ, start_response)
+
+    server.DomainDispatcherApplication.__call__ = call
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="bridge local AWS (moto server on 127.0.0.1)")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    try:
+        import moto  # noqa: F401
+        from moto import server
+    except ImportError:
+        sys.stderr.write("moto is not installed for python3: install it with 'pip install \"moto[server]\"'\n")
+        sys.exit(3)
+    apply_bucket_policy_correction()
+    add_marker_route()
+    server.main(["-H", "127.0.0.1", "-p", str(args.port)])
+
+
+if __name__ == "__main__":
+    main()

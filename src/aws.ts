@@ -1,0 +1,111 @@
+/**
+ * One place that makes AWS clients: region, profile, endpoint, retries. Clients are created on
+ * first use. Credentials always come from the SDK's default chain (env, shared config/SSO,
+ * instance roles), never from the command line.
+ */
+import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
+
+export interface AwsSettings {
+  region: string;
+  profile?: string;
+  endpoint?: string;
+  /** Total attempts per call; throttling and 5xx are retried with adaptive backoff. */
+  maxAttempts?: number;
+}
+
+/** One AWS API call as sent, so tests (and --verbose) can see what a run really did. */
+export interface CallRecord {
+  service: string;
+  command: string;
+}
+
+/** Read-only calls by their name: everything else changes something. */
+export function isMutatingCommand(command: string): boolean {
+  return !/^(Get|List|Describe|Head)/.test(command);
+}
+
+type AnyClient = IAMClient | KMSClient | S3Client | SSMClient | STSClient;
+
+// Throttling bursts deserve more patience than the SDK's default of 3 attempts.
+const DEFAULT_MAX_ATTEMPTS = 8;
+
+export class AwsClients {
+  readonly calls: CallRecord[] = [];
+  readonly #clients = new Map<string, AnyClient>();
+
+  constructor(readonly settings: AwsSettings) {}
+
+  get sts(): STSClient {
+    return this.#client('sts', (config) => new STSClient(config));
+  }
+  get iam(): IAMClient {
+    return this.#client('iam', (config) => new IAMClient(config));
+  }
+  get kms(): KMSClient {
+    return this.#client('kms', (config) => new KMSClient(config));
+  }
+  get s3(): S3Client {
+    // A custom endpoint (the local AWS) has no per-bucket host names.
+    return this.#client('s3', (config) => new S3Client({ ...config, forcePathStyle: this.settings.endpoint !== undefined }));
+  }
+  get ssm(): SSMClient {
+    return this.#client('ssm', (config) => new SSMClient(config));
+  }
+
+  mutatingCalls(): CallRecord[] {
+    return this.calls.filter((call) => isMutatingCommand(call.command));
+  }
+
+  destroy(): void {
+    for (const client of this.#clients.values()) client.destroy();
+    this.#clients.clear();
+  }
+
+  #client<T extends AnyClient>(service: string, make: (config: ClientConfig) => T): T {
+    let client = this.#clients.get(service) as T | undefined;
+    if (!client) {
+      client = make(this.#baseConfig());
+      (client.middlewareStack as unknown as RecordableStack).add(
+        (next, context) => (args) => {
+          this.calls.push({ service, command: String(context.commandName ?? 'unknown').replace(/Command$/, '') });
+          return next(args);
+        },
+        { step: 'initialize', name: 'bridgeCallRecorder' },
+      );
+      this.#clients.set(service, client);
+    }
+    return client;
+  }
+
+  #baseConfig(): ClientConfig {
+    const config: ClientConfig = { region: this.settings.region };
+    if (this.settings.profile) config.profile = this.settings.profile;
+    if (this.settings.endpoint) config.endpoint = this.settings.endpoint;
+    const attempts = this.settings.maxAttempts ?? (process.env.AWS_MAX_ATTEMPTS ? undefined : DEFAULT_MAX_ATTEMPTS);
+    if (attempts !== undefined) {
+      config.maxAttempts = attempts;
+      config.retryMode = process.env.AWS_RETRY_MODE ?? 'adaptive';
+    }
+    return config;
+  }
+}
+
+/** The part of the SDK's middleware stack bridge uses, without reaching into @smithy's types. */
+interface RecordableStack {
+  add(
+    middleware: (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => Promise<unknown>,
+    options: { step: 'initialize'; name: string },
+  ): void;
+}
+
+interface ClientConfig {
+  region: string;
+  profile?: string;
+  endpoint?: string;
+  maxAttempts?: number;
+  retryMode?: string;
+}

@@ -1,0 +1,90 @@
+/** The commander program: global options, subcommands, and the exit-code contract. */
+import { Command, CommanderError, Option } from 'commander';
+import { BridgeError, ExitCode } from './errors.js';
+import { Ui, type Io } from './output.js';
+import { runSetup, type SetupOptions } from './commands/setup.js';
+import type { GlobalOptions } from './commands/context.js';
+
+const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
+
+function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<void>, uiFor: (command: Command) => Ui): Command {
+  const program = new Command('bridge')
+    .description('Stand up, audit and tear down a secure data bridge on AWS: Lambda -> S3, KMS-encrypted, least privilege.')
+    .version('0.1.0')
+    .option('--stack <name>', 'stack name (default databridge)')
+    .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)')
+    .option('--profile <profile>', 'AWS shared-config profile (default: AWS_PROFILE)')
+    .option('--endpoint-url <url>', 'AWS endpoint, e.g. the local AWS (default: AWS_ENDPOINT_URL)')
+    .option('--config <path>', 'config file (default: ./bridge.config.json when present)')
+    .option('--json', 'print one JSON document on stdout and nothing else there')
+    .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+    .option('--verbose', 'show every AWS call and full errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+
+  program
+    .command('setup')
+    .description('create or converge every resource of the stack, idempotently')
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('--bucket <name>', 'bucket name (default S-ACCOUNT-REGION)')
+    .option('--data-prefix <prefix>', 'key prefix the function writes under (default raw/)')
+    .option('--noncurrent-days <days>', 'days before noncurrent object versions expire (default 365)')
+    .option('--source-url <url>', 'the source API URL, without its key (https; http only to loopback)')
+    .option('--source-key-in <placement>', 'where the key goes: query:NAME (default query:appid) or header:NAME')
+    .addOption(new Option('--api-key-env <name>', 'read the source API key from this environment variable').conflicts('apiKeyStdin'))
+    .option('--api-key-stdin', 'read the source API key from standard input')
+    .option('--operator-access-key-file <path>', 'create one access key for the operator user and write it here (mode 0600)')
+    .action(async (options: SetupOptions, command: Command) => {
+      await run(() => runSetup(command.optsWithGlobals() as GlobalOptions, options, io, uiFor(command)));
+    });
+  return program;
+}
+
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests can drive it in-process. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  let verbose = argv.includes('--verbose');
+  // The command's Ui, once made, also reports its errors: it knows which secrets to redact.
+  let ui = new Ui(io, { json: false, color: !argv.includes('--no-color'), verbose });
+  const uiFor = (command: Command): Ui => {
+    const globals = command.optsWithGlobals() as GlobalOptions;
+    ui = new Ui(io, { json: globals.json === true, color: globals.color !== false, verbose: globals.verbose === true });
+    return ui;
+  };
+  const program = buildProgram(
+    io,
+    async (action) => {
+      exitCode = await action();
+    },
+    uiFor,
+  );
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    verbose = verbose || program.opts().verbose === true;
+    return reportError(error, ui, verbose);
+  }
+  return exitCode;
+}
+
+function reportError(error: unknown, ui: Ui, verbose: boolean): number {
+  if (error instanceof BridgeError) {
+    ui.err(`${ui.chalk.red('error:')} ${error.message}`);
+    if (verbose && error.stack) ui.err(error.stack);
+    return error.exitCode;
+  }
+  const e = error as Error;
+  ui.err(`${ui.chalk.red('error:')} ${e?.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e?.message ?? String(error)}`);
+  if (verbose && e?.stack) ui.err(e.stack);
+  else ui.err('(run again with --verbose for details)');
+  return ExitCode.failure;
+}

@@ -1,0 +1,112 @@
+/** `bridge setup`: read, plan, and (unless --dry-run) apply the stack. Thin: parse -> engine -> render. */
+import { applyStack, planResult, planStack, readStack, type EngineEvent } from '../engine.js';
+import { UsageError, ExitCode } from '../errors.js';
+import type { Io, Ui } from '../output.js';
+import { changeLine, renderPlan, setupJson } from '../render/plan.js';
+import { STACK_RESOURCES } from '../resources/index.js';
+import { validateEnvVarName } from '../config.js';
+import { Secret } from '../secret.js';
+import { configFrom, stackContext, type GlobalOptions } from './context.js';
+
+export interface SetupOptions {
+  dryRun?: boolean;
+  bucket?: string;
+  dataPrefix?: string;
+  noncurrentDays?: string;
+  sourceUrl?: string;
+  sourceKeyIn?: string;
+  apiKeyEnv?: string;
+  apiKeyStdin?: boolean;
+  operatorAccessKeyFile?: string;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The source API key, from an environment variable or a pipe; never from argv. */
+export async function readApiKey(options: SetupOptions, io: Io): Promise<Secret | undefined> {
+  if (options.apiKeyEnv && options.apiKeyStdin) throw new UsageError('give the API key one way: --api-key-env NAME or --api-key-stdin, not both');
+  if (options.apiKeyEnv) {
+    const name = validateEnvVarName(options.apiKeyEnv);
+    const value = io.env[name];
+    if (!value) throw new UsageError(`environment variable ${name} (from --api-key-env) is not set or is empty: export it first`);
+    return new Secret(value.trim());
+  }
+  if (options.apiKeyStdin) {
+    if (io.stdin.isTTY) {
+      throw new UsageError("--api-key-stdin reads the key from a pipe, e.g. 'pass show owm | bridge setup --api-key-stdin', or use --api-key-env NAME");
+    }
+    const value = (await readAll(io.stdin)).replace(/\r?\n$/, '');
+    if (!value.trim()) throw new UsageError('--api-key-stdin got nothing on standard input: pipe the key in');
+    if (value.includes('\n')) throw new UsageError('--api-key-stdin got more than one line: pipe only the key');
+    return new Secret(value.trim());
+  }
+  return undefined;
+}
+
+function eventLine(event: EngineEvent, ui: Ui): void {
+  const c = ui.chalk;
+  switch (event.type) {
+    case 'apply-start':
+      ui.working(`${event.change.title} ${event.change.name}: ${event.change.action === 'create' ? 'creating' : 'updating'}`);
+      break;
+    case 'progress':
+      ui.err(c.dim(`  ${event.resource}: ${event.message}`));
+      break;
+    case 'apply-done':
+      ui.err(changeLine(event.change, c).replace(/create$|update$/, (a) => `${a}d`));
+      break;
+    case 'apply-failed':
+      ui.err(`${c.red('x')} ${event.change.title} ${event.change.name}  ${c.red('failed')}`);
+      break;
+    case 'skipped':
+      ui.err(`${c.dim('-')} ${event.change.title} ${event.change.name}  ${c.dim(event.because)}`);
+      break;
+    case 'read':
+      break;
+  }
+}
+
+export async function runSetup(globals: GlobalOptions, options: SetupOptions, io: Io, ui: Ui): Promise<number> {
+  const config = configFrom(
+    globals,
+    {
+      bucket: options.bucket,
+      dataPrefix: options.dataPrefix,
+      noncurrentVersionDays: options.noncurrentDays,
+      sourceUrl: options.sourceUrl,
+      sourceKeyIn: options.sourceKeyIn,
+      operatorAccessKeyFile: options.operatorAccessKeyFile,
+    },
+    io.env,
+  );
+  const apiKey = await readApiKey(options, io);
+  if (apiKey) ui.redact(apiKey.reveal());
+  ui.working('checking credentials');
+  const ctx = await stackContext(config, apiKey ? { apiKey } : {});
+  try {
+    ui.working(`reading stack ${config.stack}`);
+    const state = await readStack(ctx, STACK_RESOURCES);
+    const plan = planStack(ctx, STACK_RESOURCES, state);
+    const meta = { stack: config.stack, region: config.region, account: ctx.names.account, dryRun: options.dryRun === true };
+    if (options.dryRun) {
+      ui.idle();
+      const result = planResult(ctx, STACK_RESOURCES, plan);
+      if (ui.options.json) ui.json(setupJson(meta, result));
+      else renderPlan(meta, result, ui.chalk).forEach((line) => ui.out(line));
+      return ExitCode.ok;
+    }
+    const result = await applyStack(ctx, STACK_RESOURCES, state, (event) => eventLine(event, ui));
+    ui.idle();
+    if (ui.options.json) ui.json(setupJson(meta, result));
+    else renderPlan(meta, result, ui.chalk).forEach((line) => ui.out(line));
+    return ExitCode.ok;
+  } finally {
+    ui.idle();
+    for (const call of ctx.aws.calls) ui.verbose(`aws ${call.service} ${call.command}`);
+    ctx.aws.destroy();
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * One StackConfig from flags, environment and bridge.config.json (in that order of precedence),
+ * validated before any AWS call. Everything here is pure except `loadConfigFile`.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isIP } from 'node:net';
+import { UsageError } from './errors.js';
+
+export const DEFAULTS = {
+  stack: 'databridge',
+  region: 'us-east-1',
+  dataPrefix: 'raw/',
+  noncurrentVersionDays: 365,
+  logRetentionDays: 365,
+  sourceKeyIn: 'query:appid',
+} as const;
+
+/** Where the function puts the source API key on each request. */
+export interface KeyPlacement {
+  in: 'query' | 'header';
+  name: string;
+}
+
+export interface StackConfig {
+  stack: string;
+  region: string;
+  profile?: string;
+  endpoint?: string;
+  /** Explicit bucket name (--bucket); otherwise derived as S-A-R. */
+  bucket?: string;
+  dataPrefix: string;
+  noncurrentVersionDays: number;
+  logRetentionDays: number;
+  source: {
+    url?: string;
+    keyPlacement: KeyPlacement;
+  };
+  operatorAccessKeyFile?: string;
+}
+
+/** What the user gave, from any source; strings as typed. */
+export interface RawSettings {
+  stack?: string;
+  region?: string;
+  profile?: string;
+  endpointUrl?: string;
+  bucket?: string;
+  dataPrefix?: string;
+  noncurrentVersionDays?: string | number;
+  logRetentionDays?: string | number;
+  sourceUrl?: string;
+  sourceKeyIn?: string;
+  operatorAccessKeyFile?: string;
+}
+
+const CONFIG_FILE_KEYS = new Set([
+  'stack',
+  'region',
+  'profile',
+  'endpointUrl',
+  'bucket',
+  'dataPrefix',
+  'noncurrentVersionDays',
+  'logRetentionDays',
+  'source',
+]);
+
+/** Reads bridge.config.json: an explicit path must exist; the default one is optional. */
+export function loadConfigFile(path: string | undefined, cwd = process.cwd()): RawSettings {
+  const explicit = path !== undefined;
+  const file = resolve(cwd, path ?? 'bridge.config.json');
+  if (!existsSync(file)) {
+    if (explicit) throw new UsageError(`config file ${file} does not exist: fix the --config path or create the file`);
+    return {};
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`config file ${file} is not valid JSON (${(error as Error).message}): fix its syntax`);
+  }
+  return configFileSettings(parsed, file);
+}
+
+/** Maps the config file's JSON to settings; unknown keys are an error so typos do not pass silently. */
+export function configFileSettings(parsed: unknown, file: string): RawSettings {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`config file ${file} must hold a JSON object`);
+  }
+  const record = parsed as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!CONFIG_FILE_KEYS.has(key)) {
+      throw new UsageError(`config file ${file} has an unknown key '${key}': allowed are ${[...CONFIG_FILE_KEYS].join(', ')}`);
+    }
+  }
+  if ('apiKey' in record || 'api_key' in record) {
+    throw new UsageError(`config file ${file} must not hold the API key: pass it with --api-key-env or --api-key-stdin`);
+  }
+  const source = record.source;
+  if (source !== undefined && (typeof source !== 'object' || source === null || Array.isArray(source))) {
+    throw new UsageError(`config file ${file}: 'source' must be an object like {"url": "...", "keyIn": "query:appid"}`);
+  }
+  const sourceRecord = (source ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(sourceRecord)) {
+    if (key !== 'url' && key !== 'keyIn') {
+      throw new UsageError(`config file ${file} has an unknown key 'source.${key}': allowed are source.url, source.keyIn`);
+    }
+  }
+  const str = (value: unknown, key: string): string | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw new UsageError(`config file ${file}: '${key}' must be a string`);
+    return value;
+  };
+  const num = (value: unknown, key: string): string | number | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' && typeof value !== 'string') throw new UsageError(`config file ${file}: '${key}' must be a number`);
+    return value;
+  };
+  return {
+    stack: str(record.stack, 'stack'),
+    region: str(record.region, 'region'),
+    profile: str(record.profile, 'profile'),
+    endpointUrl: str(record.endpointUrl, 'endpointUrl'),
+    bucket: str(record.bucket, 'bucket'),
+    dataPrefix: str(record.dataPrefix, 'dataPrefix'),
+    noncurrentVersionDays: num(record.noncurrentVersionDays, 'noncurrentVersionDays'),
+    logRetentionDays: num(record.logRetentionDays, 'logRetentionDays'),
+    sourceUrl: str(sourceRecord.url, 'source.url'),
+    sourceKeyIn: str(sourceRecord.keyIn, 'source.keyIn'),
+  };
+}
+
+/** The AWS CLI's environment conventions. */
+export function envSettings(env: NodeJS.ProcessEnv): RawSettings {
+  return {
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
+    profile: env.AWS_PROFILE || undefined,
+    endpointUrl: env.AWS_ENDPOINT_URL || undefined,
+  };
+}
+
+/** Later sources win: defaults < file < env < flags. */
+export function mergeSettings(...sources: RawSettings[]): RawSettings {
+  const merged: RawSettings = {};
+  for (const source of sources) {
+    for (const [key, value] of Object.entries(source)) {
+      if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+    }
+  }
+  return merged;
+}
+
+export function resolveConfig(raw: RawSettings): StackConfig {
+  const stack = validateStackName(raw.stack ?? DEFAULTS.stack);
+  const region = validateRegion(raw.region ?? DEFAULTS.region);
+  const config: StackConfig = {
+    stack,
+    region,
+    dataPrefix: validatePrefix(raw.dataPrefix ?? DEFAULTS.dataPrefix),
+    noncurrentVersionDays: validateNoncurrentDays(raw.noncurrentVersionDays ?? DEFAULTS.noncurrentVersionDays),
+    logRetentionDays: validateRetentionDays(raw.logRetentionDays ?? DEFAULTS.logRetentionDays),
+    source: {
+      keyPlacement: parseKeyPlacement(raw.sourceKeyIn ?? DEFAULTS.sourceKeyIn),
+    },
+  };
+  if (raw.profile) config.profile = raw.profile;
+  if (raw.endpointUrl) config.endpoint = validateEndpointUrl(raw.endpointUrl);
+  if (raw.bucket) config.bucket = validateBucketName(raw.bucket, '--bucket');
+  if (raw.sourceUrl) config.source.url = validateSourceUrl(raw.sourceUrl);
+  if (raw.operatorAccessKeyFile) config.operatorAccessKeyFile = validateOutputFile(raw.operatorAccessKeyFile, '--operator-access-key-file');
+  return config;
+}
+
+export function validateStackName(stack: string): string {
+  if (!/^[a-z][a-z0-9-]{2,30}$/.test(stack)) {
+    throw new UsageError(
+      `invalid stack name '${stack}': use 3 to 31 characters, lowercase letters, digits and '-', starting with a letter (e.g. --stack databridge)`,
+    );
+  }
+  return stack;
+}
+
+export function validateRegion(region: string): string {
+  if (!/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$/.test(region)) {
+    throw new UsageError(`invalid region '${region}': give an AWS region code such as us-east-1 or eu-west-2 (--region or AWS_REGION)`);
+  }
+  return region;
+}
+
+/** The S3 general purpose bucket naming rules. */
+export function validateBucketName(name: string, source = 'bucket name'): string {
+  const problem = bucketNameProblem(name);
+  if (problem) throw new UsageError(`invalid ${source} '${name}': ${problem}`);
+  return name;
+}
+
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return 'a bucket name has 3 to 63 characters';
+  if (!/^[a-z0-9.-]+$/.test(name)) return 'use only lowercase letters, digits, dots and hyphens';
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return 'start and end with a letter or digit';
+  if (name.includes('..')) return 'no two adjacent dots';
+  if (isIP(name) === 4) return 'a bucket name must not look like an IP address';
+  for (const prefix of ['xn--', 'sthree-', 'amzn-s3-demo-']) {
+    if (name.startsWith(prefix)) return `a bucket name must not start with '${prefix}'`;
+  }
+  for (const suffix of ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3']) {
+    if (name.endsWith(suffix)) return `a bucket name must not end with '${suffix}'`;
+  }
+  return undefined;
+}
+
+export function validatePrefix(prefix: string): string {
+  if (!/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/$/.test(prefix) || prefix.split('/').some((part) => part === '.' || part === '..')) {
+    throw new UsageError(
+      `invalid data prefix '${prefix}': use path segments of letters, digits and !_.*'()- ending with '/', with no leading '/' (e.g. --data-prefix raw/)`,
+    );
+  }
+  if (prefix.length > 200) throw new UsageError(`invalid data prefix '${prefix}': keep it under 200 characters`);
+  return prefix;
+}
+
+function wholeNumber(value: string | number, what: string, fix: string): number {
+  const number = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number)) throw new UsageError(`invalid ${what} '${value}': ${fix}`);
+  return number;
+}
+
+export function validateNoncurrentDays(value: string | number): number {
+  const days = wholeNumber(value, 'noncurrent version days', 'give a whole number of days from 1 to 36500');
+  if (days < 1 || days > 36500) throw new UsageError(`invalid noncurrent version days '${value}': give a whole number of days from 1 to 36500`);
+  return days;
+}
+
+/** The values CloudWatch Logs accepts for retention. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+export function validateRetentionDays(value: string | number): number {
+  const fix = `use one of CloudWatch Logs' values: ${LOG_RETENTION_DAYS.join(', ')}`;
+  const days = wholeNumber(value, 'log retention days', fix);
+  if (!LOG_RETENTION_DAYS.includes(days)) throw new UsageError(`invalid log retention days '${value}': ${fix}`);
+  return days;
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+function parseUrl(value: string, what: string, fix: string): URL {
+  try {
+    return new URL(value);
+  } catch {
+    throw new UsageError(`invalid ${what} '${value}': ${fix}`);
+  }
+}
+
+export function validateEndpointUrl(value: string): string {
+  const fix = 'give an http(s) URL such as http://127.0.0.1:4566 (--endpoint-url or AWS_ENDPOINT_URL)';
+  const url = parseUrl(value, 'endpoint URL', fix);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`invalid endpoint URL '${value}': ${fix}`);
+  if (url.username || url.password) throw new UsageError(`invalid endpoint URL: it must not carry credentials; use the AWS credential chain instead`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new UsageError(`invalid endpoint URL '${value}': give only scheme, host and port, e.g. http://127.0.0.1:4566`);
+  }
+  return url.origin;
+}
+
+/**
+ * The source API's URL: https, or http only to loopback (the local sample source). It must not
+ * carry the key: the key is stored in SSM and added by the function at request time.
+ */
+export function validateSourceUrl(value: string): string {
+  const fix = 'give an https URL such as https://api.openweathermap.org/data/2.5/weather?q=London (--source-url)';
+  const url = parseUrl(value, 'source URL', fix);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new UsageError(`invalid source URL '${url.origin}': plain http is allowed only to loopback; use https`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`invalid source URL: ${fix}`);
+  if (url.username || url.password) {
+    throw new UsageError('invalid source URL: it must not carry credentials; pass the API key with --api-key-env or --api-key-stdin');
+  }
+  for (const name of url.searchParams.keys()) {
+    if (/^(appid|api[-_]?key|key|token|access[-_]?token|secret|password|signature)$/i.test(name)) {
+      throw new UsageError(
+        `invalid source URL: its query parameter '${name}' looks like a credential; remove it and pass the key with --api-key-env or --api-key-stdin`,
+      );
+    }
+  }
+  return url.toString();
+}
+
+export function parseKeyPlacement(value: string): KeyPlacement {
+  const match = /^(query|header):([A-Za-z0-9_.-]{1,64})$/.exec(value);
+  if (!match) {
+    throw new UsageError(`invalid key placement '${value}': use query:NAME (e.g. query:appid) or header:NAME (e.g. header:Authorization)`);
+  }
+  return { in: match[1] as 'query' | 'header', name: match[2] as string };
+}
+
+export function formatKeyPlacement(placement: KeyPlacement): string {
+  return `${placement.in}:${placement.name}`;
+}
+
+/** A file bridge will write (mode 0600): its folder must exist and it must not be a folder. */
+export function validateOutputFile(path: string, flag: string): string {
+  const file = resolve(path);
+  if (!existsSync(dirname(file)) || !statSync(dirname(file)).isDirectory()) {
+    throw new UsageError(`${flag} ${path}: the folder ${dirname(file)} does not exist; create it first`);
+  }
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag} ${path} is a folder: give a file path`);
+  return file;
+}
+
+export function validateEnvVarName(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new UsageError(`invalid --api-key-env '${name}': give the NAME of an environment variable that holds the key, e.g. --api-key-env OWM_API_KEY`);
+  }
+  return name;
+}

@@ -1,0 +1,190 @@
+/**
+ * Runs resources over their dependency graph: read every live state, plan, then apply in
+ * dependency order with independent resources in parallel. Emits events; never prints.
+ */
+import { BridgeError } from './errors.js';
+import type { AnyResource, ChangeAction, FieldChange, StackContext } from './resources/types.js';
+
+export interface PlannedChange {
+  resource: string;
+  title: string;
+  name: string;
+  action: ChangeAction;
+  changes: FieldChange[];
+}
+
+export type EngineEvent =
+  | { type: 'read'; resource: string }
+  | { type: 'apply-start'; change: PlannedChange }
+  | { type: 'progress'; resource: string; message: string }
+  | { type: 'apply-done'; change: PlannedChange }
+  | { type: 'apply-failed'; change: PlannedChange; error: unknown }
+  | { type: 'skipped'; change: PlannedChange; because: string };
+
+export type EventSink = (event: EngineEvent) => void;
+
+export interface EngineResult {
+  changes: PlannedChange[];
+  resources: Record<string, Record<string, string>>;
+}
+
+/** Topological order; throws on an unknown dependency or a cycle (a programming error). */
+export function dependencyOrder(resources: readonly AnyResource[]): AnyResource[] {
+  const byKind = new Map(resources.map((r) => [r.kind, r]));
+  const ordered: AnyResource[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (resource: AnyResource) => {
+    const seen = state.get(resource.kind);
+    if (seen === 'done') return;
+    if (seen === 'visiting') throw new Error(`dependency cycle at ${resource.kind}`);
+    state.set(resource.kind, 'visiting');
+    for (const dependency of resource.dependsOn) {
+      const target = byKind.get(dependency);
+      if (!target) throw new Error(`${resource.kind} depends on unknown ${dependency}`);
+      visit(target);
+    }
+    state.set(resource.kind, 'done');
+    ordered.push(resource);
+  };
+  resources.forEach(visit);
+  return ordered;
+}
+
+/** Runs `work` for each resource once all its dependencies finished, independent ones in parallel. */
+async function overGraph(
+  resources: readonly AnyResource[],
+  work: (resource: AnyResource) => Promise<void>,
+): Promise<Map<string, unknown>> {
+  const failures = new Map<string, unknown>();
+  const finished = new Map<string, Promise<void>>();
+  for (const resource of dependencyOrder(resources)) {
+    const dependencies = resource.dependsOn.map((kind) => finished.get(kind) as Promise<void>);
+    finished.set(
+      resource.kind,
+      Promise.all(dependencies).then(
+        async () => {
+          const failed = resource.dependsOn.filter((kind) => failures.has(kind));
+          if (failed.length > 0) {
+            failures.set(resource.kind, new SkippedError(failed));
+            return;
+          }
+          try {
+            await work(resource);
+          } catch (error) {
+            failures.set(resource.kind, error);
+          }
+        },
+      ),
+    );
+  }
+  await Promise.all(finished.values());
+  return failures;
+}
+
+class SkippedError extends Error {
+  constructor(readonly because: string[]) {
+    super(`not attempted: ${because.join(', ')} failed`);
+  }
+}
+
+/** The first real failure (not a skip), so the user sees the cause. */
+function firstCause(failures: Map<string, unknown>): unknown {
+  for (const error of failures.values()) if (!(error instanceof SkippedError)) return error;
+  return failures.values().next().value;
+}
+
+export interface StackState {
+  lives: Map<string, unknown>;
+}
+
+/** Reads every resource (dependencies first, so a read may use an earlier one's live state). */
+export async function readStack(ctx: StackContext, resources: readonly AnyResource[], emit: EventSink = () => {}): Promise<StackState> {
+  const lives = new Map<string, unknown>();
+  const failures = await overGraph(resources, async (resource) => {
+    const live = await resource.read(ctx, lives);
+    lives.set(resource.kind, live);
+    resource.learn?.(ctx, live);
+    emit({ type: 'read', resource: resource.kind });
+  });
+  if (failures.size > 0) throw firstCause(failures);
+  return { lives };
+}
+
+function planOne(ctx: StackContext, resource: AnyResource, live: unknown): PlannedChange {
+  const changes = resource.diff(live ?? null, resource.intended(ctx));
+  const action: ChangeAction = live == null ? 'create' : changes.length > 0 ? 'update' : 'noop';
+  return { resource: resource.kind, title: resource.title, name: resource.name(ctx), action, changes };
+}
+
+/** The plan for every resource, in dependency order, after the input checks that need live state. */
+export function planStack(ctx: StackContext, resources: readonly AnyResource[], state: StackState): PlannedChange[] {
+  const ordered = dependencyOrder(resources);
+  for (const resource of ordered) resource.check?.(ctx, state.lives.get(resource.kind) ?? null);
+  return ordered.map((resource) => planOne(ctx, resource, state.lives.get(resource.kind)));
+}
+
+function describeAll(ctx: StackContext, resources: readonly AnyResource[]): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const resource of dependencyOrder(resources)) {
+    const description = resource.describe(ctx);
+    if (description) out[resource.kind] = description;
+  }
+  return out;
+}
+
+/**
+ * Applies what differs. Each resource is planned again just before it is applied, because a
+ * dependency created in this run (the key) now has the identifiers the plan could not know.
+ */
+export async function applyStack(
+  ctx: StackContext,
+  resources: readonly AnyResource[],
+  state: StackState,
+  emit: EventSink = () => {},
+): Promise<EngineResult> {
+  const applied = new Map<string, PlannedChange>();
+  const failures = await overGraph(resources, async (resource) => {
+    const live = state.lives.get(resource.kind) ?? null;
+    const intended = resource.intended(ctx);
+    const planned = planOne(ctx, resource, live);
+    applied.set(resource.kind, planned);
+    if (planned.action === 'noop') {
+      emit({ type: 'apply-done', change: planned });
+      return;
+    }
+    emit({ type: 'apply-start', change: planned });
+    const resourceCtx: StackContext = { ...ctx, progress: (message) => emit({ type: 'progress', resource: resource.kind, message }) };
+    try {
+      await resource.apply(resourceCtx, live, intended, planned.changes);
+    } catch (error) {
+      emit({ type: 'apply-failed', change: planned, error });
+      throw error;
+    }
+    emit({ type: 'apply-done', change: planned });
+  });
+  for (const [kind, error] of failures) {
+    const change = applied.get(kind);
+    if (error instanceof SkippedError) {
+      const resource = resources.find((r) => r.kind === kind) as AnyResource;
+      emit({
+        type: 'skipped',
+        change: change ?? { resource: kind, title: resource.title, name: resource.name(ctx), action: 'noop', changes: [] },
+        because: error.message,
+      });
+    }
+  }
+  if (failures.size > 0) {
+    const cause = firstCause(failures);
+    if (cause instanceof BridgeError) throw cause;
+    const kind = [...failures.entries()].find(([, e]) => e === cause)?.[0] ?? 'a resource';
+    throw new BridgeError(
+      `setup failed at ${kind}: ${(cause as Error)?.message ?? String(cause)}. What was applied stays; run setup again to converge`,
+    );
+  }
+  const changes = dependencyOrder(resources).map((r) => applied.get(r.kind) as PlannedChange);
+  return { changes, resources: describeAll(ctx, resources) };
+}
+
+export function planResult(ctx: StackContext, resources: readonly AnyResource[], changes: PlannedChange[]): EngineResult {
+  return { changes, resources: describeAll(ctx, resources) };
+}

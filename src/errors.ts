@@ -1,0 +1,53 @@
+/** Exit codes are a public contract (DESIGN.md). */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  auditFailed: 3,
+} as const;
+
+/** A failure the user can act on: one line naming the problem and the fix. */
+export class BridgeError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = ExitCode.failure,
+  ) {
+    super(message);
+    this.name = 'BridgeError';
+  }
+}
+
+/** Invalid input or usage, found before any change is made (exit 2). */
+export class UsageError extends BridgeError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+    this.name = 'UsageError';
+  }
+}
+
+/**
+ * A resource carries one of the stack's names but is not proven ours (no `bridge:stack` tag).
+ * Found while reading, before any change, so it exits 2: the fix is another --stack or --bucket.
+ */
+export class NotOursError extends BridgeError {
+  constructor(resource: string, name: string, fix: string) {
+    super(`${resource} '${name}' exists but is not tagged bridge:stack for this stack; bridge never modifies it. ${fix}`, ExitCode.usage);
+    this.name = 'NotOursError';
+  }
+}
+
+/** The error name of an AWS SDK error (its `name`), or '' for anything else. */
+export function awsErrorName(error: unknown): string {
+  return error instanceof Error ? error.name : '';
+}
+
+export function httpStatusOf(error: unknown): number | undefined {
+  const meta = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
+  return meta?.httpStatusCode;
+}
+
+/** True when an AWS call failed because the thing is not there. */
+export function isNotFound(error: unknown, ...names: string[]): boolean {
+  const name = awsErrorName(error);
+  return names.includes(name) || ['NoSuchEntity', 'NoSuchEntityException', 'NotFoundException', 'NotFound'].includes(name);
+}

@@ -1,0 +1,93 @@
+/**
+ * Where output goes: results on stdout (or the --json document alone there), progress and
+ * messages on stderr. Every line passes a redactor, so a secret that reached an error message
+ * from anywhere is still never printed.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import ora, { type Ora } from 'ora';
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+export interface UiOptions {
+  json: boolean;
+  color: boolean;
+  verbose: boolean;
+}
+
+export class Ui {
+  readonly chalk: ChalkInstance;
+  readonly #secrets = new Set<string>();
+  #spinner: Ora | null = null;
+
+  constructor(
+    readonly io: Io,
+    readonly options: UiOptions,
+  ) {
+    // chalk does not honour NO_COLOR by itself; colour also needs a terminal.
+    const colour = options.color && !io.env.NO_COLOR && io.stdout.isTTY === true && io.env.TERM !== 'dumb';
+    this.chalk = new Chalk({ level: colour ? 1 : 0 });
+  }
+
+  /** Any value registered here is replaced by [redacted] in every line printed afterwards. */
+  redact(secret: string): void {
+    if (secret.length >= 4) this.#secrets.add(secret);
+  }
+
+  clean(text: string): string {
+    let out = text;
+    for (const secret of this.#secrets) out = out.split(secret).join('[redacted]');
+    return out;
+  }
+
+  /** A result line (stdout). Suppressed under --json, where stdout holds the JSON alone. */
+  out(line = ''): void {
+    if (!this.options.json) this.io.stdout.write(`${this.clean(line)}\n`);
+  }
+
+  json(document: unknown): void {
+    this.io.stdout.write(`${this.clean(JSON.stringify(document, null, 2))}\n`);
+  }
+
+  /** A message for people (stderr). */
+  err(line: string): void {
+    this.#pauseSpinner(() => this.io.stderr.write(`${this.clean(line)}\n`));
+  }
+
+  verbose(line: string): void {
+    if (this.options.verbose) this.err(this.chalk.dim(line));
+  }
+
+  /** A spinner only on a real terminal that reports its width (ora spins forever at 0 columns), never in CI. */
+  spinnerAllowed(): boolean {
+    const stderr = this.io.stderr;
+    return stderr.isTTY === true && (stderr.columns ?? 0) > 0 && !this.io.env.CI;
+  }
+
+  /** Shows what is in flight; a no-op without a terminal, where finished lines are enough. */
+  working(text: string): void {
+    if (!this.spinnerAllowed()) return;
+    if (!this.#spinner) {
+      this.#spinner = ora({ stream: this.io.stderr, text: this.clean(text), isEnabled: true, discardStdin: false }).start();
+    } else {
+      this.#spinner.text = this.clean(text);
+    }
+  }
+
+  idle(): void {
+    this.#spinner?.stop();
+    this.#spinner = null;
+  }
+
+  #pauseSpinner(write: () => void): void {
+    if (!this.#spinner) return write();
+    const text = this.#spinner.text;
+    this.#spinner.stop();
+    write();
+    this.#spinner.start(text);
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * The data bucket: private (all four public-access blocks, ACLs off), versioned, SSE-KMS with the
+ * stack key and S3 Bucket Key, a TLS-only / right-key-only bucket policy, and a lifecycle rule
+ * that bounds what old versions cost.
+ */
+import {
+  CreateBucketCommand,
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketOwnershipControlsCommand,
+  PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutPublicAccessBlockCommand,
+  type BucketLocationConstraint,
+  type LifecycleRule,
+} from '@aws-sdk/client-s3';
+import { NotOursError, UsageError, awsErrorName, httpStatusOf } from '../errors.js';
+import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
+import { renderTemplate } from '../templates.js';
+import { isOurs, stackTags, tagList, tagRecord, tagsChange, type Tags } from './tags.js';
+import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
+
+export const LIFECYCLE_RULE_ID = 'bridge-version-retention';
+export const ABORT_MULTIPART_DAYS = 7;
+
+export interface PublicAccessBlock {
+  BlockPublicAcls: boolean;
+  IgnorePublicAcls: boolean;
+  BlockPublicPolicy: boolean;
+  RestrictPublicBuckets: boolean;
+}
+
+export interface BucketEncryption {
+  algorithm: string;
+  keyId?: string;
+  bucketKey: boolean;
+}
+
+export interface BucketLive {
+  tags: Tags;
+  publicAccessBlock: PublicAccessBlock | null;
+  ownership: string | null;
+  versioning: string | null;
+  encryption: BucketEncryption | null;
+  policy: PolicyDocument | null;
+  lifecycle: LifecycleRule[];
+}
+
+export interface BucketIntended {
+  tags: Tags;
+  publicAccessBlock: PublicAccessBlock;
+  ownership: 'BucketOwnerEnforced';
+  versioning: 'Enabled';
+  encryption: BucketEncryption;
+  /** The same key by its other names (id, alias): any of them counts as the stack key. */
+  keyAliases: string[];
+  policy: PolicyDocument;
+  lifecycleRule: LifecycleRule;
+}
+
+const ALL_BLOCKED: PublicAccessBlock = {
+  BlockPublicAcls: true,
+  IgnorePublicAcls: true,
+  BlockPublicPolicy: true,
+  RestrictPublicBuckets: true,
+};
+
+/** Runs a read that answers "not configured" with an error of one of these names. */
+async function orAbsent<T>(read: Promise<T>, ...absent: string[]): Promise<T | null> {
+  try {
+    return await read;
+  } catch (error) {
+    if (absent.includes(awsErrorName(error))) return null;
+    throw error;
+  }
+}
+
+/** HeadBucket: absent, ours to read, owned by another account, or in another region. */
+async function probeBucket(ctx: StackContext): Promise<boolean> {
+  const bucket = ctx.names.bucket;
+  try {
+    const head = await ctx.aws.s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    if (head.BucketRegion && head.BucketRegion !== ctx.config.region) {
+      throw new UsageError(`bucket '${bucket}' is in ${head.BucketRegion}, not ${ctx.config.region}: use --region ${head.BucketRegion} or another --bucket`);
+    }
+    return true;
+  } catch (error) {
+    const status = httpStatusOf(error);
+    if (status === 404 || awsErrorName(error) === 'NotFound' || awsErrorName(error) === 'NoSuchBucket') return false;
+    if (status === 403) {
+      throw new UsageError(`bucket name '${bucket}' belongs to another AWS account or is not readable by you: choose another name with --bucket`);
+    }
+    if (status === 301) {
+      throw new UsageError(`bucket '${bucket}' exists in another region than ${ctx.config.region}: use the right --region or another --bucket`);
+    }
+    throw error;
+  }
+}
+
+export async function readBucket(ctx: StackContext): Promise<BucketLive | null> {
+  if (!(await probeBucket(ctx))) return null;
+  const s3 = ctx.aws.s3;
+  const Bucket = ctx.names.bucket;
+  const tagging = await orAbsent(s3.send(new GetBucketTaggingCommand({ Bucket })), 'NoSuchTagSet', 'NoSuchTagSetError');
+  const tags = tagRecord(tagging?.TagSet);
+  if (!isOurs(tags, ctx.config.stack)) {
+    throw new NotOursError('S3 bucket', Bucket, 'Choose another name with --bucket, or another --stack.');
+  }
+  const [pab, ownership, versioning, encryption, policy, lifecycle] = await Promise.all([
+    orAbsent(s3.send(new GetPublicAccessBlockCommand({ Bucket })), 'NoSuchPublicAccessBlockConfiguration'),
+    orAbsent(s3.send(new GetBucketOwnershipControlsCommand({ Bucket })), 'OwnershipControlsNotFoundError'),
+    s3.send(new GetBucketVersioningCommand({ Bucket })),
+    orAbsent(s3.send(new GetBucketEncryptionCommand({ Bucket })), 'ServerSideEncryptionConfigurationNotFoundError'),
+    orAbsent(s3.send(new GetBucketPolicyCommand({ Bucket })), 'NoSuchBucketPolicy'),
+    orAbsent(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket })), 'NoSuchLifecycleConfiguration'),
+  ]);
+  const block = pab?.PublicAccessBlockConfiguration;
+  const rule = encryption?.ServerSideEncryptionConfiguration?.Rules?.[0];
+  return {
+    tags,
+    publicAccessBlock: block
+      ? {
+          BlockPublicAcls: block.BlockPublicAcls === true,
+          IgnorePublicAcls: block.IgnorePublicAcls === true,
+          BlockPublicPolicy: block.BlockPublicPolicy === true,
+          RestrictPublicBuckets: block.RestrictPublicBuckets === true,
+        }
+      : null,
+    ownership: ownership?.OwnershipControls?.Rules?.[0]?.ObjectOwnership ?? null,
+    versioning: versioning.Status ?? null,
+    encryption: rule?.ApplyServerSideEncryptionByDefault
+      ? {
+          algorithm: rule.ApplyServerSideEncryptionByDefault.SSEAlgorithm ?? '',
+          keyId: rule.ApplyServerSideEncryptionByDefault.KMSMasterKeyID,
+          bucketKey: rule.BucketKeyEnabled === true,
+        }
+      : null,
+    policy: policy?.Policy ? parsePolicy(policy.Policy) : null,
+    lifecycle: lifecycle?.Rules ?? [],
+  };
+}
+
+export function intendedLifecycleRule(noncurrentDays: number): LifecycleRule {
+  return {
+    ID: LIFECYCLE_RULE_ID,
+    Status: 'Enabled',
+    Filter: { Prefix: '' },
+    NoncurrentVersionExpiration: { NoncurrentDays: noncurrentDays },
+    AbortIncompleteMultipartUpload: { DaysAfterInitiation: ABORT_MULTIPART_DAYS },
+  };
+}
+
+/** Our rule as it matters: enabled, whole bucket, the two limits. */
+export function lifecycleRuleMatches(rule: LifecycleRule | undefined, intended: LifecycleRule): boolean {
+  if (!rule || rule.Status !== 'Enabled') return false;
+  const prefix = rule.Filter?.Prefix ?? rule.Prefix ?? '';
+  const filterIsWholeBucket = prefix === '' && !rule.Filter?.Tag && !rule.Filter?.And && rule.Filter?.ObjectSizeGreaterThan === undefined;
+  return (
+    filterIsWholeBucket &&
+    rule.NoncurrentVersionExpiration?.NoncurrentDays === intended.NoncurrentVersionExpiration?.NoncurrentDays &&
+    rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation === intended.AbortIncompleteMultipartUpload?.DaysAfterInitiation
+  );
+}
+
+export function encryptionMatches(live: BucketEncryption | null, intended: BucketIntended): boolean {
+  return (
+    live !== null &&
+    live.algorithm === 'aws:kms' &&
+    live.keyId !== undefined &&
+    [intended.encryption.keyId, ...intended.keyAliases].includes(live.keyId) &&
+    live.bucketKey
+  );
+}
+
+function describeEncryption(e: BucketEncryption | null): string {
+  if (!e) return 'none';
+  return `${e.algorithm}${e.keyId ? ` ${e.keyId}` : ''}${e.bucketKey ? ', bucket key' : ''}`;
+}
+
+export function bucketIntended(ctx: StackContext): BucketIntended {
+  const keyArn = ctx.refs.keyArn ?? KNOWN_AFTER_APPLY;
+  return {
+    tags: stackTags(ctx.config.stack),
+    publicAccessBlock: ALL_BLOCKED,
+    ownership: 'BucketOwnerEnforced',
+    versioning: 'Enabled',
+    encryption: { algorithm: 'aws:kms', keyId: keyArn, bucketKey: true },
+    keyAliases: [ctx.refs.keyId, ctx.names.keyAlias, `arn:${ctx.names.partition}:kms:${ctx.names.region}:${ctx.names.account}:${ctx.names.keyAlias}`].filter(
+      (v): v is string => v !== undefined,
+    ),
+    policy: renderTemplate('bucket-policy', { BucketArn: ctx.names.bucketArn, KeyArn: keyArn }),
+    lifecycleRule: intendedLifecycleRule(ctx.config.noncurrentVersionDays),
+  };
+}
+
+export function diffBucket(live: BucketLive | null, intended: BucketIntended): FieldChange[] {
+  if (!live) {
+    return ['bucket', 'tags', 'public-access-block', 'object-ownership', 'versioning', 'encryption', 'policy', 'lifecycle'].map((field) => ({ field }));
+  }
+  const changes: FieldChange[] = [...tagsChange(live.tags, intended.tags)];
+  const pab = live.publicAccessBlock;
+  const offFlags = (Object.keys(ALL_BLOCKED) as (keyof PublicAccessBlock)[]).filter((flag) => !pab?.[flag]);
+  if (offFlags.length > 0) changes.push({ field: 'public-access-block', before: `${offFlags.join(', ')} off`, after: 'all four on' });
+  if (live.ownership !== intended.ownership) changes.push({ field: 'object-ownership', before: live.ownership ?? 'none', after: intended.ownership });
+  if (live.versioning !== intended.versioning) changes.push({ field: 'versioning', before: live.versioning ?? 'never enabled', after: intended.versioning });
+  if (!encryptionMatches(live.encryption, intended)) {
+    changes.push({ field: 'encryption', before: describeEncryption(live.encryption), after: describeEncryption(intended.encryption) });
+  }
+  const policyDifference = diffStatements(live.policy, intended.policy);
+  if (policyDifference.extra.length + policyDifference.missing.length > 0) {
+    changes.push({ field: 'policy', details: describeStatementDifference(policyDifference) });
+  }
+  const ours = live.lifecycle.find((rule) => rule.ID === LIFECYCLE_RULE_ID);
+  if (!lifecycleRuleMatches(ours, intended.lifecycleRule)) {
+    changes.push({
+      field: 'lifecycle',
+      before: ours ? `rule ${LIFECYCLE_RULE_ID} differs` : `rule ${LIFECYCLE_RULE_ID} missing`,
+      after: `noncurrent versions expire after ${intended.lifecycleRule.NoncurrentVersionExpiration?.NoncurrentDays} days, incomplete uploads aborted after ${ABORT_MULTIPART_DAYS}`,
+    });
+  }
+  return changes;
+}
+
+async function createBucket(ctx: StackContext, intended: BucketIntended): Promise<void> {
+  const Bucket = ctx.names.bucket;
+  const region = ctx.config.region;
+  try {
+    await ctx.aws.s3.send(
+      new CreateBucketCommand({
+        Bucket,
+        ObjectOwnership: 'BucketOwnerEnforced',
+        // us-east-1 is the one region that takes no LocationConstraint. Tags at creation make the
+        // bucket ours atomically, so an interrupted run never leaves an untagged bucket behind.
+        CreateBucketConfiguration: {
+          ...(region === 'us-east-1' ? {} : { LocationConstraint: region as BucketLocationConstraint }),
+          Tags: tagList(intended.tags),
+        },
+      }),
+    );
+  } catch (error) {
+    if (awsErrorName(error) === 'BucketAlreadyExists') {
+      throw new UsageError(`bucket name '${Bucket}' is already taken by another AWS account: choose another name with --bucket`);
+    }
+    if (awsErrorName(error) !== 'BucketAlreadyOwnedByYou') throw error;
+  }
+}
+
+export const bucket: Resource<BucketLive, BucketIntended> = {
+  kind: 'bucket',
+  title: 'S3 bucket',
+  dependsOn: ['kms-key'],
+  name: (ctx) => ctx.names.bucket,
+  read: (ctx) => readBucket(ctx),
+  intended: bucketIntended,
+  diff: diffBucket,
+  async apply(ctx, live, intended, changes) {
+    const s3 = ctx.aws.s3;
+    const Bucket = ctx.names.bucket;
+    const fields = new Set(changes.map((c) => c.field));
+    if (!live) await createBucket(ctx, intended);
+    if (fields.has('tags')) {
+      await s3.send(new PutBucketTaggingCommand({ Bucket, Tagging: { TagSet: tagList({ ...(live?.tags ?? {}), ...intended.tags }) } }));
+    }
+    // Lock the doors first, then the rest.
+    if (fields.has('public-access-block')) {
+      await s3.send(new PutPublicAccessBlockCommand({ Bucket, PublicAccessBlockConfiguration: intended.publicAccessBlock }));
+    }
+    if (fields.has('object-ownership')) {
+      await s3.send(new PutBucketOwnershipControlsCommand({ Bucket, OwnershipControls: { Rules: [{ ObjectOwnership: intended.ownership }] } }));
+    }
+    if (fields.has('encryption')) {
+      await s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket,
+          ServerSideEncryptionConfiguration: {
+            Rules: [
+              {
+                ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: ctx.refs.keyArn },
+                BucketKeyEnabled: true,
+              },
+            ],
+          },
+        }),
+      );
+    }
+    if (fields.has('versioning')) {
+      await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    }
+    if (fields.has('policy')) {
+      await s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(intended.policy) }));
+    }
+    if (fields.has('lifecycle')) {
+      // Rules a user added are kept; ours is replaced.
+      const others = (live?.lifecycle ?? []).filter((rule) => rule.ID !== LIFECYCLE_RULE_ID);
+      await s3.send(
+        new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: [...others, intended.lifecycleRule] } }),
+      );
+    }
+  },
+  describe: (ctx) => ({ name: ctx.names.bucket, arn: ctx.names.bucketArn }),
+};

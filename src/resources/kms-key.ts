@@ -1,0 +1,232 @@
+/**
+ * The stack's customer managed KMS key: alias/S, rotation on, tagged. Its key policy is a
+ * separate resource (kms-key-policy) because it names the execution role and the operator user,
+ * which must exist before KMS accepts them as principals.
+ */
+import {
+  CancelKeyDeletionCommand,
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  EnableKeyCommand,
+  EnableKeyRotationCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  ListKeysCommand,
+  ListResourceTagsCommand,
+  PutKeyPolicyCommand,
+  TagResourceCommand,
+  UpdateKeyDescriptionCommand,
+  type KeyMetadata,
+} from '@aws-sdk/client-kms';
+import { NotOursError, awsErrorName, isNotFound } from '../errors.js';
+import { STACK_TAG_KEY } from '../names.js';
+import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
+import { isPrincipalNotYetVisible, retryUntil } from '../retry.js';
+import { renderTemplate } from '../templates.js';
+import { isOurs, stackTags, tagRecord, tagsChange, type Tags } from './tags.js';
+import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
+
+export interface KeyLive {
+  keyId: string;
+  arn: string;
+  state: string;
+  description: string;
+  rotation: boolean;
+  tags: Tags;
+  aliased: boolean;
+  policy: PolicyDocument | null;
+}
+
+export interface KeyIntended {
+  description: string;
+  tags: Tags;
+}
+
+async function keyTags(ctx: StackContext, keyId: string): Promise<Tags> {
+  const tags: Tags = {};
+  let marker: string | undefined;
+  do {
+    const page = await ctx.aws.kms.send(new ListResourceTagsCommand({ KeyId: keyId, Marker: marker }));
+    Object.assign(tags, tagRecord(page.Tags));
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return tags;
+}
+
+async function describeKey(ctx: StackContext, keyId: string): Promise<KeyMetadata | null> {
+  try {
+    return (await ctx.aws.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata ?? null;
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+/**
+ * A key tagged for this stack but without the alias: left by a run interrupted between CreateKey
+ * and CreateAlias. CreateKey is not idempotent, so setup adopts this key instead of making another.
+ */
+export async function findUnaliasedStackKey(ctx: StackContext): Promise<KeyMetadata | null> {
+  const keyIds: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await ctx.aws.kms.send(new ListKeysCommand({ Marker: marker }));
+    keyIds.push(...(page.Keys ?? []).map((k) => k.KeyId as string));
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  const candidates: KeyMetadata[] = [];
+  for (const keyId of keyIds) {
+    let tags: Tags;
+    try {
+      tags = await keyTags(ctx, keyId);
+    } catch (error) {
+      // AWS managed keys and keys whose policy shuts us out cannot be ours.
+      if (awsErrorName(error) === 'AccessDeniedException') continue;
+      throw error;
+    }
+    if (!isOurs(tags, ctx.config.stack)) continue;
+    const metadata = await describeKey(ctx, keyId);
+    if (metadata && metadata.KeyManager === 'CUSTOMER' && metadata.KeyState !== 'PendingDeletion') candidates.push(metadata);
+  }
+  candidates.sort((a, b) => (a.CreationDate?.getTime() ?? 0) - (b.CreationDate?.getTime() ?? 0));
+  return candidates[0] ?? null;
+}
+
+async function readKey(ctx: StackContext): Promise<KeyLive | null> {
+  const alias = ctx.names.keyAlias;
+  let metadata = await describeKey(ctx, alias);
+  const aliased = metadata !== null;
+  if (metadata) {
+    const tags = await keyTags(ctx, metadata.KeyId as string);
+    if (!isOurs(tags, ctx.config.stack)) {
+      throw new NotOursError('KMS key', alias, `Choose another --stack, or remove the alias if the key is not in use.`);
+    }
+  } else {
+    metadata = await findUnaliasedStackKey(ctx);
+    if (!metadata) return null;
+  }
+  const keyId = metadata.KeyId as string;
+  const [tags, rotation, policy] = await Promise.all([
+    keyTags(ctx, keyId),
+    ctx.aws.kms
+      .send(new GetKeyRotationStatusCommand({ KeyId: keyId }))
+      .then((r) => r.KeyRotationEnabled === true)
+      // A key pending deletion or disabled cannot answer; setup re-enables rotation after enabling it.
+      .catch((error: unknown) => {
+        if (awsErrorName(error) === 'KMSInvalidStateException' || awsErrorName(error) === 'DisabledException') return false;
+        throw error;
+      }),
+    ctx.aws.kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })).then((r) => (r.Policy ? parsePolicy(r.Policy) : null)),
+  ]);
+  return {
+    keyId,
+    arn: metadata.Arn as string,
+    state: metadata.KeyState ?? 'Unknown',
+    description: metadata.Description ?? '',
+    rotation,
+    tags,
+    aliased,
+    policy,
+  };
+}
+
+export const kmsKey: Resource<KeyLive, KeyIntended> = {
+  kind: 'kms-key',
+  title: 'KMS key',
+  dependsOn: [],
+  name: (ctx) => ctx.names.keyAlias,
+  read: (ctx) => readKey(ctx),
+  learn(ctx, live) {
+    if (live) {
+      ctx.refs.keyArn = live.arn;
+      ctx.refs.keyId = live.keyId;
+    }
+  },
+  intended: (ctx) => ({
+    description: `bridge stack ${ctx.config.stack}: encrypts the data bridge's objects, source API key and logs`,
+    tags: stackTags(ctx.config.stack),
+  }),
+  diff(live, intended) {
+    if (!live) return [{ field: 'key' }, { field: 'alias' }, { field: 'rotation', after: 'on' }, { field: 'tags' }];
+    const changes: FieldChange[] = [];
+    if (!live.aliased) changes.push({ field: 'alias', before: 'missing', after: 'set' });
+    if (live.state !== 'Enabled') changes.push({ field: 'state', before: live.state, after: 'Enabled' });
+    if (!live.rotation) changes.push({ field: 'rotation', before: 'off', after: 'on' });
+    if (live.description !== intended.description) changes.push({ field: 'description' });
+    changes.push(...tagsChange(live.tags, intended.tags));
+    return changes;
+  },
+  async apply(ctx, live, intended, changes) {
+    const fields = new Set(changes.map((c) => c.field));
+    let keyId = live?.keyId;
+    if (!live) {
+      // Created with the administration statement only; kms-key-policy adds the principals later.
+      const bootstrap = renderTemplate('kms-key-policy', { ...policyValues(ctx), RoleArn: null, OperatorUserArn: null });
+      const created = await ctx.aws.kms.send(
+        new CreateKeyCommand({
+          Description: intended.description,
+          KeyUsage: 'ENCRYPT_DECRYPT',
+          KeySpec: 'SYMMETRIC_DEFAULT',
+          Policy: JSON.stringify(bootstrap),
+          Tags: Object.entries(intended.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+        }),
+      );
+      keyId = created.KeyMetadata?.KeyId as string;
+      ctx.refs.keyId = keyId;
+      ctx.refs.keyArn = created.KeyMetadata?.Arn as string;
+    }
+    const id = keyId as string;
+    if (fields.has('state') && live?.state === 'PendingDeletion') {
+      await ctx.aws.kms.send(new CancelKeyDeletionCommand({ KeyId: id }));
+    }
+    if (fields.has('state')) await ctx.aws.kms.send(new EnableKeyCommand({ KeyId: id }));
+    if (fields.has('alias')) await ctx.aws.kms.send(new CreateAliasCommand({ AliasName: ctx.names.keyAlias, TargetKeyId: id }));
+    if (fields.has('rotation')) await ctx.aws.kms.send(new EnableKeyRotationCommand({ KeyId: id }));
+    if (live && fields.has('description')) {
+      await ctx.aws.kms.send(new UpdateKeyDescriptionCommand({ KeyId: id, Description: intended.description }));
+    }
+    if (live && fields.has('tags')) {
+      await ctx.aws.kms.send(new TagResourceCommand({ KeyId: id, Tags: [{ TagKey: STACK_TAG_KEY, TagValue: ctx.config.stack }] }));
+    }
+  },
+  describe: (ctx) => ({
+    name: ctx.names.keyAlias,
+    arn: ctx.refs.keyArn ?? KNOWN_AFTER_APPLY,
+    keyId: ctx.refs.keyId ?? KNOWN_AFTER_APPLY,
+  }),
+};
+
+export function policyValues(ctx: StackContext) {
+  return {
+    Partition: ctx.names.partition,
+    AccountId: ctx.names.account,
+    Region: ctx.names.region,
+    RoleArn: ctx.names.roleArn,
+    OperatorUserArn: ctx.names.operatorUserArn,
+  };
+}
+
+export const kmsKeyPolicy: Resource<PolicyDocument, PolicyDocument> = {
+  kind: 'kms-key-policy',
+  title: 'KMS key policy',
+  dependsOn: ['kms-key', 'execution-role', 'operators'],
+  name: (ctx) => ctx.names.keyAlias,
+  read: async (_ctx, lives) => (lives.get('kms-key') as KeyLive | null)?.policy ?? null,
+  intended: (ctx) => renderTemplate('kms-key-policy', policyValues(ctx)),
+  diff(live, intended) {
+    const difference = diffStatements(live, intended);
+    if (difference.extra.length === 0 && difference.missing.length === 0) return [];
+    return [{ field: 'policy', details: describeStatementDifference(difference) }];
+  },
+  async apply(ctx, _live, intended) {
+    await retryUntil(
+      () => ctx.aws.kms.send(new PutKeyPolicyCommand({ KeyId: ctx.refs.keyId as string, PolicyName: 'default', Policy: JSON.stringify(intended) })),
+      {
+        retryIf: isPrincipalNotYetVisible,
+        onRetry: (attempt) => ctx.progress(`waiting for IAM to make the new role and user visible to KMS (attempt ${attempt})`),
+      },
+    );
+  },
+  describe: () => null,
+};

@@ -1,0 +1,214 @@
+/**
+ * The operators: group S-operators holds a read-only policy for the stack; user S-operator is in
+ * it and holds no policies of its own. An access key is made only on request, written to a 0600
+ * file, never printed.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import {
+  AddUserToGroupCommand,
+  CreateAccessKeyCommand,
+  CreateGroupCommand,
+  CreateUserCommand,
+  GetGroupCommand,
+  GetUserCommand,
+  ListAccessKeysCommand,
+  ListGroupsForUserCommand,
+  TagUserCommand,
+} from '@aws-sdk/client-iam';
+import { BridgeError, NotOursError, isNotFound } from '../errors.js';
+import { IAM_PATH } from '../names.js';
+import type { PolicyDocument } from '../policy.js';
+import { retryUntil } from '../retry.js';
+import { renderTemplate } from '../templates.js';
+import { extraPoliciesChange, policyChange } from './execution-role.js';
+import { extraPolicies, putInlinePolicy, readPrincipalPolicies, removeExtraPolicies, type PrincipalPolicies } from './iam-policies.js';
+import { isOurs, stackTags, tagList, tagRecord, tagsChange, type Tags } from './tags.js';
+import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
+
+export interface AccessKeyInfo {
+  id: string;
+  status: string;
+  created?: Date;
+}
+
+export interface OperatorsLive {
+  group: { arn: string; policies: PrincipalPolicies } | null;
+  user: { arn: string; tags: Tags; policies: PrincipalPolicies; groups: string[]; accessKeys: AccessKeyInfo[] } | null;
+  /** The access key id found in the requested key file, if that file exists. */
+  keyFileAccessKeyId: string | null;
+}
+
+export interface OperatorsIntended {
+  policyName: string;
+  policy: PolicyDocument;
+  tags: Tags;
+  group: string;
+  keyFile: string | null;
+}
+
+/** The credentials-file profile bridge writes, usable with AWS_SHARED_CREDENTIALS_FILE. */
+export function credentialsFileText(profile: string, accessKeyId: string, secretAccessKey: string): string {
+  return `# Written by bridge setup for IAM user ${profile}. Keep it secret; delete it when done.\n[${profile}]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`;
+}
+
+export function accessKeyIdInFile(text: string): string | null {
+  return /^\s*aws_access_key_id\s*=\s*(\S+)\s*$/m.exec(text)?.[1] ?? null;
+}
+
+/** Writes a secret file with mode 0600 from the first byte: a temp file beside it, then a rename. */
+export function writeSecretFile(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
+  renameSync(temp, path);
+}
+
+async function readGroup(ctx: StackContext): Promise<OperatorsLive['group']> {
+  let group;
+  try {
+    group = (await ctx.aws.iam.send(new GetGroupCommand({ GroupName: ctx.names.operatorGroup, MaxItems: 1 }))).Group;
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+  if (!group) return null;
+  // Groups cannot carry tags: bridge creates its group under the /bridge/ path, and that marks it.
+  if (group.Path !== IAM_PATH) {
+    throw new NotOursError('IAM group', ctx.names.operatorGroup, `It is not under the ${IAM_PATH} path bridge creates groups in. Choose another --stack.`);
+  }
+  return { arn: group.Arn as string, policies: await readPrincipalPolicies(ctx.aws.iam, { kind: 'group', name: ctx.names.operatorGroup }) };
+}
+
+async function readUser(ctx: StackContext): Promise<OperatorsLive['user']> {
+  const UserName = ctx.names.operatorUser;
+  let user;
+  try {
+    user = (await ctx.aws.iam.send(new GetUserCommand({ UserName }))).User;
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+  if (!user) return null;
+  const tags = tagRecord(user.Tags);
+  if (!isOurs(tags, ctx.config.stack)) throw new NotOursError('IAM user', UserName, 'Choose another --stack.');
+  const [policies, groups, keys] = await Promise.all([
+    readPrincipalPolicies(ctx.aws.iam, { kind: 'user', name: UserName }),
+    ctx.aws.iam.send(new ListGroupsForUserCommand({ UserName })),
+    ctx.aws.iam.send(new ListAccessKeysCommand({ UserName })),
+  ]);
+  return {
+    arn: user.Arn as string,
+    tags,
+    policies,
+    groups: (groups.Groups ?? []).map((g) => g.GroupName as string),
+    accessKeys: (keys.AccessKeyMetadata ?? []).map((k) => ({ id: k.AccessKeyId as string, status: k.Status as string, created: k.CreateDate })),
+  };
+}
+
+export async function readOperators(ctx: StackContext): Promise<OperatorsLive | null> {
+  const [group, user] = await Promise.all([readGroup(ctx), readUser(ctx)]);
+  const file = ctx.config.operatorAccessKeyFile;
+  const keyFileAccessKeyId = file && existsSync(file) ? accessKeyIdInFile(readFileSync(file, 'utf8')) : null;
+  if (!group && !user) return null;
+  return { group, user, keyFileAccessKeyId };
+}
+
+export function operatorsIntended(ctx: StackContext): OperatorsIntended {
+  const n = ctx.names;
+  return {
+    policyName: n.operatorPolicyName,
+    policy: renderTemplate('operators-policy', {
+      BucketArn: n.bucketArn,
+      DataPrefix: ctx.config.dataPrefix,
+      KeyArn: ctx.refs.keyArn ?? KNOWN_AFTER_APPLY,
+      Region: n.region,
+      FunctionLogGroupArn: n.functionLogGroupArn,
+      ApiLogGroupArn: n.apiLogGroupArn,
+      FunctionArn: n.functionArn,
+      // The API comes with a later resource; until it exists the statement is left out.
+      ApiInvokeArn: null,
+    }),
+    tags: stackTags(ctx.config.stack),
+    group: n.operatorGroup,
+    keyFile: ctx.config.operatorAccessKeyFile ?? null,
+  };
+}
+
+function keyFileIsCurrent(live: OperatorsLive | null): boolean {
+  const id = live?.keyFileAccessKeyId;
+  return id !== null && id !== undefined && (live?.user?.accessKeys ?? []).some((k) => k.id === id && k.status === 'Active');
+}
+
+export function diffOperators(live: OperatorsLive | null, intended: OperatorsIntended): FieldChange[] {
+  const changes: FieldChange[] = [];
+  const group = live?.group;
+  const user = live?.user;
+  if (!group) changes.push({ field: 'group' }, { field: 'group-policy' });
+  else {
+    changes.push(...policyChange('group-policy', group.policies.inline[intended.policyName], intended.policy));
+    changes.push(...extraPoliciesChange('group-other-policies', group.policies, intended.policyName));
+  }
+  if (!user) changes.push({ field: 'user' }, { field: 'membership' });
+  else {
+    changes.push(...tagsChange(user.tags, intended.tags));
+    if (!user.groups.includes(intended.group)) changes.push({ field: 'membership', after: `in ${intended.group}` });
+    changes.push(...extraPoliciesChange('user-policies', user.policies, null));
+  }
+  if (intended.keyFile && !keyFileIsCurrent(live)) changes.push({ field: 'access-key', after: `new key written to ${intended.keyFile}` });
+  return changes;
+}
+
+async function createAccessKey(ctx: StackContext, live: OperatorsLive | null, file: string): Promise<void> {
+  const UserName = ctx.names.operatorUser;
+  if ((live?.user?.accessKeys.length ?? 0) >= 2) {
+    throw new BridgeError(
+      `IAM user ${UserName} already has two access keys, the most IAM allows: delete one (aws iam delete-access-key --user-name ${UserName} --access-key-id ID) and run setup again`,
+    );
+  }
+  const created = await ctx.aws.iam.send(new CreateAccessKeyCommand({ UserName }));
+  const key = created.AccessKey;
+  if (!key?.AccessKeyId || !key.SecretAccessKey) throw new BridgeError(`IAM returned no access key for ${UserName}`);
+  writeSecretFile(file, credentialsFileText(UserName, key.AccessKeyId, key.SecretAccessKey));
+}
+
+export const operators: Resource<OperatorsLive, OperatorsIntended> = {
+  kind: 'operators',
+  title: 'IAM operators',
+  dependsOn: ['kms-key'],
+  name: (ctx) => `${ctx.names.operatorGroup} / ${ctx.names.operatorUser}`,
+  read: (ctx) => readOperators(ctx),
+  intended: operatorsIntended,
+  diff: diffOperators,
+  async apply(ctx, live, intended, changes) {
+    const iam = ctx.aws.iam;
+    const fields = new Set(changes.map((c) => c.field));
+    const GroupName = ctx.names.operatorGroup;
+    const UserName = ctx.names.operatorUser;
+    if (fields.has('group')) await iam.send(new CreateGroupCommand({ GroupName, Path: IAM_PATH }));
+    if (fields.has('group-policy')) await putInlinePolicy(iam, { kind: 'group', name: GroupName }, intended.policyName, intended.policy);
+    if (live?.group && fields.has('group-other-policies')) {
+      await removeExtraPolicies(iam, { kind: 'group', name: GroupName }, extraPolicies(live.group.policies, intended.policyName));
+    }
+    if (fields.has('user')) await iam.send(new CreateUserCommand({ UserName, Path: IAM_PATH, Tags: tagList(intended.tags) }));
+    if (live?.user && fields.has('tags')) await iam.send(new TagUserCommand({ UserName, Tags: tagList(intended.tags) }));
+    if (live?.user && fields.has('user-policies')) {
+      await removeExtraPolicies(iam, { kind: 'user', name: UserName }, extraPolicies(live.user.policies, null));
+    }
+    if (fields.has('membership')) {
+      // A user or group created a moment ago may not be visible to IAM's other endpoints yet.
+      await retryUntil(() => iam.send(new AddUserToGroupCommand({ GroupName, UserName })), {
+        retryIf: (error) => isNotFound(error),
+        timeoutMs: 60_000,
+        onRetry: (attempt) => ctx.progress(`waiting for IAM to make the new user and group visible (attempt ${attempt})`),
+      });
+    }
+    if (fields.has('access-key') && intended.keyFile) await createAccessKey(ctx, live, intended.keyFile);
+  },
+  describe: (ctx) => ({
+    name: ctx.names.operatorGroup,
+    arn: ctx.names.operatorGroupArn,
+    user: ctx.names.operatorUser,
+    userArn: ctx.names.operatorUserArn,
+  }),
+};

@@ -1,0 +1,68 @@
+/**
+ * The one shape every resource kind has (DESIGN.md): read live state, say what it should be,
+ * diff the two (pure), apply the differences. setup, --dry-run, audit and teardown all use it.
+ */
+import type { AwsClients } from '../aws.js';
+import type { StackConfig } from '../config.js';
+import type { StackNames } from '../names.js';
+import type { Secret } from '../secret.js';
+
+/** Facts learned while running that later resources need (the key's ARN once it exists). */
+export interface StackRefs {
+  keyArn?: string;
+  keyId?: string;
+}
+
+/** What only this run supplies: the source API key and where to write an access key. */
+export interface SetupInputs {
+  apiKey?: Secret;
+}
+
+export interface StackContext {
+  config: StackConfig;
+  names: StackNames;
+  aws: AwsClients;
+  refs: StackRefs;
+  inputs: SetupInputs;
+  /** Progress for the resource being applied ("waiting for IAM to propagate, attempt 2"). */
+  progress: (message: string) => void;
+}
+
+/** Placeholder for a value that exists only once an earlier resource is created (as Terraform says it). */
+export const KNOWN_AFTER_APPLY = '(known after apply)';
+
+/** One differing field: its name (the JSON contract), and for people the before/after or details. */
+export interface FieldChange {
+  field: string;
+  before?: string;
+  after?: string;
+  details?: string[];
+}
+
+export type ChangeAction = 'create' | 'update' | 'noop';
+
+export interface Resource<Live = unknown, Intended = unknown> {
+  /** Stable id used in JSON output and dependencies, e.g. "bucket". */
+  kind: string;
+  /** For people: "S3 bucket". */
+  title: string;
+  dependsOn: readonly string[];
+  name(ctx: StackContext): string;
+  /** Live state, or null when absent. Throws NotOursError for a same-named resource without our tag. */
+  read(ctx: StackContext, lives: ReadonlyMap<string, unknown>): Promise<Live | null>;
+  /** Learns refs (the key ARN) from live state, before anything is planned. */
+  learn?(ctx: StackContext, live: Live | null): void;
+  /** Input checks that depend on live state (the first setup needs the API key). Throws UsageError. */
+  check?(ctx: StackContext, live: Live | null): void;
+  intended(ctx: StackContext): Intended;
+  /** Pure: what differs. For an absent resource, the fields a create will set. */
+  diff(live: Live | null, intended: Intended): FieldChange[];
+  /** Makes the differences so; idempotent; keeps ctx.refs up to date. */
+  apply(ctx: StackContext, live: Live | null, intended: Intended, changes: FieldChange[]): Promise<void>;
+  /** Name, ARN and other identifiers for the output; null when it has none of its own. */
+  describe(ctx: StackContext): Record<string, string> | null;
+}
+
+// A registry of resources with different Live/Intended types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyResource = Resource<any, any>;
