@@ -8,7 +8,8 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-console': ['error', { allow: [] }],
+      // Output goes through Ui (redaction, stdout/stderr split), never console.
+      'no-console': 'error',
     },
   },
   {

@@ -2,6 +2,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BridgeError, ExitCode } from './errors.js';
 import { Ui, type Io } from './output.js';
+import { runDemo } from './commands/demo.js';
+import { runLocal } from './commands/local.js';
 import { runSetup, type SetupOptions } from './commands/setup.js';
 import type { GlobalOptions } from './commands/context.js';
 
@@ -19,6 +21,7 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--json', 'print one JSON document on stdout and nothing else there')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .option('--verbose', 'show every AWS call and full errors')
+    .option('--quiet', 'no progress lines: results and errors only')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -41,6 +44,22 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .action(async (options: SetupOptions, command: Command) => {
       await run(() => runSetup(command.optsWithGlobals() as GlobalOptions, options, io, uiFor(command)));
     });
+
+  program
+    .command('local')
+    .description('run the local AWS (moto on 127.0.0.1) in the foreground until Ctrl-C')
+    .option('--port <port>', 'port to listen on (default: a free one)')
+    .action(async (options: { port?: string }, command: Command) => {
+      await run(() => runLocal(options, uiFor(command)));
+    });
+
+  program
+    .command('demo')
+    .description('the whole product on a local AWS, as a short guided tour; no AWS account needed')
+    .option('--keep', 'leave the stack and the local AWS running, and say how to continue by hand')
+    .action(async (options: { keep?: boolean }, command: Command) => {
+      await run(() => runDemo(options, io, uiFor(command), main));
+    });
   return program;
 }
 
@@ -53,7 +72,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   let ui = new Ui(io, { json: false, color: !argv.includes('--no-color'), verbose });
   const uiFor = (command: Command): Ui => {
     const globals = command.optsWithGlobals() as GlobalOptions;
-    ui = new Ui(io, { json: globals.json === true, color: globals.color !== false, verbose: globals.verbose === true });
+    ui = new Ui(io, { json: globals.json === true, color: globals.color !== false, verbose: globals.verbose === true, quiet: globals.quiet === true });
     return ui;
   };
   const program = buildProgram(

@@ -89,13 +89,14 @@ export function configFileSettings(parsed: unknown, file: string): RawSettings {
     throw new UsageError(`config file ${file} must hold a JSON object`);
   }
   const record = parsed as Record<string, unknown>;
+  // A key in a file ends up in repositories; say so rather than "unknown key".
+  if (Object.keys(record).some((key) => /^api[-_]?key$/i.test(key))) {
+    throw new UsageError(`config file ${file} must not hold the API key: pass it with --api-key-env or --api-key-stdin`);
+  }
   for (const key of Object.keys(record)) {
     if (!CONFIG_FILE_KEYS.has(key)) {
       throw new UsageError(`config file ${file} has an unknown key '${key}': allowed are ${[...CONFIG_FILE_KEYS].join(', ')}`);
     }
-  }
-  if ('apiKey' in record || 'api_key' in record) {
-    throw new UsageError(`config file ${file} must not hold the API key: pass it with --api-key-env or --api-key-stdin`);
   }
   const source = record.source;
   if (source !== undefined && (typeof source !== 'object' || source === null || Array.isArray(source))) {

@@ -17,6 +17,8 @@ export interface UiOptions {
   json: boolean;
   color: boolean;
   verbose: boolean;
+  /** No progress lines: results and errors only. */
+  quiet?: boolean;
 }
 
 export class Ui {
@@ -58,6 +60,11 @@ export class Ui {
     this.#pauseSpinner(() => this.io.stderr.write(`${this.clean(line)}\n`));
   }
 
+  /** A progress line (stderr), left out under --quiet. */
+  progress(line: string): void {
+    if (!this.options.quiet) this.err(line);
+  }
+
   verbose(line: string): void {
     if (this.options.verbose) this.err(this.chalk.dim(line));
   }
@@ -70,7 +77,7 @@ export class Ui {
 
   /** Shows what is in flight; a no-op without a terminal, where finished lines are enough. */
   working(text: string): void {
-    if (!this.spinnerAllowed()) return;
+    if (!this.spinnerAllowed() || this.options.quiet) return;
     if (!this.#spinner) {
       this.#spinner = ora({ stream: this.io.stderr, text: this.clean(text), isEnabled: true, discardStdin: false }).start();
     } else {

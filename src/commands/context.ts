@@ -14,6 +14,7 @@ export interface GlobalOptions {
   json?: boolean;
   color?: boolean;
   verbose?: boolean;
+  quiet?: boolean;
 }
 
 export function configFrom(globals: GlobalOptions, commandSettings: RawSettings, env: NodeJS.ProcessEnv): StackConfig {

@@ -54,16 +54,16 @@ function eventLine(event: EngineEvent, ui: Ui): void {
       ui.working(`${event.change.title} ${event.change.name}: ${event.change.action === 'create' ? 'creating' : 'updating'}`);
       break;
     case 'progress':
-      ui.err(c.dim(`  ${event.resource}: ${event.message}`));
+      ui.progress(c.dim(`  ${event.resource}: ${event.message}`));
       break;
     case 'apply-done':
-      ui.err(changeLine(event.change, c).replace(/create$|update$/, (a) => `${a}d`));
+      ui.progress(changeLine(event.change, c).replace(/create$|update$/, (a) => `${a}d`));
       break;
     case 'apply-failed':
       ui.err(`${c.red('x')} ${event.change.title} ${event.change.name}  ${c.red('failed')}`);
       break;
     case 'skipped':
-      ui.err(`${c.dim('-')} ${event.change.title} ${event.change.name}  ${c.dim(event.because)}`);
+      ui.progress(`${c.dim('-')} ${event.change.title} ${event.change.name}  ${c.dim(event.because)}`);
       break;
     case 'read':
       break;

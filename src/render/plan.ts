@@ -21,10 +21,10 @@ export function setupJson(meta: { stack: string; region: string; account: string
   };
 }
 
-export function changeLine(change: PlannedChange, chalk: ChalkInstance, width = 20): string {
+export function changeLine(change: PlannedChange, chalk: ChalkInstance, widths = { title: 20, name: 0 }): string {
   const paint = change.action === 'create' ? chalk.green : change.action === 'update' ? chalk.yellow : chalk.dim;
   const what = change.action === 'noop' ? 'no change' : change.action;
-  return `${paint(SIGNS[change.action])} ${change.title.padEnd(width)} ${change.name}  ${paint(what)}`;
+  return `${paint(SIGNS[change.action])} ${change.title.padEnd(widths.title)} ${change.name.padEnd(widths.name)}  ${paint(what)}`;
 }
 
 /** The indented field lines under an update: "versioning: Suspended -> Enabled", statement lines. */
@@ -49,17 +49,28 @@ export function summaryLine(changes: PlannedChange[], dryRun: boolean): string {
     : `Done: ${count('create')} created, ${count('update')} updated, ${count('noop')} unchanged.`;
 }
 
+/**
+ * A plan shows every resource; after an apply only what changed is listed (the progress lines
+ * showed the rest), and the resources' identifiers follow when something was created.
+ */
 export function renderPlan(meta: { stack: string; region: string; account: string; dryRun: boolean }, result: EngineResult, chalk: ChalkInstance): string[] {
-  const width = Math.max(...result.changes.map((c) => c.title.length), 10);
+  const widths = {
+    title: Math.max(...result.changes.map((c) => c.title.length), 10),
+    name: Math.max(...result.changes.map((c) => c.name.length), 10),
+  };
+  const shown = meta.dryRun ? result.changes : result.changes.filter((c) => c.action !== 'noop');
   const lines = [`Stack ${chalk.bold(meta.stack)} in ${meta.region} (account ${meta.account})`, ''];
-  for (const change of result.changes) {
-    lines.push(changeLine(change, chalk, width), ...fieldLines(change, chalk));
+  for (const change of shown) {
+    lines.push(changeLine(change, chalk, widths), ...fieldLines(change, chalk));
   }
-  lines.push('', summaryLine(result.changes, meta.dryRun));
-  if (!meta.dryRun) {
+  if (shown.length > 0) lines.push('');
+  lines.push(summaryLine(result.changes, meta.dryRun));
+  if (!meta.dryRun && result.changes.some((c) => c.action === 'create')) {
     lines.push('', 'Resources:');
-    for (const [kind, description] of Object.entries(result.resources)) {
-      lines.push(`  ${kind.padEnd(16)} ${description.name ?? ''}${description.arn ? `  ${chalk.dim(description.arn)}` : ''}`);
+    const entries = Object.entries(result.resources);
+    const nameWidth = Math.max(...entries.map(([, d]) => (d.name ?? '').length));
+    for (const [kind, description] of entries) {
+      lines.push(`  ${kind.padEnd(16)} ${(description.name ?? '').padEnd(nameWidth)}  ${chalk.dim(description.arn ?? '')}`.trimEnd());
     }
   }
   return lines;

@@ -1,0 +1,91 @@
+/**
+ * `bridge demo`: the product on a local AWS, as a short guided tour, with no AWS account. Starts
+ * what it needs on loopback and stops it again, also on failure or Ctrl-C (unless --keep).
+ */
+import { randomBytes } from 'node:crypto';
+import { GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { BridgeError, ExitCode } from '../errors.js';
+import { LOCAL_ACCOUNT_ID, startLocalAws, type LocalAws } from '../local/moto.js';
+import { stackNames } from '../names.js';
+import type { Io, Ui } from '../output.js';
+import { parsePolicy } from '../policy.js';
+import { LOCAL_REGION, localEnvironment, onInterrupt, untilInterrupted, useLocalAws } from './local.js';
+
+export const DEMO_STACK = 'demo';
+const DEMO_KEY_ENV = 'BRIDGE_DEMO_API_KEY';
+// No call reaches this URL: it is only the configured source until the function exists.
+const DEMO_SOURCE_URL = 'https://api.openweathermap.org/data/2.5/weather?q=London';
+
+type RunCli = (argv: string[], io: Io) => Promise<number>;
+
+/** The drift a hurried console session leaves: versioning off, delete rights on the role. */
+async function injectDrift(endpoint: string): Promise<void> {
+  const names = stackNames(DEMO_STACK, LOCAL_ACCOUNT_ID, LOCAL_REGION);
+  const s3 = new S3Client({ region: LOCAL_REGION, endpoint, forcePathStyle: true });
+  const iam = new IAMClient({ region: LOCAL_REGION, endpoint });
+  try {
+    await s3.send(new PutBucketVersioningCommand({ Bucket: names.bucket, VersioningConfiguration: { Status: 'Suspended' } }));
+    const current = await iam.send(new GetRolePolicyCommand({ RoleName: names.roleName, PolicyName: names.rolePolicyName }));
+    const policy = parsePolicy(current.PolicyDocument as string);
+    policy.Statement.push({ Sid: 'QuickFix', Effect: 'Allow', Action: 's3:DeleteObject', Resource: `${names.bucketArn}/*` });
+    await iam.send(new PutRolePolicyCommand({ RoleName: names.roleName, PolicyName: names.rolePolicyName, PolicyDocument: JSON.stringify(policy) }));
+  } finally {
+    s3.destroy();
+    iam.destroy();
+  }
+}
+
+export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCli: RunCli): Promise<number> {
+  const started = Date.now();
+  const c = ui.chalk;
+  let step = 0;
+  const title = (text: string) => ui.out(`\n${c.bold(`${++step}. ${text}`)}`);
+  const bridge = async (args: string[], expected = ExitCode.ok) => {
+    ui.out(c.dim(`$ bridge ${args.join(' ')}`));
+    // --quiet: the tour shows results, not progress lines.
+    const code = await runCli(['node', 'bridge', ...args, '--quiet', ...(ui.options.color ? [] : ['--no-color'])], io);
+    if (code !== expected) throw new BridgeError(`demo step failed: bridge ${args.join(' ')} exited ${code}`);
+  };
+
+  ui.out(c.bold('bridge demo: the secure data bridge on a local AWS, no account needed'));
+  title('Start the local AWS (moto on 127.0.0.1)');
+  const local: LocalAws = await startLocalAws();
+  ui.out(`   running on ${local.endpoint}`);
+  useLocalAws(local.endpoint, process.env);
+  io.env = { ...io.env, ...localEnvironment(local.endpoint), [DEMO_KEY_ENV]: `demo-${randomBytes(12).toString('hex')}` };
+  const interruption = onInterrupt();
+  const interrupted = interruption.signalled.then(() => {
+    throw new BridgeError('demo interrupted: the local AWS is stopped', 130);
+  });
+  const tour = async () => {
+    title('Set up the stack: key, bucket, role, operators, source key');
+    await bridge(['setup', '--stack', DEMO_STACK, '--source-url', DEMO_SOURCE_URL, '--api-key-env', DEMO_KEY_ENV]);
+    title('Set up again: a second run changes nothing');
+    await bridge(['setup', '--stack', DEMO_STACK]);
+    title('Drift: someone suspends versioning and gives the role s3:DeleteObject');
+    await injectDrift(local.endpoint);
+    await bridge(['setup', '--stack', DEMO_STACK, '--dry-run']);
+    title('Set up repairs exactly that');
+    await bridge(['setup', '--stack', DEMO_STACK]);
+  };
+  try {
+    await Promise.race([tour(), interrupted]);
+  } finally {
+    interruption.cancel();
+    if (!options.keep) {
+      await local.stop();
+      ui.out(c.dim('\nStopped the local AWS.'));
+    }
+  }
+  ui.out(`\nDemo done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  if (options.keep) {
+    ui.out(`The stack and the local AWS are still running (${local.endpoint}). Continue by hand from another shell:`);
+    ui.out(`  export ${Object.entries(localEnvironment(local.endpoint)).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    ui.out(`  npx bridge setup --stack ${DEMO_STACK} --dry-run`);
+    ui.out('Ctrl-C here stops the local AWS.');
+    await untilInterrupted();
+    await local.stop();
+  }
+  return ExitCode.ok;
+}

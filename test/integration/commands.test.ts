@@ -1,0 +1,93 @@
+/**
+ * The installed command as a user runs it: a child process of bin/bridge.js (built by `npm test`'s
+ * pretest). `bridge local` and `bridge demo` start their own local AWS and must leave none behind.
+ */
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const BIN = new URL('../../bin/bridge.js', import.meta.url).pathname;
+
+function bridge(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c));
+  child.stderr.on('data', (c: Buffer) => (stderr += c));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+async function answers(endpoint: string): Promise<boolean> {
+  return fetch(`${endpoint}/moto-api/`).then(
+    (r) => r.ok,
+    () => false,
+  );
+}
+
+describe('bridge local', () => {
+  it('runs the local AWS on loopback until Ctrl-C, printing the environment to use', async () => {
+    const run = bridge(['local']);
+    let endpoint = '';
+    for (let i = 0; i < 300 && !endpoint; i++) {
+      endpoint = /export AWS_ENDPOINT_URL=(http:\/\/127\.0\.0\.1:\d+)/.exec(run.out())?.[1] ?? '';
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(endpoint, run.err()).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(run.out()).toContain('AWS_ACCESS_KEY_ID=local');
+    expect(await answers(endpoint)).toBe(true);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.err()).toContain('Stopped the local AWS.');
+    expect(await answers(endpoint)).toBe(false);
+  });
+
+  it('refuses a bad --port with exit 2', async () => {
+    const run = bridge(['local', '--port', '80']);
+    expect(await run.exited).toBe(2);
+    expect(run.err()).toMatch(/invalid --port '80'/);
+  });
+});
+
+describe('bridge demo', () => {
+  it('tours setup, no-change rerun, drift and repair, then stops its local AWS', async () => {
+    const run = bridge(['demo']);
+    expect(await run.exited, run.err()).toBe(0);
+    const out = run.out();
+    expect(out).toContain('Done: 6 created, 0 updated, 0 unchanged.');
+    expect(out).toContain('Done: 0 created, 0 updated, 6 unchanged.');
+    expect(out).toContain('versioning: Suspended -> Enabled');
+    expect(out).toMatch(/- Allow s3:DeleteObject on arn:aws:s3:::demo-123456789012-us-east-1\/\*/);
+    expect(out).toContain('Done: 0 created, 2 updated, 4 unchanged.');
+    const endpoint = /running on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
+    expect(await answers(endpoint)).toBe(false);
+    // The demo's generated source key is never shown.
+    expect(out + run.err()).not.toMatch(/demo-[0-9a-f]{24}/);
+  });
+});
+
+describe('exit codes of the installed command', () => {
+  it('exits 2 on bad input with one error line and no stack trace', async () => {
+    const run = bridge(['setup', '--stack', 'X']);
+    expect(await run.exited).toBe(2);
+    expect(run.err().trim().split('\n')).toEqual([expect.stringMatching(/^error: invalid stack name 'X'/)]);
+  });
+
+  it('exits 2 without credentials, naming the fix, and asks no metadata service', async () => {
+    const run = bridge(['setup', '--dry-run'], {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      AWS_CONFIG_FILE: '/nonexistent/config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    expect(await run.exited).toBe(2);
+    expect(run.err()).toMatch(/no AWS credentials found: set AWS_PROFILE or --profile/);
+  });
+
+  it('prints help with exit 0', async () => {
+    const run = bridge(['--help']);
+    expect(await run.exited).toBe(0);
+    expect(run.out()).toMatch(/setup \[options\]\s+create or converge every resource/);
+  });
+});

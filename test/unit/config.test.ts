@@ -1,0 +1,137 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  bucketNameProblem,
+  configFileSettings,
+  envSettings,
+  loadConfigFile,
+  mergeSettings,
+  parseKeyPlacement,
+  resolveConfig,
+  validateEndpointUrl,
+  validatePrefix,
+  validateRegion,
+  validateRetentionDays,
+  validateSourceUrl,
+  validateStackName,
+} from '../../src/config.js';
+import { UsageError } from '../../src/errors.js';
+
+describe('stack name', () => {
+  it.each(['databridge', 'abc', 'a-1-b', 'a'.repeat(31)])('accepts %s', (name) => expect(validateStackName(name)).toBe(name));
+  it.each(['ab', 'Data', '1abc', 'a_b', 'a'.repeat(32), '-abc', 'ab c'])('refuses %s with the rule and an example', (name) => {
+    expect(() => validateStackName(name)).toThrow(/3 to 31 characters.*--stack databridge/);
+  });
+});
+
+describe('region', () => {
+  it.each(['us-east-1', 'eu-west-2', 'ap-southeast-4', 'us-gov-west-1', 'cn-north-1', 'il-central-1'])('accepts %s', (r) => expect(validateRegion(r)).toBe(r));
+  it.each(['useast1', 'US-EAST-1', 'us-east', 'mars-1', ''])('refuses %s', (r) => expect(() => validateRegion(r)).toThrow(UsageError));
+});
+
+describe('bucket name rules', () => {
+  it.each(['my-bucket', 'a.b.c', '123', 'databridge-123456789012-us-east-1'])('accepts %s', (n) => expect(bucketNameProblem(n)).toBeUndefined());
+  it.each([
+    ['ab', /3 to 63/],
+    ['a'.repeat(64), /3 to 63/],
+    ['My-Bucket', /lowercase/],
+    ['my_bucket', /lowercase/],
+    ['-bucket', /start and end/],
+    ['bucket.', /start and end/],
+    ['a..b', /adjacent dots/],
+    ['192.168.1.1', /IP address/],
+    ['xn--bucket', /xn--/],
+    ['sthree-bucket', /sthree-/],
+    ['bucket-s3alias', /-s3alias/],
+    ['bucket--ol-s3', /--ol-s3/],
+    ['bucket--x-s3', /--x-s3/],
+  ])('refuses %s', (name, problem) => expect(bucketNameProblem(name)).toMatch(problem));
+});
+
+describe('data prefix', () => {
+  it.each(['raw/', 'data/raw/', 'weather-2026/'])('accepts %s', (p) => expect(validatePrefix(p)).toBe(p));
+  it.each(['raw', '/raw/', 'raw//x/', '../raw/', 'a/./b/', 'raw /', ''])('refuses %j', (p) => expect(() => validatePrefix(p)).toThrow(/invalid data prefix/));
+});
+
+describe('retention days', () => {
+  it('accepts the values CloudWatch Logs knows', () => expect(validateRetentionDays('365')).toBe(365));
+  it.each(['366', '0', '-1', '7.5', 'week'])('refuses %s and lists the allowed ones', (d) => expect(() => validateRetentionDays(d)).toThrow(/1, 3, 5, 7, 14/));
+});
+
+describe('endpoint URL', () => {
+  it('keeps only the origin', () => expect(validateEndpointUrl('http://127.0.0.1:4566/')).toBe('http://127.0.0.1:4566'));
+  it.each(['127.0.0.1:4566', 'ftp://x', 'http://u:p@127.0.0.1:1', 'http://127.0.0.1:1/path'])('refuses %s', (u) => expect(() => validateEndpointUrl(u)).toThrow(UsageError));
+});
+
+describe('source URL', () => {
+  it('accepts https and keeps ordinary query parameters', () => {
+    expect(validateSourceUrl('https://api.openweathermap.org/data/2.5/weather?q=London&units=metric')).toBe(
+      'https://api.openweathermap.org/data/2.5/weather?q=London&units=metric',
+    );
+  });
+  it.each(['http://127.0.0.1:8080/weather', 'http://localhost:8080/x', 'http://[::1]:8080/x'])('accepts plain http to loopback: %s', (u) => {
+    expect(() => validateSourceUrl(u)).not.toThrow();
+  });
+  it('refuses plain http elsewhere', () => expect(() => validateSourceUrl('http://api.openweathermap.org/x')).toThrow(/only to loopback; use https/));
+  it.each(['appid', 'api_key', 'apikey', 'token', 'KEY'])('refuses a URL carrying a credential in %s, without echoing it', (name) => {
+    let message = '';
+    try {
+      validateSourceUrl(`https://api.example.com/x?${name}=s3cr3tvalue`);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/looks like a credential/);
+    expect(message).not.toContain('s3cr3tvalue');
+  });
+  it('refuses credentials in the authority, without echoing them', () => {
+    expect(() => validateSourceUrl('https://user:pw@api.example.com/')).toThrow(/must not carry credentials/);
+  });
+});
+
+describe('key placement', () => {
+  it('parses query and header', () => {
+    expect(parseKeyPlacement('query:appid')).toEqual({ in: 'query', name: 'appid' });
+    expect(parseKeyPlacement('header:Authorization')).toEqual({ in: 'header', name: 'Authorization' });
+  });
+  it.each(['appid', 'body:x', 'query:', 'header:a b'])('refuses %s', (v) => expect(() => parseKeyPlacement(v)).toThrow(/query:NAME/));
+});
+
+describe('settings sources', () => {
+  it('flags win over the environment, which wins over the file', () => {
+    const merged = mergeSettings({ stack: 'fromfile', region: 'eu-west-1', bucket: 'file-bucket' }, envSettings({ AWS_REGION: 'eu-west-2' }), {
+      stack: 'fromflag',
+      region: undefined,
+    });
+    expect(merged).toEqual({ stack: 'fromflag', region: 'eu-west-2', bucket: 'file-bucket' });
+  });
+
+  it('AWS_REGION wins over AWS_DEFAULT_REGION, which is the fallback', () => {
+    expect(envSettings({ AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-west-2' }).region).toBe('eu-west-1');
+    expect(envSettings({ AWS_DEFAULT_REGION: 'us-west-2' }).region).toBe('us-west-2');
+  });
+
+  it('defaults: stack databridge, us-east-1, raw/, 365 days, key in query:appid', () => {
+    expect(resolveConfig({})).toEqual({
+      stack: 'databridge',
+      region: 'us-east-1',
+      dataPrefix: 'raw/',
+      noncurrentVersionDays: 365,
+      logRetentionDays: 365,
+      source: { keyPlacement: { in: 'query', name: 'appid' } },
+    });
+  });
+
+  it('reads bridge.config.json, refusing unknown keys and an API key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bridge-config-'));
+    writeFileSync(join(dir, 'bridge.config.json'), JSON.stringify({ stack: 'weather', source: { url: 'https://x.example/y', keyIn: 'header:Authorization' } }));
+    expect(loadConfigFile(undefined, dir)).toMatchObject({ stack: 'weather', sourceUrl: 'https://x.example/y', sourceKeyIn: 'header:Authorization' });
+    expect(loadConfigFile(undefined, mkdtempSync(join(tmpdir(), 'none-')))).toEqual({});
+    expect(() => configFileSettings({ stak: 'x' }, 'f')).toThrow(/unknown key 'stak'/);
+    expect(() => configFileSettings({ apiKey: 'x' }, 'f')).toThrow(/must not hold the API key/);
+    expect(() => configFileSettings({ source: { urll: 'x' } }, 'f')).toThrow(/unknown key 'source.urll'/);
+    writeFileSync(join(dir, 'broken.json'), '{ nope');
+    expect(() => loadConfigFile('broken.json', dir)).toThrow(/not valid JSON/);
+  });
+});

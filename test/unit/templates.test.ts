@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { loadTemplate, renderPolicy, renderTemplate, type TemplateName } from '../../src/templates.js';
+
+const values = {
+  Partition: 'aws',
+  AccountId: '111122223333',
+  Region: 'eu-west-1',
+  RoleArn: 'arn:aws:iam::111122223333:role/bridge/s-ingest-role',
+  OperatorUserArn: 'arn:aws:iam::111122223333:user/bridge/s-operator',
+  BucketArn: 'arn:aws:s3:::s-bucket',
+  KeyArn: 'arn:aws:kms:eu-west-1:111122223333:key/k',
+  DataPrefix: 'raw/',
+  ParameterArn: 'arn:aws:ssm:eu-west-1:111122223333:parameter/s/source/api-key',
+  FunctionLogGroupArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/s-ingest',
+  ApiLogGroupArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/apigateway/s-api',
+  FunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:s-ingest',
+  ApiInvokeArn: 'arn:aws:execute-api:eu-west-1:111122223333:abc123/prod/GET/data',
+};
+
+const names: TemplateName[] = ['kms-key-policy', 'bucket-policy', 'execution-role-trust', 'execution-role-policy', 'operators-policy'];
+
+describe('policy templates', () => {
+  it.each(names)('%s renders with no placeholder left', (name) => {
+    expect(JSON.stringify(renderTemplate(name, values))).not.toMatch(/\$\{/);
+  });
+
+  it('drops the statements whose placeholder is null (a resource that does not exist yet)', () => {
+    const withApi = renderTemplate('operators-policy', values);
+    const withoutApi = renderTemplate('operators-policy', { ...values, ApiInvokeArn: null });
+    expect(withApi.Statement.length - withoutApi.Statement.length).toBe(1);
+    expect(JSON.stringify(withoutApi)).not.toContain('execute-api');
+  });
+
+  it('refuses an unknown placeholder instead of leaving it in a policy', () => {
+    expect(() => renderPolicy({ Statement: [{ Effect: 'Allow', Action: 'x:y', Resource: '${Nope}' }] }, {})).toThrow(/\$\{Nope\} has no value/);
+  });
+
+  it('substitutes values as data: a quote cannot break the document', () => {
+    const rendered = renderPolicy({ Statement: [{ Effect: 'Allow', Action: 'x:y', Resource: '${A}' }] }, { A: 'a"b' });
+    expect(rendered.Statement[0]?.Resource).toBe('a"b');
+  });
+
+  it('gives the execution role no wildcard action, no read, no delete, no list', () => {
+    const policy = renderTemplate('execution-role-policy', values);
+    const actions = policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    expect(actions.sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject', 'ssm:GetParameter']);
+    expect(policy.Statement.every((s) => s.Resource !== '*' && s.Effect === 'Allow')).toBe(true);
+  });
+
+  it('trusts only lambda.amazonaws.com, in this account', () => {
+    const trust = renderTemplate('execution-role-trust', values);
+    expect(trust.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'lambda.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': '111122223333' } } }),
+    ]);
+  });
+
+  it('the bucket policy only denies (an Allow in a bucket policy would widen access)', () => {
+    expect(loadTemplate('bucket-policy').Statement.every((s) => s.Effect === 'Deny')).toBe(true);
+  });
+});
