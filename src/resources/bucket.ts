@@ -233,8 +233,8 @@ export function diffBucket(live: BucketLive | null, intended: BucketIntended): F
 async function createBucket(ctx: StackContext, intended: BucketIntended): Promise<void> {
   const Bucket = ctx.names.bucket;
   const region = ctx.config.region;
-  try {
-    await ctx.aws.s3.send(
+  const create = (tags: boolean) =>
+    ctx.aws.s3.send(
       new CreateBucketCommand({
         Bucket,
         ObjectOwnership: 'BucketOwnerEnforced',
@@ -242,10 +242,19 @@ async function createBucket(ctx: StackContext, intended: BucketIntended): Promis
         // bucket ours atomically, so an interrupted run never leaves an untagged bucket behind.
         CreateBucketConfiguration: {
           ...(region === 'us-east-1' ? {} : { LocationConstraint: region as BucketLocationConstraint }),
-          Tags: tagList(intended.tags),
+          ...(tags ? { Tags: tagList(intended.tags) } : {}),
         },
       }),
     );
+  try {
+    try {
+      await create(true);
+    } catch (error) {
+      // Tagging at creation needs s3:TagResource; without it, create untagged and tag at once
+      // (apply's next step), as Terraform's provider falls back.
+      if (awsErrorName(error) !== 'AccessDenied') throw error;
+      await create(false);
+    }
   } catch (error) {
     if (awsErrorName(error) === 'BucketAlreadyExists') {
       throw new UsageError(`bucket name '${Bucket}' is already taken by another AWS account: choose another name with --bucket`);

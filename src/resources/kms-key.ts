@@ -76,19 +76,21 @@ export async function findUnaliasedStackKey(ctx: StackContext): Promise<KeyMetad
     marker = page.Truncated ? page.NextMarker : undefined;
   } while (marker);
   const candidates: KeyMetadata[] = [];
-  for (const keyId of keyIds) {
+  // A few keys at a time: an account can hold hundreds, and this runs only when the alias is missing.
+  const examine = async (keyId: string) => {
     let tags: Tags;
     try {
       tags = await keyTags(ctx, keyId);
     } catch (error) {
       // AWS managed keys and keys whose policy shuts us out cannot be ours.
-      if (awsErrorName(error) === 'AccessDeniedException') continue;
+      if (awsErrorName(error) === 'AccessDeniedException') return;
       throw error;
     }
-    if (!isOurs(tags, ctx.config.stack)) continue;
+    if (!isOurs(tags, ctx.config.stack)) return;
     const metadata = await describeKey(ctx, keyId);
     if (metadata && metadata.KeyManager === 'CUSTOMER' && metadata.KeyState !== 'PendingDeletion') candidates.push(metadata);
-  }
+  };
+  for (let i = 0; i < keyIds.length; i += 8) await Promise.all(keyIds.slice(i, i + 8).map(examine));
   candidates.sort((a, b) => (a.CreationDate?.getTime() ?? 0) - (b.CreationDate?.getTime() ?? 0));
   return candidates[0] ?? null;
 }

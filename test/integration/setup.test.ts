@@ -23,6 +23,8 @@ import { DescribeKeyCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, L
 import {
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
+  GetBucketLocationCommand,
+  S3Client,
   GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand,
   GetBucketTaggingCommand,
@@ -254,5 +256,19 @@ describe('--dry-run', () => {
     expect(json.dryRun).toBe(true);
     expect(json.resources['kms-key'].arn).toBe('(known after apply)');
     expect(json.changes.find((c: { resource: string }) => c.resource === 'bucket').fields).toContain('encryption');
+  });
+});
+
+describe('in another region', () => {
+  it('creates the bucket there (LocationConstraint) and derives region names', async () => {
+    const run = await runCli([...setupArgs('regional'), '--region', 'eu-west-1', '--json'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    const json = JSON.parse(run.stdout);
+    expect(json.region).toBe('eu-west-1');
+    expect(json.resources.bucket.name).toBe('regional-123456789012-eu-west-1');
+    const eu = new S3Client({ region: 'eu-west-1', endpoint: process.env.AWS_ENDPOINT_URL, forcePathStyle: true });
+    const location = await eu.send(new GetBucketLocationCommand({ Bucket: 'regional-123456789012-eu-west-1' }));
+    expect(location.LocationConstraint).toBe('eu-west-1');
+    expect(json.resources['kms-key'].arn).toMatch(/^arn:aws:kms:eu-west-1:/);
   });
 });

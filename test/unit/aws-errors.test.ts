@@ -1,0 +1,79 @@
+/**
+ * Cases the local AWS cannot produce, against a scripted HTTP endpoint on loopback: a throttling
+ * burst (moto never throttles) and S3's 403 for a bucket of another account (moto answers 200).
+ * The real SDK clients and bridge's own code run unchanged; only the server is scripted.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ListKeysCommand } from '@aws-sdk/client-kms';
+import { AwsClients } from '../../src/aws.js';
+import { DEFAULTS, resolveConfig } from '../../src/config.js';
+import { UsageError } from '../../src/errors.js';
+import { stackNames } from '../../src/names.js';
+import { readBucket } from '../../src/resources/bucket.js';
+import type { StackContext } from '../../src/resources/types.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+let server: Server | undefined;
+
+async function scripted(handler: Handler): Promise<string> {
+  server = createServer(handler);
+  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}
+
+afterEach(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  server = undefined;
+});
+
+const credentials = { AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' };
+Object.assign(process.env, credentials);
+
+describe('AWS errors the local AWS cannot produce', () => {
+  it('retries a throttling burst with the adaptive retry bridge configures', async () => {
+    let requests = 0;
+    const endpoint = await scripted((_req, res) => {
+      requests++;
+      if (requests <= 3) {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify({ Keys: [{ KeyId: 'k1' }], Truncated: false }));
+    });
+    const aws = new AwsClients({ region: 'us-east-1', endpoint });
+    const result = await aws.kms.send(new ListKeysCommand({}));
+    expect(result.Keys).toEqual([{ KeyId: 'k1' }]);
+    expect(requests).toBe(4);
+    // The SDK's default (3 attempts) would have given up on this burst.
+    const impatient = new AwsClients({ region: 'us-east-1', endpoint, maxAttempts: 3 });
+    requests = 0;
+    await expect(impatient.kms.send(new ListKeysCommand({}))).rejects.toThrow(/Rate exceeded/);
+    aws.destroy();
+    impatient.destroy();
+  }, 30_000);
+
+  it("names a bucket of another account as such and suggests --bucket (S3 answers 403)", async () => {
+    const endpoint = await scripted((_req, res) => {
+      res.writeHead(403);
+      res.end();
+    });
+    const config = resolveConfig({ endpointUrl: endpoint, stack: DEFAULTS.stack });
+    const ctx = {
+      config,
+      names: stackNames(config.stack, '123456789012', config.region),
+      aws: new AwsClients({ region: config.region, endpoint, maxAttempts: 1 }),
+      refs: {},
+      inputs: {},
+      progress: () => {},
+    } as StackContext;
+    const error = await readBucket(ctx).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toBe(
+      "bucket name 'databridge-123456789012-us-east-1' belongs to another AWS account or is not readable by you: choose another name with --bucket",
+    );
+  });
+});
