@@ -5,9 +5,17 @@
 import { CreateRoleCommand, GetRoleCommand, TagRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { NotOursError, isNotFound } from '../errors.js';
 import { IAM_PATH } from '../names.js';
-import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
+import { parsePolicy, type PolicyDocument } from '../policy.js';
 import { renderTemplate } from '../templates.js';
-import { extraPolicies, putInlinePolicy, readPrincipalPolicies, removeExtraPolicies, type PrincipalPolicies } from './iam-policies.js';
+import {
+  extraPolicies,
+  extraPoliciesChange,
+  policyChange,
+  putInlinePolicy,
+  readPrincipalPolicies,
+  removeExtraPolicies,
+  type PrincipalPolicies,
+} from './iam-policies.js';
 import { isOurs, stackTags, tagList, tagRecord, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
@@ -62,20 +70,6 @@ export function roleIntended(ctx: StackContext): RoleIntended {
     }),
     tags: stackTags(ctx.config.stack),
   };
-}
-
-/** A policy document field change with its statement-level detail, or nothing. */
-export function policyChange(field: string, live: PolicyDocument | null | undefined, intended: PolicyDocument): FieldChange[] {
-  const difference = diffStatements(live ?? null, intended);
-  if (difference.extra.length + difference.missing.length === 0) return [];
-  return [{ field, details: describeStatementDifference(difference) }];
-}
-
-/** Inline policies under other names and attached managed policies: each is access nobody reviewed. */
-export function extraPoliciesChange(field: string, live: PrincipalPolicies, keep: string | null): FieldChange[] {
-  const extra = extraPolicies(live, keep);
-  const details = [...extra.inline.map((name) => `- inline policy ${name}`), ...extra.attached.map((arn) => `- managed policy ${arn}`)];
-  return details.length > 0 ? [{ field, details }] : [];
 }
 
 export function diffRole(live: RoleLive | null, intended: RoleIntended): FieldChange[] {

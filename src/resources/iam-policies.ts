@@ -23,7 +23,8 @@ import {
   PutUserPolicyCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { parsePolicy, type PolicyDocument } from '../policy.js';
+import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
+import type { FieldChange } from './types.js';
 
 export type Principal = { kind: 'role' | 'group' | 'user'; name: string };
 
@@ -90,4 +91,18 @@ export function extraPolicies(live: PrincipalPolicies, keep: string | null): { i
 export async function removeExtraPolicies(iam: IAMClient, principal: Principal, extra: { inline: string[]; attached: string[] }): Promise<void> {
   for (const name of extra.inline) await deleteInlinePolicy(iam, principal, name);
   for (const arn of extra.attached) await detachManagedPolicy(iam, principal, arn);
+}
+
+/** A policy document field change with its statement-level detail, or nothing. */
+export function policyChange(field: string, live: PolicyDocument | null | undefined, intended: PolicyDocument): FieldChange[] {
+  const difference = diffStatements(live ?? null, intended);
+  if (difference.extra.length + difference.missing.length === 0) return [];
+  return [{ field, details: describeStatementDifference(difference) }];
+}
+
+/** Inline policies under other names and attached managed policies: each is access nobody reviewed. */
+export function extraPoliciesChange(field: string, live: PrincipalPolicies, keep: string | null): FieldChange[] {
+  const extra = extraPolicies(live, keep);
+  const details = [...extra.inline.map((name) => `- inline policy ${name}`), ...extra.attached.map((arn) => `- managed policy ${arn}`)];
+  return details.length > 0 ? [{ field, details }] : [];
 }

@@ -22,8 +22,15 @@ import { IAM_PATH } from '../names.js';
 import type { PolicyDocument } from '../policy.js';
 import { retryUntil } from '../retry.js';
 import { renderTemplate } from '../templates.js';
-import { extraPoliciesChange, policyChange } from './execution-role.js';
-import { extraPolicies, putInlinePolicy, readPrincipalPolicies, removeExtraPolicies, type PrincipalPolicies } from './iam-policies.js';
+import {
+  extraPolicies,
+  extraPoliciesChange,
+  policyChange,
+  putInlinePolicy,
+  readPrincipalPolicies,
+  removeExtraPolicies,
+  type PrincipalPolicies,
+} from './iam-policies.js';
 import { isOurs, stackTags, tagList, tagRecord, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
