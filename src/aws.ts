@@ -3,8 +3,10 @@
  * first use. Credentials always come from the SDK's default chain (env, shared config/SSO,
  * instance roles), never from the command line.
  */
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -28,7 +30,7 @@ export function isMutatingCommand(command: string): boolean {
   return !/^(Get|List|Describe|Head)/.test(command);
 }
 
-type AnyClient = IAMClient | KMSClient | S3Client | SSMClient | STSClient;
+type AnyClient = IAMClient | KMSClient | S3Client | SSMClient | STSClient | LambdaClient | CloudWatchLogsClient;
 
 // Throttling bursts deserve more patience than the SDK's default of 3 attempts.
 const DEFAULT_MAX_ATTEMPTS = 8;
@@ -54,6 +56,12 @@ export class AwsClients {
   }
   get ssm(): SSMClient {
     return this.#client('ssm', (config) => new SSMClient(config));
+  }
+  get lambda(): LambdaClient {
+    return this.#client('lambda', (config) => new LambdaClient(config));
+  }
+  get logs(): CloudWatchLogsClient {
+    return this.#client('logs', (config) => new CloudWatchLogsClient(config));
   }
 
   mutatingCalls(): CallRecord[] {

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { BridgeError, ExitCode } from './errors.js';
 import { Ui, type Io } from './output.js';
 import { runDemo } from './commands/demo.js';
+import { runInvoke, type InvokeOptions } from './commands/invoke.js';
 import { runLocal } from './commands/local.js';
 import { runSetup, type SetupOptions } from './commands/setup.js';
 import type { GlobalOptions } from './commands/context.js';
@@ -36,13 +37,28 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--bucket <name>', 'bucket name (default S-ACCOUNT-REGION)')
     .option('--data-prefix <prefix>', 'key prefix the function writes under (default raw/)')
     .option('--noncurrent-days <days>', 'days before noncurrent object versions expire (default 365)')
+    .option('--log-retention-days <days>', 'days the function and API logs are kept (default 365)')
+    .option('--function-timeout <seconds>', 'function timeout (default 30)')
+    .option('--function-memory <mb>', 'function memory (default 256)')
+    .option('--reserved-concurrency <n>', 'most concurrent runs of the function (default 2)')
     .option('--source-url <url>', 'the source API URL, without its key (https; http only to loopback)')
-    .option('--source-key-in <placement>', 'where the key goes: query:NAME (default query:appid) or header:NAME')
+    .option('--source-key-in <placement>', 'where the key goes: query:NAME or header:NAME (default query:appid for OpenWeatherMap, else header:Authorization as a bearer token)')
     .addOption(new Option('--api-key-env <name>', 'read the source API key from this environment variable').conflicts('apiKeyStdin'))
     .option('--api-key-stdin', 'read the source API key from standard input')
     .option('--operator-access-key-file <path>', 'create one access key for the operator user and write it here (mode 0600)')
     .action(async (options: SetupOptions, command: Command) => {
       await run(() => runSetup(command.optsWithGlobals() as GlobalOptions, options, io, uiFor(command)));
+    });
+
+  program
+    .command('invoke')
+    .description("run the function and show its result (on Lambda, or --local on this machine)")
+    .option('--payload <json>', "the event: JSON, or @file (default '{}')")
+    .option('--tail', "show the invocation's log tail, with the REPORT line read")
+    .option('--follow', "keep following the function's log group until Ctrl-C")
+    .option('--local', 'run the handler here, in a child process, with the deployed configuration (no Docker)')
+    .action(async (options: InvokeOptions, command: Command) => {
+      await run(() => runInvoke(command.optsWithGlobals() as GlobalOptions, options, uiFor(command)));
     });
 
   program

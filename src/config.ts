@@ -13,7 +13,9 @@ export const DEFAULTS = {
   dataPrefix: 'raw/',
   noncurrentVersionDays: 365,
   logRetentionDays: 365,
-  sourceKeyIn: 'query:appid',
+  functionTimeoutSeconds: 30,
+  functionMemoryMb: 256,
+  reservedConcurrency: 2,
 } as const;
 
 /** Where the function puts the source API key on each request. */
@@ -32,9 +34,14 @@ export interface StackConfig {
   dataPrefix: string;
   noncurrentVersionDays: number;
   logRetentionDays: number;
+  functionTimeoutSeconds: number;
+  functionMemoryMb: number;
+  reservedConcurrency: number;
   source: {
+    /** Given on this run; otherwise the deployed function's is kept. */
     url?: string;
-    keyPlacement: KeyPlacement;
+    /** Given on this run; otherwise the deployed function's, or the default for the URL. */
+    keyPlacement?: KeyPlacement;
   };
   operatorAccessKeyFile?: string;
 }
@@ -49,6 +56,9 @@ export interface RawSettings {
   dataPrefix?: string;
   noncurrentVersionDays?: string | number;
   logRetentionDays?: string | number;
+  functionTimeout?: string | number;
+  functionMemory?: string | number;
+  reservedConcurrency?: string | number;
   sourceUrl?: string;
   sourceKeyIn?: string;
   operatorAccessKeyFile?: string;
@@ -63,6 +73,9 @@ const CONFIG_FILE_KEYS = new Set([
   'dataPrefix',
   'noncurrentVersionDays',
   'logRetentionDays',
+  'functionTimeout',
+  'functionMemory',
+  'reservedConcurrency',
   'source',
 ]);
 
@@ -127,6 +140,9 @@ export function configFileSettings(parsed: unknown, file: string): RawSettings {
     dataPrefix: str(record.dataPrefix, 'dataPrefix'),
     noncurrentVersionDays: num(record.noncurrentVersionDays, 'noncurrentVersionDays'),
     logRetentionDays: num(record.logRetentionDays, 'logRetentionDays'),
+    functionTimeout: num(record.functionTimeout, 'functionTimeout'),
+    functionMemory: num(record.functionMemory, 'functionMemory'),
+    reservedConcurrency: num(record.reservedConcurrency, 'reservedConcurrency'),
     sourceUrl: str(sourceRecord.url, 'source.url'),
     sourceKeyIn: str(sourceRecord.keyIn, 'source.keyIn'),
   };
@@ -161,10 +177,12 @@ export function resolveConfig(raw: RawSettings): StackConfig {
     dataPrefix: validatePrefix(raw.dataPrefix ?? DEFAULTS.dataPrefix),
     noncurrentVersionDays: validateNoncurrentDays(raw.noncurrentVersionDays ?? DEFAULTS.noncurrentVersionDays),
     logRetentionDays: validateRetentionDays(raw.logRetentionDays ?? DEFAULTS.logRetentionDays),
-    source: {
-      keyPlacement: parseKeyPlacement(raw.sourceKeyIn ?? DEFAULTS.sourceKeyIn),
-    },
+    functionTimeoutSeconds: validateRange(raw.functionTimeout ?? DEFAULTS.functionTimeoutSeconds, 'function timeout', 3, 900, 'seconds'),
+    functionMemoryMb: validateRange(raw.functionMemory ?? DEFAULTS.functionMemoryMb, 'function memory', 128, 10240, 'MB'),
+    reservedConcurrency: validateRange(raw.reservedConcurrency ?? DEFAULTS.reservedConcurrency, 'reserved concurrency', 1, 1000, 'concurrent executions'),
+    source: {},
   };
+  if (raw.sourceKeyIn) config.source.keyPlacement = parseKeyPlacement(raw.sourceKeyIn);
   if (raw.profile) config.profile = raw.profile;
   if (raw.endpointUrl) config.endpoint = validateEndpointUrl(raw.endpointUrl);
   if (raw.bucket) config.bucket = validateBucketName(raw.bucket, '--bucket');
@@ -231,6 +249,13 @@ export function validateNoncurrentDays(value: string | number): number {
   const days = wholeNumber(value, 'noncurrent version days', 'give a whole number of days from 1 to 36500');
   if (days < 1 || days > 36500) throw new UsageError(`invalid noncurrent version days '${value}': give a whole number of days from 1 to 36500`);
   return days;
+}
+
+export function validateRange(value: string | number, what: string, min: number, max: number, unit: string): number {
+  const fix = `give a whole number from ${min} to ${max} (${unit})`;
+  const number = wholeNumber(value, what, fix);
+  if (number < min || number > max) throw new UsageError(`invalid ${what} '${value}': ${fix}`);
+  return number;
 }
 
 /** The values CloudWatch Logs accepts for retention. */
@@ -301,6 +326,12 @@ export function parseKeyPlacement(value: string): KeyPlacement {
 
 export function formatKeyPlacement(placement: KeyPlacement): string {
   return `${placement.in}:${placement.name}`;
+}
+
+/** OpenWeatherMap takes its key as ?appid=; other APIs mostly as a bearer token. */
+export function defaultKeyPlacement(sourceUrl: string): KeyPlacement {
+  const host = new URL(sourceUrl).hostname;
+  return host === 'openweathermap.org' || host.endsWith('.openweathermap.org') ? { in: 'query', name: 'appid' } : { in: 'header', name: 'Authorization' };
 }
 
 /** A file bridge will write (mode 0600): its folder must exist and it must not be a folder. */

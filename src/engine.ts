@@ -119,7 +119,7 @@ function planOne(ctx: StackContext, resource: AnyResource, live: unknown): Plann
 /** The plan for every resource, in dependency order, after the input checks that need live state. */
 export function planStack(ctx: StackContext, resources: readonly AnyResource[], state: StackState): PlannedChange[] {
   const ordered = dependencyOrder(resources);
-  for (const resource of ordered) resource.check?.(ctx, state.lives.get(resource.kind) ?? null);
+  for (const resource of ordered) resource.check?.(ctx, state.lives.get(resource.kind) ?? null, state.lives);
   return ordered.map((resource) => planOne(ctx, resource, state.lives.get(resource.kind)));
 }
 

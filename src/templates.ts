@@ -5,14 +5,13 @@
  * that is how a statement waits for a resource that does not exist yet (the API's invoke ARN).
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packagePath } from './paths.js';
 import type { PolicyDocument, PolicyStatement } from './policy.js';
 
 export type TemplateName = 'kms-key-policy' | 'bucket-policy' | 'execution-role-trust' | 'execution-role-policy' | 'operators-policy';
 
-/** templates/ sits beside src/ and dist/ alike. */
-export const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates');
+export const TEMPLATES_DIR = packagePath('templates');
 
 export function templatePath(name: TemplateName): string {
   return join(TEMPLATES_DIR, `${name}.json`);

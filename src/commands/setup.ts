@@ -5,6 +5,7 @@ import type { Io, Ui } from '../output.js';
 import { changeLine, renderPlan, setupJson } from '../render/plan.js';
 import { STACK_RESOURCES } from '../resources/index.js';
 import { validateEnvVarName } from '../config.js';
+import { handlerBundle } from '../bundle.js';
 import { Secret } from '../secret.js';
 import { configFrom, stackContext, type GlobalOptions } from './context.js';
 
@@ -13,6 +14,10 @@ export interface SetupOptions {
   bucket?: string;
   dataPrefix?: string;
   noncurrentDays?: string;
+  logRetentionDays?: string;
+  functionTimeout?: string;
+  functionMemory?: string;
+  reservedConcurrency?: string;
   sourceUrl?: string;
   sourceKeyIn?: string;
   apiKeyEnv?: string;
@@ -77,6 +82,10 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
       bucket: options.bucket,
       dataPrefix: options.dataPrefix,
       noncurrentVersionDays: options.noncurrentDays,
+      logRetentionDays: options.logRetentionDays,
+      functionTimeout: options.functionTimeout,
+      functionMemory: options.functionMemory,
+      reservedConcurrency: options.reservedConcurrency,
       sourceUrl: options.sourceUrl,
       sourceKeyIn: options.sourceKeyIn,
       operatorAccessKeyFile: options.operatorAccessKeyFile,
@@ -86,7 +95,8 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
   const apiKey = await readApiKey(options, io);
   if (apiKey) ui.redact(apiKey.reveal());
   ui.working('checking credentials');
-  const ctx = await stackContext(config, apiKey ? { apiKey } : {});
+  const bundle = await handlerBundle();
+  const ctx = await stackContext(config, apiKey ? { apiKey, bundle } : { bundle });
   try {
     ui.working(`reading stack ${config.stack}`);
     const state = await readStack(ctx, STACK_RESOURCES);

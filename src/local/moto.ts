@@ -4,11 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BridgeError } from '../errors.js';
+import { packagePath } from '../paths.js';
 
-export const LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'local-aws.py');
+export const LAUNCHER = packagePath('scripts', 'local-aws.py');
 
 /** The local AWS's only account. */
 export const LOCAL_ACCOUNT_ID = '123456789012';

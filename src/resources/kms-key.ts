@@ -206,6 +206,8 @@ export function policyValues(ctx: StackContext) {
     Region: ctx.names.region,
     RoleArn: ctx.names.roleArn,
     OperatorUserArn: ctx.names.operatorUserArn,
+    FunctionLogGroupArn: ctx.names.functionLogGroupArn,
+    ApiLogGroupArn: ctx.names.apiLogGroupArn,
   };
 }
 

@@ -81,11 +81,13 @@ export const sourceApiKey: Resource<SourceKeyLive, SourceKeyIntended> = {
   dependsOn: ['kms-key'],
   name: (ctx) => ctx.names.parameterName,
   read: (ctx) => readSourceKey(ctx),
-  check(ctx, live) {
-    if (live) return;
+  // The first setup needs both halves of the source: the key (stored here) and the URL (kept in the
+  // function's environment). One message names all that is missing.
+  check(ctx, live, lives) {
+    const needsUrl = !lives.get('function') && !ctx.config.source.url;
     const missing = [
-      ...(ctx.inputs.apiKey ? [] : ['the source API key (--api-key-env NAME or --api-key-stdin)']),
-      ...(ctx.config.source.url ? [] : ['the source URL (--source-url URL or source.url in bridge.config.json)']),
+      ...(live || ctx.inputs.apiKey ? [] : ['the source API key (--api-key-env NAME or --api-key-stdin)']),
+      ...(needsUrl ? ['the source URL (--source-url URL or source.url in bridge.config.json)'] : []),
     ];
     if (missing.length > 0) {
       throw new UsageError(`the first setup of stack '${ctx.config.stack}' needs ${missing.join(' and ')}`);

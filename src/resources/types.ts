@@ -5,17 +5,24 @@
 import type { AwsClients } from '../aws.js';
 import type { StackConfig } from '../config.js';
 import type { StackNames } from '../names.js';
+import type { Bundle } from '../bundle.js';
+import type { KeyPlacement } from '../config.js';
 import type { Secret } from '../secret.js';
 
 /** Facts learned while running that later resources need (the key's ARN once it exists). */
 export interface StackRefs {
   keyArn?: string;
   keyId?: string;
+  /** The deployed function's source settings, kept when this run gives none. */
+  sourceUrl?: string;
+  keyPlacement?: KeyPlacement;
 }
 
 /** What only this run supplies: the source API key and where to write an access key. */
 export interface SetupInputs {
   apiKey?: Secret;
+  /** The function's deployment package, built once before planning. */
+  bundle?: Bundle;
 }
 
 export interface StackContext {
@@ -53,7 +60,7 @@ export interface Resource<Live = unknown, Intended = unknown> {
   /** Learns refs (the key ARN) from live state, before anything is planned. */
   learn?(ctx: StackContext, live: Live | null): void;
   /** Input checks that depend on live state (the first setup needs the API key). Throws UsageError. */
-  check?(ctx: StackContext, live: Live | null): void;
+  check?(ctx: StackContext, live: Live | null, lives: ReadonlyMap<string, unknown>): void;
   intended(ctx: StackContext): Intended;
   /** Pure: what differs. For an absent resource, the fields a create will set. */
   diff(live: Live | null, intended: Intended): FieldChange[];

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   bucketNameProblem,
   configFileSettings,
+  defaultKeyPlacement,
   envSettings,
   loadConfigFile,
   mergeSettings,
@@ -112,15 +113,33 @@ describe('settings sources', () => {
     expect(envSettings({ AWS_DEFAULT_REGION: 'us-west-2' }).region).toBe('us-west-2');
   });
 
-  it('defaults: stack databridge, us-east-1, raw/, 365 days, key in query:appid', () => {
+  it('defaults: stack databridge, us-east-1, raw/, 365 days, 30 s, 256 MB, concurrency 2', () => {
     expect(resolveConfig({})).toEqual({
       stack: 'databridge',
       region: 'us-east-1',
       dataPrefix: 'raw/',
       noncurrentVersionDays: 365,
       logRetentionDays: 365,
-      source: { keyPlacement: { in: 'query', name: 'appid' } },
+      functionTimeoutSeconds: 30,
+      functionMemoryMb: 256,
+      reservedConcurrency: 2,
+      source: {},
     });
+  });
+
+  it('the key goes in ?appid= for OpenWeatherMap, in a bearer token elsewhere, unless told', () => {
+    expect(defaultKeyPlacement('https://api.openweathermap.org/data/2.5/weather?q=London')).toEqual({ in: 'query', name: 'appid' });
+    expect(defaultKeyPlacement('https://api.example.com/v1/data')).toEqual({ in: 'header', name: 'Authorization' });
+    expect(defaultKeyPlacement('https://openweathermap.org.evil.example/x')).toEqual({ in: 'header', name: 'Authorization' });
+    expect(resolveConfig({ sourceKeyIn: 'header:X-Api-Key' }).source.keyPlacement).toEqual({ in: 'header', name: 'X-Api-Key' });
+  });
+
+  it.each([
+    [{ functionTimeout: '0' }, /invalid function timeout '0': give a whole number from 3 to 900/],
+    [{ functionMemory: '64' }, /invalid function memory '64'/],
+    [{ reservedConcurrency: 'lots' }, /invalid reserved concurrency 'lots'/],
+  ])('refuses function settings out of range: %j', (raw, message) => {
+    expect(() => resolveConfig(raw)).toThrow(message);
   });
 
   it('reads bridge.config.json, refusing unknown keys and an API key', () => {

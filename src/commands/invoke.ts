@@ -1,0 +1,175 @@
+/** `bridge invoke`: run the function (on Lambda, or --local here), show its result, log tail and logs. */
+import { readFileSync } from 'node:fs';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { handlerBundle } from '../bundle.js';
+import { BridgeError, ExitCode, UsageError } from '../errors.js';
+import { followLogs } from '../invoke/follow.js';
+import type { Invocation } from '../invoke/invocation.js';
+import { deployedConfiguration, invokeLocally } from '../invoke/local.js';
+import { invokeRemotely } from '../invoke/remote.js';
+import { describeReport, parseReport } from '../invoke/report.js';
+import type { Ui } from '../output.js';
+import type { StackContext } from '../resources/types.js';
+import { onInterrupt } from './local.js';
+import { configFrom, stackContext, type GlobalOptions } from './context.js';
+
+export interface InvokeOptions {
+  payload?: string;
+  tail?: boolean;
+  follow?: boolean;
+  local?: boolean;
+}
+
+export interface StoredObjectFacts {
+  bucket: string;
+  key: string;
+  versionId: string;
+  sha256: string;
+  bytes: number;
+}
+
+export interface InvokeJson {
+  statusCode: number;
+  payload: unknown;
+  logTail: string;
+  durationMs: number | null;
+  object?: StoredObjectFacts;
+  functionError?: string;
+}
+
+/** --payload JSON or @file, checked before anything runs. */
+export function readPayload(value: string | undefined): string {
+  if (value === undefined) return '{}';
+  let text = value;
+  if (value.startsWith('@')) {
+    try {
+      text = readFileSync(value.slice(1), 'utf8');
+    } catch {
+      throw new UsageError(`--payload ${value}: cannot read ${value.slice(1)}; give a readable JSON file after @`);
+    }
+  }
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new UsageError(`--payload is not valid JSON: give a JSON document such as '{}' or @event.json`);
+  }
+  return text;
+}
+
+/** The handler's result names the object it stored. */
+export function storedObject(payload: unknown): StoredObjectFacts | null {
+  const p = payload as Partial<StoredObjectFacts> | null;
+  if (!p || typeof p !== 'object' || typeof p.bucket !== 'string' || typeof p.key !== 'string' || typeof p.sha256 !== 'string') return null;
+  return { bucket: p.bucket, key: p.key, versionId: p.versionId ?? '', sha256: p.sha256, bytes: Number(p.bytes ?? 0) };
+}
+
+/** What S3 says about the object: its KMS key and whether its own SHA-256 matches the result. */
+async function objectEvidence(ctx: StackContext, object: StoredObjectFacts): Promise<{ kmsKey?: string; checksumMatches?: boolean } | null> {
+  try {
+    const head = await ctx.aws.s3.send(
+      new HeadObjectCommand({ Bucket: object.bucket, Key: object.key, ...(object.versionId ? { VersionId: object.versionId } : {}), ChecksumMode: 'ENABLED' }),
+    );
+    const evidence: { kmsKey?: string; checksumMatches?: boolean } = {};
+    if (head.SSEKMSKeyId) evidence.kmsKey = head.SSEKMSKeyId;
+    if (head.ChecksumSHA256) evidence.checksumMatches = Buffer.from(head.ChecksumSHA256, 'base64').toString('hex') === object.sha256;
+    return evidence;
+  } catch {
+    return null;
+  }
+}
+
+function errorOf(invocation: Invocation): { type: string; message: string } {
+  const p = invocation.payload as { errorType?: string; errorMessage?: string } | string | null;
+  if (p && typeof p === 'object') return { type: p.errorType ?? invocation.functionError ?? 'Error', message: p.errorMessage ?? '' };
+  return { type: invocation.functionError ?? 'Error', message: String(p ?? '') };
+}
+
+export async function runInvoke(globals: GlobalOptions, options: InvokeOptions, ui: Ui): Promise<number> {
+  const event = readPayload(options.payload);
+  const config = configFrom(globals, {}, process.env);
+  const ctx = await stackContext(config, {});
+  const c = ui.chalk;
+  try {
+    const startedAt = Date.now();
+    ui.working(`invoking ${ctx.names.functionName}${options.local ? ' locally' : ''}`);
+    if (options.local) {
+      // The same code as deployed, or a warning: local runs use this machine's handler.
+      const [deployed, bundle] = await Promise.all([deployedConfiguration(ctx), handlerBundle()]);
+      if (deployed.CodeSha256 !== bundle.codeSha256) {
+        ui.err(c.yellow(`note: the deployed code differs from this bridge's handler; run bridge setup to deploy it`));
+      }
+    }
+    const invocation = options.local
+      ? await invokeLocally(ctx, event, (message) => ui.err(c.yellow(`note: ${message}`)))
+      : await invokeRemotely(ctx, event, options.tail === true || ui.options.json);
+    ui.idle();
+    const report = parseReport(invocation.logTail);
+    const object = invocation.functionError ? null : storedObject(invocation.payload);
+    if (ui.options.json) {
+      const json: InvokeJson = { statusCode: invocation.statusCode, payload: invocation.payload, logTail: invocation.logTail, durationMs: report?.durationMs ?? null };
+      if (object) json.object = object;
+      if (invocation.functionError) json.functionError = invocation.functionError;
+      ui.json(json);
+    } else {
+      await printInvocation(ctx, invocation, object, options, ui);
+    }
+    if (options.follow) await follow(ctx, startedAt, ui);
+    if (invocation.functionError) {
+      const error = errorOf(invocation);
+      throw new BridgeError(`the function failed: ${error.type}: ${error.message}`);
+    }
+    return ExitCode.ok;
+  } finally {
+    ui.idle();
+    for (const call of ctx.aws.calls) ui.verbose(`aws ${call.service} ${call.command}`);
+    ctx.aws.destroy();
+  }
+}
+
+async function printInvocation(ctx: StackContext, invocation: Invocation, object: StoredObjectFacts | null, options: InvokeOptions, ui: Ui): Promise<void> {
+  const c = ui.chalk;
+  const report = parseReport(invocation.logTail);
+  const where = invocation.where === 'local' ? 'locally' : 'on Lambda';
+  const took = report ? ` in ${report.durationMs.toFixed(0)} ms` : '';
+  if (invocation.functionError) {
+    ui.out(`${c.red('x')} ${ctx.names.functionName} failed ${where}${took}.`);
+  } else if (object) {
+    ui.out(`${c.green('✓')} ${ctx.names.functionName} ran ${where}${took} and stored the source's answer:`);
+    const evidence = await objectEvidence(ctx, object);
+    ui.out(`  object   s3://${object.bucket}/${object.key}`);
+    ui.out(`  version  ${object.versionId || '(none)'}`);
+    const verified = evidence?.checksumMatches === true ? c.green(' (S3 holds the same SHA-256)') : evidence?.checksumMatches === false ? c.red(' (S3 holds a different SHA-256!)') : '';
+    ui.out(`  sha256   ${object.sha256}${verified}`);
+    ui.out(`  bytes    ${object.bytes}`);
+    if (evidence?.kmsKey) ui.out(`  KMS key  ${evidence.kmsKey}`);
+  } else {
+    ui.out(`${c.green('✓')} ${ctx.names.functionName} ran ${where}${took}:`);
+    ui.out(`  ${JSON.stringify(invocation.payload)}`);
+  }
+  if (options.tail) {
+    ui.out('');
+    ui.out(c.bold('Log tail:'));
+    for (const line of invocation.logTail.trimEnd().split('\n')) ui.out(`  ${line}`);
+    if (report) ui.out(c.dim(describeReport(report)));
+  }
+}
+
+async function follow(ctx: StackContext, startTime: number, ui: Ui): Promise<void> {
+  const controller = new AbortController();
+  const interruption = onInterrupt();
+  void interruption.signalled.then(() => controller.abort());
+  ui.err(ui.chalk.dim(`following ${ctx.names.functionLogGroup} (Ctrl-C to stop)`));
+  try {
+    await followLogs(ctx.aws.logs, {
+      logGroupName: ctx.names.functionLogGroup,
+      logGroupArn: ctx.names.functionLogGroupArn,
+      startTime,
+      signal: controller.signal,
+      liveTail: !ctx.config.endpoint,
+      onEvent: (event) => ui.out(`${new Date(event.timestamp).toISOString()} ${event.message}`),
+      onFallback: (reason) => ui.verbose(reason),
+    });
+  } finally {
+    interruption.cancel();
+  }
+}

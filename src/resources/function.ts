@@ -1,0 +1,243 @@
+/**
+ * The ingest function S-ingest: the stack role, the newest supported Node.js runtime, X-Ray
+ * tracing, reserved concurrency, and an environment holding only non-secret settings. Code is
+ * uploaded only when the deterministic bundle's hash differs from the deployed CodeSha256.
+ */
+import {
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  GetFunctionConcurrencyCommand,
+  PutFunctionConcurrencyCommand,
+  TagResourceCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+  type Architecture,
+} from '@aws-sdk/client-lambda';
+import { ENV } from '../../handler/core.js';
+import { LAMBDA_HANDLER } from '../bundle.js';
+import { defaultKeyPlacement, formatKeyPlacement } from '../config.js';
+import { BridgeError, NotOursError, isNotFound } from '../errors.js';
+import { retryUntil } from '../retry.js';
+import { DEFAULT_RUNTIME } from '../runtimes.js';
+import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
+import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
+
+export interface FunctionLive {
+  arn: string;
+  runtime: string;
+  role: string;
+  handler: string;
+  timeout: number;
+  memory: number;
+  architectures: string[];
+  environment: Record<string, string>;
+  tracing: string;
+  codeSha256: string;
+  lastUpdateStatus: string;
+  reservedConcurrency: number | null;
+  tags: Tags;
+}
+
+export interface FunctionIntended {
+  runtime: string;
+  role: string;
+  handler: string;
+  timeout: number;
+  memory: number;
+  architectures: Architecture[];
+  environment: Record<string, string>;
+  tracing: 'Active';
+  codeSha256: string;
+  reservedConcurrency: number;
+  tags: Tags;
+}
+
+export async function readFunction(ctx: StackContext): Promise<FunctionLive | null> {
+  const FunctionName = ctx.names.functionName;
+  let fn;
+  try {
+    fn = await ctx.aws.lambda.send(new GetFunctionCommand({ FunctionName }));
+  } catch (error) {
+    if (isNotFound(error, 'ResourceNotFoundException')) return null;
+    throw error;
+  }
+  const tags = fn.Tags ?? {};
+  if (!isOurs(tags, ctx.config.stack)) throw new NotOursError('Lambda function', FunctionName, 'Choose another --stack.');
+  const c = fn.Configuration ?? {};
+  const concurrency = await ctx.aws.lambda.send(new GetFunctionConcurrencyCommand({ FunctionName }));
+  return {
+    arn: c.FunctionArn as string,
+    runtime: c.Runtime ?? '',
+    role: c.Role ?? '',
+    handler: c.Handler ?? '',
+    timeout: c.Timeout ?? 0,
+    memory: c.MemorySize ?? 0,
+    architectures: c.Architectures ?? ['x86_64'],
+    environment: c.Environment?.Variables ?? {},
+    tracing: c.TracingConfig?.Mode ?? 'PassThrough',
+    codeSha256: c.CodeSha256 ?? '',
+    lastUpdateStatus: c.LastUpdateStatus ?? 'Successful',
+    reservedConcurrency: concurrency.ReservedConcurrentExecutions ?? null,
+    tags,
+  };
+}
+
+/** The function's environment: settings only. The key is read from SSM at run time. */
+export function functionEnvironment(ctx: StackContext): Record<string, string> {
+  const url = ctx.config.source.url ?? ctx.refs.sourceUrl ?? KNOWN_AFTER_APPLY;
+  const placement = ctx.config.source.keyPlacement ?? ctx.refs.keyPlacement ?? (url === KNOWN_AFTER_APPLY ? undefined : defaultKeyPlacement(url));
+  return {
+    [ENV.bucket]: ctx.names.bucket,
+    [ENV.prefix]: ctx.config.dataPrefix,
+    [ENV.apiUrl]: url,
+    [ENV.parameterName]: ctx.names.parameterName,
+    [ENV.keyPlacement]: placement ? formatKeyPlacement(placement) : KNOWN_AFTER_APPLY,
+    [ENV.kmsKeyArn]: ctx.refs.keyArn ?? KNOWN_AFTER_APPLY,
+  };
+}
+
+export function functionIntended(ctx: StackContext): FunctionIntended {
+  return {
+    runtime: DEFAULT_RUNTIME,
+    role: ctx.names.roleArn,
+    handler: LAMBDA_HANDLER,
+    timeout: ctx.config.functionTimeoutSeconds,
+    memory: ctx.config.functionMemoryMb,
+    // The code is plain JavaScript: Graviton costs less for the same work.
+    architectures: ['arm64'],
+    environment: functionEnvironment(ctx),
+    tracing: 'Active',
+    codeSha256: ctx.inputs.bundle?.codeSha256 ?? KNOWN_AFTER_APPLY,
+    reservedConcurrency: ctx.config.reservedConcurrency,
+    tags: stackTags(ctx.config.stack),
+  };
+}
+
+/** Names only: an environment value that drifted in may be a secret. */
+function environmentChange(live: Record<string, string>, intended: Record<string, string>): FieldChange[] {
+  const names = [...new Set([...Object.keys(live), ...Object.keys(intended)])].sort();
+  const details = names.flatMap((name) => {
+    if (!(name in intended)) return [`- ${name} (not bridge's: removed)`];
+    if (!(name in live)) return [`+ ${name}`];
+    return live[name] === intended[name] ? [] : [`~ ${name}`];
+  });
+  return details.length > 0 ? [{ field: 'environment', details }] : [];
+}
+
+const CONFIG_FIELDS = ['runtime', 'role', 'handler', 'timeout', 'memory', 'tracing', 'environment'];
+
+export function diffFunction(live: FunctionLive | null, intended: FunctionIntended): FieldChange[] {
+  if (!live) return ['function', 'code', 'environment', 'reserved-concurrency', 'tags'].map((field) => ({ field }));
+  const changes: FieldChange[] = [];
+  const scalar = (field: string, before: string | number, after: string | number) => {
+    if (before !== after) changes.push({ field, before: String(before), after: String(after) });
+  };
+  scalar('runtime', live.runtime, intended.runtime);
+  scalar('role', live.role, intended.role);
+  scalar('handler', live.handler, intended.handler);
+  scalar('timeout', live.timeout, intended.timeout);
+  scalar('memory', live.memory, intended.memory);
+  scalar('tracing', live.tracing, intended.tracing);
+  changes.push(...environmentChange(live.environment, intended.environment));
+  if (live.codeSha256 !== intended.codeSha256 || live.architectures.join() !== intended.architectures.join()) {
+    changes.push({ field: 'code', before: live.codeSha256, after: intended.codeSha256 });
+  }
+  if (live.reservedConcurrency !== intended.reservedConcurrency) {
+    changes.push({ field: 'reserved-concurrency', before: String(live.reservedConcurrency ?? 'none'), after: String(intended.reservedConcurrency) });
+  }
+  changes.push(...tagsChange(live.tags, intended.tags));
+  return changes;
+}
+
+/**
+ * A role created moments ago is not yet usable by Lambda: the messages Terraform's AWS provider
+ * retries CreateFunction on, and a function still busy with an earlier change.
+ */
+export function isRoleNotYetUsable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ResourceConflictException') return true;
+  return (
+    error.name === 'InvalidParameterValueException' &&
+    /role defined for the function cannot be assumed by Lambda|provided execution role does not have permissions|throttled by EC2|unable to configure access to your environment variables because the KMS key is invalid for CreateGrant/.test(
+      error.message,
+    )
+  );
+}
+
+const WAIT = { maxWaitTime: 300, minDelay: 1, maxDelay: 5 };
+
+export const ingestFunction: Resource<FunctionLive, FunctionIntended> = {
+  kind: 'function',
+  title: 'Lambda function',
+  dependsOn: ['execution-role', 'function-log-group', 'bucket', 'source-api-key'],
+  name: (ctx) => ctx.names.functionName,
+  read: (ctx) => readFunction(ctx),
+  learn(ctx, live) {
+    if (!live) return;
+    // What earlier runs configured stays unless this run says otherwise.
+    const url = live.environment[ENV.apiUrl];
+    if (url) ctx.refs.sourceUrl = url;
+    const placement = /^(query|header):(.+)$/.exec(live.environment[ENV.keyPlacement] ?? '');
+    if (placement) ctx.refs.keyPlacement = { in: placement[1] as 'query' | 'header', name: placement[2] as string };
+  },
+  intended: functionIntended,
+  diff: diffFunction,
+  async apply(ctx, live, intended, changes) {
+    const lambda = ctx.aws.lambda;
+    const FunctionName = ctx.names.functionName;
+    const fields = new Set(changes.map((c) => c.field));
+    const bundle = ctx.inputs.bundle;
+    if (!bundle) throw new BridgeError('internal: the function bundle was not built before apply');
+    const configuration = {
+      FunctionName,
+      Runtime: intended.runtime as never,
+      Role: intended.role,
+      Handler: intended.handler,
+      Timeout: intended.timeout,
+      MemorySize: intended.memory,
+      Environment: { Variables: intended.environment },
+      TracingConfig: { Mode: intended.tracing },
+      Description: `bridge stack ${ctx.config.stack}: fetches the source API and stores its answer in S3`,
+    };
+    if (!live) {
+      await retryUntil(
+        () =>
+          lambda.send(
+            new CreateFunctionCommand({
+              ...configuration,
+              Code: { ZipFile: bundle.zip },
+              PackageType: 'Zip',
+              Architectures: intended.architectures,
+              Tags: intended.tags,
+            }),
+          ),
+        {
+          retryIf: isRoleNotYetUsable,
+          onRetry: (attempt) => ctx.progress(`waiting for IAM to let Lambda assume the new role (attempt ${attempt}, up to 2 minutes)`),
+        },
+      );
+      await waitUntilFunctionActiveV2({ client: lambda, ...WAIT }, { FunctionName });
+    } else {
+      // Never stack an update on one in progress.
+      if (live.lastUpdateStatus === 'InProgress') await waitUntilFunctionUpdatedV2({ client: lambda, ...WAIT }, { FunctionName });
+      if (CONFIG_FIELDS.some((field) => fields.has(field))) {
+        await retryUntil(() => lambda.send(new UpdateFunctionConfigurationCommand(configuration)), {
+          retryIf: isRoleNotYetUsable,
+          onRetry: (attempt) => ctx.progress(`waiting for the function to accept a change (attempt ${attempt})`),
+        });
+        await waitUntilFunctionUpdatedV2({ client: lambda, ...WAIT }, { FunctionName });
+      }
+      if (fields.has('code')) {
+        await lambda.send(new UpdateFunctionCodeCommand({ FunctionName, ZipFile: bundle.zip, Architectures: intended.architectures }));
+        await waitUntilFunctionUpdatedV2({ client: lambda, ...WAIT }, { FunctionName });
+      }
+      if (fields.has('tags')) await lambda.send(new TagResourceCommand({ Resource: live.arn, Tags: intended.tags }));
+    }
+    if (fields.has('reserved-concurrency')) {
+      await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName, ReservedConcurrentExecutions: intended.reservedConcurrency }));
+    }
+  },
+  describe: (ctx) => ({ name: ctx.names.functionName, arn: ctx.names.functionArn, logGroup: ctx.names.functionLogGroup }),
+};
