@@ -108,7 +108,8 @@ async function fetchSource(settings: HandlerSettings, key: string, context: Lamb
     } catch (error) {
       if (error instanceof IngestError) throw error;
       const timedOut = abort.signal.aborted;
-      const code = (error as { cause?: { code?: string } }).cause?.code;
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const code = cause?.code ?? cause?.message;
       failure = new IngestError('SourceError', timedOut ? `source did not answer within ${Date.now() - started} ms at ${where}` : `source unreachable at ${where}${code ? ` (${code})` : ''}`);
       log('fetch', { url: where, attempt, error: failure.message, ms: Date.now() - started });
     } finally {

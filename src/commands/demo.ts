@@ -7,6 +7,7 @@ import { GetRolePolicyCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/
 import { PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { BridgeError, ExitCode } from '../errors.js';
 import { LOCAL_ACCOUNT_ID, startLocalAws, type LocalAws } from '../local/moto.js';
+import { startSampleSource, type SampleSource } from '../local/sample-source.js';
 import { stackNames } from '../names.js';
 import type { Io, Ui } from '../output.js';
 import { parsePolicy } from '../policy.js';
@@ -14,8 +15,6 @@ import { LOCAL_REGION, localEnvironment, onInterrupt, untilInterrupted, useLocal
 
 export const DEMO_STACK = 'demo';
 const DEMO_KEY_ENV = 'BRIDGE_DEMO_API_KEY';
-// No call reaches this URL: it is only the configured source until the function exists.
-const DEMO_SOURCE_URL = 'https://api.openweathermap.org/data/2.5/weather?q=London';
 
 type RunCli = (argv: string[], io: Io) => Promise<number>;
 
@@ -49,18 +48,26 @@ export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCl
   };
 
   ui.out(c.bold('bridge demo: the secure data bridge on a local AWS, no account needed'));
-  title('Start the local AWS (moto on 127.0.0.1)');
+  title('Start the local AWS (moto) and a sample weather API, both on 127.0.0.1');
+  const apiKey = `demo-${randomBytes(12).toString('hex')}`;
   const local: LocalAws = await startLocalAws();
-  ui.out(`   running on ${local.endpoint}`);
+  const source: SampleSource = await startSampleSource({ apiKey, keyIn: { in: 'query', name: 'appid' } });
+  ui.out(`   local AWS   ${local.endpoint}`);
+  ui.out(`   source API  ${source.weatherUrl} (OpenWeatherMap's current weather; wants its key as ?appid=)`);
   useLocalAws(local.endpoint, process.env);
-  io.env = { ...io.env, ...localEnvironment(local.endpoint), [DEMO_KEY_ENV]: `demo-${randomBytes(12).toString('hex')}` };
+  io.env = { ...io.env, ...localEnvironment(local.endpoint), [DEMO_KEY_ENV]: apiKey };
+  ui.redact(apiKey);
   const interruption = onInterrupt();
   const interrupted = interruption.signalled.then(() => {
     throw new BridgeError('demo interrupted: the local AWS is stopped', 130);
   });
   const tour = async () => {
-    title('Set up the stack: key, bucket, role, operators, source key');
-    await bridge(['setup', '--stack', DEMO_STACK, '--source-url', DEMO_SOURCE_URL, '--api-key-env', DEMO_KEY_ENV]);
+    title('Set up the stack: key, bucket, role, operators, source key, log group, function');
+    await bridge(['setup', '--stack', DEMO_STACK, '--source-url', source.weatherUrl, '--source-key-in', 'query:appid', '--api-key-env', DEMO_KEY_ENV]);
+    title('Run the function (here, as Lambda would): it fetches the weather and stores it, encrypted and checksummed');
+    await bridge(['invoke', '--stack', DEMO_STACK, '--local', '--tail']);
+    title('Run it again: a second object, its own version, the first one untouched');
+    await bridge(['invoke', '--stack', DEMO_STACK, '--local']);
     title('Set up again: a second run changes nothing');
     await bridge(['setup', '--stack', DEMO_STACK]);
     title('Drift: someone suspends versioning and gives the role s3:DeleteObject');
@@ -74,8 +81,8 @@ export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCl
   } finally {
     interruption.cancel();
     if (!options.keep) {
-      await local.stop();
-      ui.out(c.dim('\nStopped the local AWS.'));
+      await Promise.all([local.stop(), source.stop()]);
+      ui.out(c.dim('\nStopped the local AWS and the sample API.'));
     }
   }
   ui.out(`\nDemo done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
@@ -83,9 +90,10 @@ export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCl
     ui.out(`The stack and the local AWS are still running (${local.endpoint}). Continue by hand from another shell:`);
     ui.out(`  export ${Object.entries(localEnvironment(local.endpoint)).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     ui.out(`  npx bridge setup --stack ${DEMO_STACK} --dry-run`);
-    ui.out('Ctrl-C here stops the local AWS.');
+    ui.out(`  npx bridge invoke --stack ${DEMO_STACK} --local --tail`);
+    ui.out('Ctrl-C here stops the local AWS and the sample API.');
     await untilInterrupted();
-    await local.stop();
+    await Promise.all([local.stop(), source.stop()]);
   }
   return ExitCode.ok;
 }

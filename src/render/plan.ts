@@ -68,9 +68,10 @@ export function renderPlan(meta: { stack: string; region: string; account: strin
   if (!meta.dryRun && result.changes.some((c) => c.action === 'create')) {
     lines.push('', 'Resources:');
     const entries = Object.entries(result.resources);
+    const kindWidth = Math.max(...entries.map(([kind]) => kind.length));
     const nameWidth = Math.max(...entries.map(([, d]) => (d.name ?? '').length));
     for (const [kind, description] of entries) {
-      lines.push(`  ${kind.padEnd(16)} ${(description.name ?? '').padEnd(nameWidth)}  ${chalk.dim(description.arn ?? '')}`.trimEnd());
+      lines.push(`  ${kind.padEnd(kindWidth)}  ${(description.name ?? '').padEnd(nameWidth)}  ${chalk.dim(description.arn ?? '')}`.trimEnd());
     }
   }
   return lines;

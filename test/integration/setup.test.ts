@@ -65,6 +65,8 @@ describe('a fresh setup', () => {
       ['operators', 'create'],
       ['source-api-key', 'create'],
       ['kms-key-policy', 'create'],
+      ['function-log-group', 'create'],
+      ['function', 'create'],
     ]);
     expect(json.resources['kms-key'].arn).toBe(keyArn);
     expect(json.resources.bucket).toEqual({ name: bucket, arn: `arn:aws:s3:::${bucket}` });
@@ -90,7 +92,19 @@ describe('a fresh setup', () => {
       Action: 'kms:Decrypt',
       Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } },
     });
-    expect(policy.Statement).toHaveLength(3);
+    // CloudWatch Logs may use the key for the stack's two log groups, nothing else.
+    expect(bySid.CloudWatchLogsEncryptsStackLogGroupsOnly).toMatchObject({
+      Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+      Condition: {
+        ArnEquals: {
+          'kms:EncryptionContext:aws:logs:arn': [
+            `arn:aws:logs:us-east-1:${LOCAL_ACCOUNT}:log-group:/aws/lambda/${stack}-ingest`,
+            `arn:aws:logs:us-east-1:${LOCAL_ACCOUNT}:log-group:/aws/apigateway/${stack}-api`,
+          ],
+        },
+      },
+    });
+    expect(policy.Statement).toHaveLength(4);
   });
 
   it('creates the bucket private, versioned, SSE-KMS with the stack key, with its policy and lifecycle', async () => {
@@ -150,6 +164,7 @@ describe('a fresh setup', () => {
       ['ssm:GetParameter', `arn:aws:ssm:us-east-1:${LOCAL_ACCOUNT}:parameter/${stack}/source/api-key`],
       ['kms:Decrypt', keyArn],
       [['logs:CreateLogStream', 'logs:PutLogEvents'], `arn:aws:logs:us-east-1:${LOCAL_ACCOUNT}:log-group:/aws/lambda/${stack}-ingest:*`],
+      [['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], '*'],
     ]);
     expect(JSON.stringify(policy)).not.toMatch(/"Action":"[a-z0-9]*:?\*"|s3:Get|s3:Delete|s3:List/);
   });
@@ -226,7 +241,7 @@ describe('a second setup', () => {
     const run = await runCli(['setup', '--stack', stack, '--verbose']);
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
-    expect(run.stdout).toContain('Done: 0 created, 0 updated, 6 unchanged.');
+    expect(run.stdout).toContain('Done: 0 created, 0 updated, 8 unchanged.');
   });
 
   it('with a new key value updates only the parameter, saying so without the value', async () => {
@@ -245,7 +260,7 @@ describe('--dry-run', () => {
     const run = await runCli([...setupArgs('drycheck'), '--dry-run', '--verbose'], { env });
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
-    expect(run.stdout).toContain('Plan: 6 to create, 0 to update, 0 unchanged. Nothing was changed (dry run).');
+    expect(run.stdout).toContain('Plan: 8 to create, 0 to update, 0 unchanged. Nothing was changed (dry run).');
     expect(run.stdout).toMatch(/^\+ S3 bucket\s+drycheck-123456789012-us-east-1\s+create$/m);
     await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'drycheck-ingest-role' }))).rejects.toThrow(/not found|cannot be found/i);
   });

@@ -11,6 +11,7 @@ import { DEFAULTS, resolveConfig } from '../../src/config.js';
 import { UsageError } from '../../src/errors.js';
 import { stackNames } from '../../src/names.js';
 import { readBucket } from '../../src/resources/bucket.js';
+import { functionIntended, ingestFunction, isRoleNotYetUsable } from '../../src/resources/function.js';
 import type { StackContext } from '../../src/resources/types.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -24,7 +25,10 @@ async function scripted(handler: Handler): Promise<string> {
 }
 
 afterEach(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  const running = server;
+  if (!running) return;
+  running.closeAllConnections();
+  await new Promise((resolve) => running.close(resolve));
   server = undefined;
 });
 
@@ -75,5 +79,57 @@ describe('AWS errors the local AWS cannot produce', () => {
     expect((error as Error).message).toBe(
       "bucket name 'databridge-123456789012-us-east-1' belongs to another AWS account or is not readable by you: choose another name with --bucket",
     );
+  });
+});
+
+describe('IAM propagation when creating the function', () => {
+  it("retries CreateFunction while Lambda cannot assume the new role, and says so in the progress line", async () => {
+    let creates = 0;
+    const endpoint = await scripted((req, res) => {
+      if (req.method === 'POST' && req.url?.startsWith('/2015-03-31/functions')) {
+        creates++;
+        if (creates <= 2) {
+          res.writeHead(400, { 'content-type': 'application/json', 'x-amzn-errortype': 'InvalidParameterValueException' });
+          res.end(JSON.stringify({ message: 'The role defined for the function cannot be assumed by Lambda.' }));
+          return;
+        }
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ FunctionName: 'databridge-ingest', State: 'Pending' }));
+        return;
+      }
+      if (req.method === 'PUT' && req.url?.includes('/concurrency')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ReservedConcurrentExecutions: 2 }));
+        return;
+      }
+      // The waiter for State Active.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ Configuration: { FunctionName: 'databridge-ingest', State: 'Active', LastUpdateStatus: 'Successful' } }));
+    });
+    const config = resolveConfig({ endpointUrl: endpoint, sourceUrl: 'https://api.example.com/x' });
+    const progress: string[] = [];
+    const ctx = {
+      config,
+      names: stackNames(config.stack, '123456789012', config.region),
+      aws: new AwsClients({ region: config.region, endpoint, maxAttempts: 1 }),
+      refs: { keyArn: 'arn:aws:kms:us-east-1:123456789012:key/k' },
+      inputs: { bundle: { zip: Buffer.from('zip'), codeSha256: 'x' } },
+      progress: (message: string) => progress.push(message),
+    } as unknown as StackContext;
+    const intended = functionIntended(ctx);
+    await ingestFunction.apply(ctx, null, intended, ingestFunction.diff(null, intended));
+    expect(creates).toBe(3);
+    expect(progress).toEqual([
+      'waiting for IAM to let Lambda assume the new role (attempt 1, up to 2 minutes)',
+      'waiting for IAM to let Lambda assume the new role (attempt 2, up to 2 minutes)',
+    ]);
+  }, 20_000);
+
+  it('retries on exactly the messages Terraform retries, and ResourceConflictException', () => {
+    const error = (name: string, message: string) => Object.assign(new Error(message), { name });
+    expect(isRoleNotYetUsable(error('InvalidParameterValueException', 'The role defined for the function cannot be assumed by Lambda.'))).toBe(true);
+    expect(isRoleNotYetUsable(error('InvalidParameterValueException', 'The provided execution role does not have permissions to call CreateNetworkInterface on EC2'))).toBe(true);
+    expect(isRoleNotYetUsable(error('ResourceConflictException', 'The operation cannot be performed at this time.'))).toBe(true);
+    expect(isRoleNotYetUsable(error('InvalidParameterValueException', 'Unzipped size must be smaller than 262144000 bytes'))).toBe(false);
   });
 });

@@ -43,8 +43,20 @@ describe('policy templates', () => {
   it('gives the execution role no wildcard action, no read, no delete, no list', () => {
     const policy = renderTemplate('execution-role-policy', values);
     const actions = policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    expect(actions.sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject', 'ssm:GetParameter']);
-    expect(policy.Statement.every((s) => s.Resource !== '*' && s.Effect === 'Allow')).toBe(true);
+    expect(actions.sort()).toEqual([
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:PutObject',
+      'ssm:GetParameter',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    // X-Ray has no resource-level permissions: its two write actions are the only ones on '*'.
+    const unscoped = policy.Statement.filter((s) => s.Resource === '*');
+    expect(unscoped.flatMap((s) => s.Action)).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+    expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
   });
 
   it('trusts only lambda.amazonaws.com, in this account', () => {
