@@ -3,6 +3,7 @@
  * first use. Credentials always come from the SDK's default chain (env, shared config/SSO,
  * instance roles), never from the command line.
  */
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -30,7 +31,7 @@ export function isMutatingCommand(command: string): boolean {
   return !/^(Get|List|Describe|Head)/.test(command);
 }
 
-type AnyClient = IAMClient | KMSClient | S3Client | SSMClient | STSClient | LambdaClient | CloudWatchLogsClient;
+type AnyClient = IAMClient | KMSClient | S3Client | SSMClient | STSClient | LambdaClient | CloudWatchLogsClient | APIGatewayClient;
 
 // Throttling bursts deserve more patience than the SDK's default of 3 attempts.
 const DEFAULT_MAX_ATTEMPTS = 8;
@@ -59,6 +60,9 @@ export class AwsClients {
   }
   get lambda(): LambdaClient {
     return this.#client('lambda', (config) => new LambdaClient(config));
+  }
+  get apigateway(): APIGatewayClient {
+    return this.#client('apigateway', (config) => new APIGatewayClient(config));
   }
   get logs(): CloudWatchLogsClient {
     return this.#client('logs', (config) => new CloudWatchLogsClient(config));

@@ -45,6 +45,12 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--source-key-in <placement>', 'where the key goes: query:NAME or header:NAME (default query:appid for OpenWeatherMap, else header:Authorization as a bearer token)')
     .addOption(new Option('--api-key-env <name>', 'read the source API key from this environment variable').conflicts('apiKeyStdin'))
     .option('--api-key-stdin', 'read the source API key from standard input')
+    .option('--api-auth <mode>', 'how GET /data is protected: aws-iam (SigV4, default) or api-key (usage plan)')
+    .option('--api-rate-limit <rps>', 'stage throttling: steady requests per second (default 10)')
+    .option('--api-burst-limit <n>', 'stage throttling: burst (default 20)')
+    .option('--api-daily-quota <n>', 'api-key mode: requests per day (default 1000)')
+    .option('--api-key-file <path>', "api-key mode: write the API's key here (mode 0600), never printed")
+    .option('--configure-account-logging', "let setup set API Gateway's account-wide CloudWatch role (needed for execution logs)")
     .option('--operator-access-key-file <path>', 'create one access key for the operator user and write it here (mode 0600)')
     .action(async (options: SetupOptions, command: Command) => {
       await run(() => runSetup(command.optsWithGlobals() as GlobalOptions, options, io, uiFor(command)));
@@ -57,6 +63,8 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--tail', "show the invocation's log tail, with the REPORT line read")
     .option('--follow', "keep following the function's log group until Ctrl-C")
     .option('--local', 'run the handler here, in a child process, with the deployed configuration (no Docker)')
+    .option('--via-api', 'call GET /data on the deployed API as a client would (SigV4, or --api-key-file)')
+    .option('--api-key-file <path>', "with --via-api: send the API's key from this file (api-key mode)")
     .action(async (options: InvokeOptions, command: Command) => {
       await run(() => runInvoke(command.optsWithGlobals() as GlobalOptions, options, uiFor(command)));
     });

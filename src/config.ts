@@ -16,7 +16,13 @@ export const DEFAULTS = {
   functionTimeoutSeconds: 30,
   functionMemoryMb: 256,
   reservedConcurrency: 2,
+  apiRateLimit: 10,
+  apiBurstLimit: 20,
+  apiDailyQuota: 1000,
 } as const;
+
+/** How GET /data is protected: SigV4 (IAM) by default, or an API key with a usage plan. NONE is not offered. */
+export type ApiAuth = 'aws-iam' | 'api-key';
 
 /** Where the function puts the source API key on each request. */
 export interface KeyPlacement {
@@ -44,6 +50,17 @@ export interface StackConfig {
     keyPlacement?: KeyPlacement;
   };
   operatorAccessKeyFile?: string;
+  api: {
+    /** Given on this run; otherwise the deployed method's, or aws-iam. */
+    auth?: ApiAuth;
+    rateLimit: number;
+    burstLimit: number;
+    dailyQuota: number;
+    /** Where to write the API key (api-key mode), mode 0600. */
+    keyFile?: string;
+    /** Whether setup may set the account-wide API Gateway CloudWatch role. */
+    configureAccountLogging: boolean;
+  };
 }
 
 /** What the user gave, from any source; strings as typed. */
@@ -62,6 +79,12 @@ export interface RawSettings {
   sourceUrl?: string;
   sourceKeyIn?: string;
   operatorAccessKeyFile?: string;
+  apiAuth?: string;
+  apiRateLimit?: string | number;
+  apiBurstLimit?: string | number;
+  apiDailyQuota?: string | number;
+  apiKeyFile?: string;
+  configureAccountLogging?: boolean;
 }
 
 const CONFIG_FILE_KEYS = new Set([
@@ -76,6 +99,10 @@ const CONFIG_FILE_KEYS = new Set([
   'functionTimeout',
   'functionMemory',
   'reservedConcurrency',
+  'apiAuth',
+  'apiRateLimit',
+  'apiBurstLimit',
+  'apiDailyQuota',
   'source',
 ]);
 
@@ -143,6 +170,10 @@ export function configFileSettings(parsed: unknown, file: string): RawSettings {
     functionTimeout: num(record.functionTimeout, 'functionTimeout'),
     functionMemory: num(record.functionMemory, 'functionMemory'),
     reservedConcurrency: num(record.reservedConcurrency, 'reservedConcurrency'),
+    apiAuth: str(record.apiAuth, 'apiAuth'),
+    apiRateLimit: num(record.apiRateLimit, 'apiRateLimit'),
+    apiBurstLimit: num(record.apiBurstLimit, 'apiBurstLimit'),
+    apiDailyQuota: num(record.apiDailyQuota, 'apiDailyQuota'),
     sourceUrl: str(sourceRecord.url, 'source.url'),
     sourceKeyIn: str(sourceRecord.keyIn, 'source.keyIn'),
   };
@@ -181,7 +212,15 @@ export function resolveConfig(raw: RawSettings): StackConfig {
     functionMemoryMb: validateRange(raw.functionMemory ?? DEFAULTS.functionMemoryMb, 'function memory', 128, 10240, 'MB'),
     reservedConcurrency: validateRange(raw.reservedConcurrency ?? DEFAULTS.reservedConcurrency, 'reserved concurrency', 1, 1000, 'concurrent executions'),
     source: {},
+    api: {
+      rateLimit: validateRange(raw.apiRateLimit ?? DEFAULTS.apiRateLimit, 'API rate limit', 1, 10000, 'requests per second'),
+      burstLimit: validateRange(raw.apiBurstLimit ?? DEFAULTS.apiBurstLimit, 'API burst limit', 1, 5000, 'requests'),
+      dailyQuota: validateRange(raw.apiDailyQuota ?? DEFAULTS.apiDailyQuota, 'API daily quota', 1, 10_000_000, 'requests per day'),
+      configureAccountLogging: raw.configureAccountLogging === true,
+    },
   };
+  if (raw.apiAuth) config.api.auth = validateApiAuth(raw.apiAuth);
+  if (raw.apiKeyFile) config.api.keyFile = validateOutputFile(raw.apiKeyFile, '--api-key-file');
   if (raw.sourceKeyIn) config.source.keyPlacement = parseKeyPlacement(raw.sourceKeyIn);
   if (raw.profile) config.profile = raw.profile;
   if (raw.endpointUrl) config.endpoint = validateEndpointUrl(raw.endpointUrl);
@@ -342,6 +381,12 @@ export function validateOutputFile(path: string, flag: string): string {
   }
   if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag} ${path} is a folder: give a file path`);
   return file;
+}
+
+export function validateApiAuth(value: string): ApiAuth {
+  if (value === 'aws-iam' || value === 'api-key') return value;
+  const none = /^none$/i.test(value) ? ': an API without authorization is not offered' : '';
+  throw new UsageError(`invalid --api-auth '${value}'${none}; use aws-iam (SigV4, the default) or api-key`);
 }
 
 export function validateEnvVarName(name: string): string {

@@ -112,7 +112,8 @@ export async function readStack(ctx: StackContext, resources: readonly AnyResour
 
 function planOne(ctx: StackContext, resource: AnyResource, live: unknown): PlannedChange {
   const changes = resource.diff(live ?? null, resource.intended(ctx));
-  const action: ChangeAction = live == null ? 'create' : changes.length > 0 ? 'update' : 'noop';
+  // An absent resource that should stay absent (the API key outside api-key mode) is no change.
+  const action: ChangeAction = changes.length === 0 ? 'noop' : live == null ? 'create' : 'update';
   return { resource: resource.kind, title: resource.title, name: resource.name(ctx), action, changes };
 }
 

@@ -33,6 +33,28 @@ export interface StackNames {
   apiStage: string;
   apiLogGroup: string;
   apiLogGroupArn: string;
+  apiUsagePlan: string;
+  apiKeyName: string;
+}
+
+/** Everything of the REST API that depends on its id (known only once it exists). */
+export interface ApiArns {
+  restApiArn: string;
+  stageArn: string;
+  /** What `execute-api:Invoke` and the Lambda permission name: exactly GET /data on prod. */
+  methodArn: string;
+  invokeUrl: string;
+}
+
+export function apiArns(names: StackNames, apiId: string): ApiArns {
+  const { partition, region, account, apiStage } = names;
+  const domain = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return {
+    restApiArn: `arn:${partition}:apigateway:${region}::/restapis/${apiId}`,
+    stageArn: `arn:${partition}:apigateway:${region}::/restapis/${apiId}/stages/${apiStage}`,
+    methodArn: `arn:${partition}:execute-api:${region}:${account}:${apiId}/${apiStage}/GET/data`,
+    invokeUrl: `https://${apiId}.execute-api.${region}.${domain}/${apiStage}/data`,
+  };
 }
 
 export function partitionOf(region: string): string {
@@ -82,5 +104,7 @@ export function stackNames(stack: string, account: string, region: string, bucke
     apiStage: 'prod',
     apiLogGroup,
     apiLogGroupArn: logGroupArn(apiLogGroup),
+    apiUsagePlan: `${stack}-usage-plan`,
+    apiKeyName: `${stack}-api-key`,
   };
 }

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { packagePath } from './paths.js';
 import type { PolicyDocument, PolicyStatement } from './policy.js';
 
-export type TemplateName = 'kms-key-policy' | 'bucket-policy' | 'execution-role-trust' | 'execution-role-policy' | 'operators-policy';
+export type TemplateName =
+  | 'kms-key-policy'
+  | 'bucket-policy'
+  | 'execution-role-trust'
+  | 'execution-role-policy'
+  | 'operators-policy'
+  | 'apigateway-logs-trust'
+  | 'apigateway-logs-policy';
 
 export const TEMPLATES_DIR = packagePath('templates');
 

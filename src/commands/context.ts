@@ -37,5 +37,6 @@ export async function stackContext(config: StackConfig, inputs: SetupInputs, onP
     refs: {},
     inputs,
     progress: onProgress,
+    notes: [],
   };
 }

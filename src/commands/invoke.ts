@@ -6,7 +6,10 @@ import { BridgeError, ExitCode, UsageError } from '../errors.js';
 import { followLogs } from '../invoke/follow.js';
 import type { Invocation } from '../invoke/invocation.js';
 import { deployedConfiguration, invokeLocally } from '../invoke/local.js';
+import { callApi, readApiKeyFile, signRequest } from '../invoke/api.js';
 import { invokeRemotely } from '../invoke/remote.js';
+import { apiArns } from '../names.js';
+import { readApi } from '../resources/api.js';
 import { describeReport, parseReport } from '../invoke/report.js';
 import type { Ui } from '../output.js';
 import type { StackContext } from '../resources/types.js';
@@ -18,6 +21,8 @@ export interface InvokeOptions {
   tail?: boolean;
   follow?: boolean;
   local?: boolean;
+  viaApi?: boolean;
+  apiKeyFile?: string;
 }
 
 export interface StoredObjectFacts {
@@ -85,9 +90,26 @@ function errorOf(invocation: Invocation): { type: string; message: string } {
 }
 
 export async function runInvoke(globals: GlobalOptions, options: InvokeOptions, ui: Ui): Promise<number> {
+  if (options.viaApi && options.local) throw new UsageError('choose --via-api (call the deployed API) or --local (run the handler here), not both');
+  if (options.apiKeyFile && !options.viaApi) throw new UsageError('--api-key-file goes with --via-api');
+  if (options.viaApi && options.payload) throw new UsageError('--payload does not apply to --via-api: the API calls the function with the GET request itself');
   const event = readPayload(options.payload);
   const config = configFrom(globals, {}, process.env);
+  if (options.viaApi && config.endpoint) {
+    throw new UsageError(
+      `the endpoint ${config.endpoint} cannot serve API calls (the local AWS cannot run a Lambda function behind API Gateway): use bridge invoke --local here, or --via-api against AWS`,
+    );
+  }
+  const apiKey = options.apiKeyFile ? readApiKeyFile(options.apiKeyFile) : undefined;
+  if (apiKey) ui.redact(apiKey);
   const ctx = await stackContext(config, {});
+  if (options.viaApi) {
+    try {
+      return await invokeViaApi(ctx, apiKey, ui);
+    } finally {
+      ctx.aws.destroy();
+    }
+  }
   const c = ui.chalk;
   try {
     const startedAt = Date.now();
@@ -152,6 +174,37 @@ async function printInvocation(ctx: StackContext, invocation: Invocation, object
     for (const line of invocation.logTail.trimEnd().split('\n')) ui.out(`  ${line}`);
     if (report) ui.out(c.dim(describeReport(report)));
   }
+}
+
+/** GET /data on the stage, as a client: SigV4 from the caller's credentials, or the API key. */
+async function invokeViaApi(ctx: StackContext, apiKey: string | undefined, ui: Ui): Promise<number> {
+  const api = await readApi(ctx);
+  if (!api?.stage) throw new UsageError(`the API ${ctx.names.apiName} is not deployed in ${ctx.config.region}: run bridge setup first`);
+  const { invokeUrl } = apiArns(ctx.names, api.id);
+  const request = apiKey
+    ? { url: invokeUrl, headers: { 'x-api-key': apiKey } }
+    : await signRequest(invokeUrl, { region: ctx.config.region, credentials: await ctx.aws.lambda.config.credentials() });
+  const response = await callApi(request);
+  let payload: unknown = response.body;
+  try {
+    payload = JSON.parse(response.body);
+  } catch {
+    // Not JSON: keep the text.
+  }
+  const object = response.status === 200 ? storedObject(payload) : null;
+  if (ui.options.json) {
+    const json: InvokeJson = { statusCode: response.status, payload, logTail: '', durationMs: response.latencyMs };
+    if (object) json.object = object;
+    ui.json(json);
+  } else {
+    const c = ui.chalk;
+    const ok = response.status >= 200 && response.status < 300;
+    ui.out(`${ok ? c.green('✓') : c.red('x')} GET ${invokeUrl} -> ${response.status} in ${response.latencyMs} ms (${apiKey ? 'API key' : 'SigV4'})`);
+    ui.out(typeof payload === 'string' ? payload : JSON.stringify(payload, null, 2));
+  }
+  if (response.status === 403) throw new BridgeError('the API refused the call (403): check the caller may execute-api:Invoke this method, or the API key');
+  if (response.status >= 400) throw new BridgeError(`the API answered ${response.status}`);
+  return ExitCode.ok;
 }
 
 async function follow(ctx: StackContext, startTime: number, ui: Ui): Promise<void> {

@@ -23,6 +23,12 @@ export interface SetupOptions {
   apiKeyEnv?: string;
   apiKeyStdin?: boolean;
   operatorAccessKeyFile?: string;
+  apiAuth?: string;
+  apiRateLimit?: string;
+  apiBurstLimit?: string;
+  apiDailyQuota?: string;
+  apiKeyFile?: string;
+  configureAccountLogging?: boolean;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -75,6 +81,10 @@ function eventLine(event: EngineEvent, ui: Ui): void {
   }
 }
 
+function printNotes(notes: string[], ui: Ui): void {
+  for (const note of notes) ui.err(`${ui.chalk.yellow('note:')} ${note}`);
+}
+
 export async function runSetup(globals: GlobalOptions, options: SetupOptions, io: Io, ui: Ui): Promise<number> {
   const config = configFrom(
     globals,
@@ -89,6 +99,12 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
       sourceUrl: options.sourceUrl,
       sourceKeyIn: options.sourceKeyIn,
       operatorAccessKeyFile: options.operatorAccessKeyFile,
+      apiAuth: options.apiAuth,
+      apiRateLimit: options.apiRateLimit,
+      apiBurstLimit: options.apiBurstLimit,
+      apiDailyQuota: options.apiDailyQuota,
+      apiKeyFile: options.apiKeyFile,
+      configureAccountLogging: options.configureAccountLogging,
     },
     io.env,
   );
@@ -105,14 +121,16 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
     if (options.dryRun) {
       ui.idle();
       const result = planResult(ctx, STACK_RESOURCES, plan);
-      if (ui.options.json) ui.json(setupJson(meta, result));
+      if (ui.options.json) ui.json(setupJson(meta, result, ctx.notes));
       else renderPlan(meta, result, ui.chalk).forEach((line) => ui.out(line));
+      printNotes(ctx.notes, ui);
       return ExitCode.ok;
     }
     const result = await applyStack(ctx, STACK_RESOURCES, state, (event) => eventLine(event, ui));
     ui.idle();
-    if (ui.options.json) ui.json(setupJson(meta, result));
+    if (ui.options.json) ui.json(setupJson(meta, result, ctx.notes));
     else renderPlan(meta, result, ui.chalk).forEach((line) => ui.out(line));
+    printNotes(ctx.notes, ui);
     return ExitCode.ok;
   } finally {
     ui.idle();

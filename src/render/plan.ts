@@ -11,13 +11,16 @@ export interface SetupJson {
   dryRun: boolean;
   changes: { resource: string; name: string; action: PlannedChange['action']; fields: string[] }[];
   resources: EngineResult['resources'];
+  /** Things to know that are not changes (e.g. logging waits for the account's CloudWatch role). */
+  notes: string[];
 }
 
-export function setupJson(meta: { stack: string; region: string; account: string; dryRun: boolean }, result: EngineResult): SetupJson {
+export function setupJson(meta: { stack: string; region: string; account: string; dryRun: boolean }, result: EngineResult, notes: string[] = []): SetupJson {
   return {
     ...meta,
     changes: result.changes.map((c) => ({ resource: c.resource, name: c.name, action: c.action, fields: c.changes.map((f) => f.field) })),
     resources: result.resources,
+    notes,
   };
 }
 
@@ -74,5 +77,7 @@ export function renderPlan(meta: { stack: string; region: string; account: strin
       lines.push(`  ${kind.padEnd(kindWidth)}  ${(description.name ?? '').padEnd(nameWidth)}  ${chalk.dim(description.arn ?? '')}`.trimEnd());
     }
   }
+  const invokeUrl = result.resources.api?.invokeUrl;
+  if (!meta.dryRun && invokeUrl) lines.push('', `Invoke URL: ${chalk.bold(invokeUrl)}  (GET, ${result.resources.api?.auth === 'api-key' ? 'with the API key in x-api-key' : 'signed with SigV4'})`);
   return lines;
 }

@@ -1,10 +1,14 @@
 /** The stack's resources, in the order a person reads them; the engine orders by dependsOn. */
+import { apiAccountLogging } from './api-account-logging.js';
+import { apiKey } from './api-key.js';
+import { apiPermission } from './api-permission.js';
+import { restApi } from './api.js';
 import { bucket } from './bucket.js';
 import { executionRole } from './execution-role.js';
 import { ingestFunction } from './function.js';
-import { functionLogGroup } from './log-group.js';
 import { kmsKey, kmsKeyPolicy } from './kms-key.js';
-import { operators } from './operators.js';
+import { apiLogGroup, functionLogGroup } from './log-group.js';
+import { operators, operatorsPolicy } from './operators.js';
 import { sourceApiKey } from './source-api-key.js';
 import type { AnyResource } from './types.js';
 
@@ -17,4 +21,10 @@ export const STACK_RESOURCES: readonly AnyResource[] = [
   kmsKeyPolicy,
   functionLogGroup,
   ingestFunction,
+  apiAccountLogging,
+  apiLogGroup,
+  restApi,
+  apiPermission,
+  apiKey,
+  operatorsPolicy,
 ];

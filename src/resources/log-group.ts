@@ -89,3 +89,11 @@ export const functionLogGroup = logGroupResource({
   // CloudWatch Logs may use the key only once the key policy lets it.
   dependsOn: ['kms-key-policy'],
 });
+
+export const apiLogGroup = logGroupResource({
+  kind: 'api-log-group',
+  title: 'API access log group',
+  name: (n) => n.apiLogGroup,
+  arn: (n) => n.apiLogGroupArn,
+  dependsOn: ['kms-key-policy'],
+});

@@ -18,7 +18,7 @@ import {
   TagUserCommand,
 } from '@aws-sdk/client-iam';
 import { BridgeError, NotOursError, isNotFound } from '../errors.js';
-import { IAM_PATH } from '../names.js';
+import { IAM_PATH, apiArns } from '../names.js';
 import type { PolicyDocument } from '../policy.js';
 import { retryUntil } from '../retry.js';
 import { renderTemplate } from '../templates.js';
@@ -48,8 +48,6 @@ export interface OperatorsLive {
 }
 
 export interface OperatorsIntended {
-  policyName: string;
-  policy: PolicyDocument;
   tags: Tags;
   group: string;
   keyFile: string | null;
@@ -122,24 +120,7 @@ export async function readOperators(ctx: StackContext): Promise<OperatorsLive | 
 }
 
 export function operatorsIntended(ctx: StackContext): OperatorsIntended {
-  const n = ctx.names;
-  return {
-    policyName: n.operatorPolicyName,
-    policy: renderTemplate('operators-policy', {
-      BucketArn: n.bucketArn,
-      DataPrefix: ctx.config.dataPrefix,
-      KeyArn: ctx.refs.keyArn ?? KNOWN_AFTER_APPLY,
-      Region: n.region,
-      FunctionLogGroupArn: n.functionLogGroupArn,
-      ApiLogGroupArn: n.apiLogGroupArn,
-      FunctionArn: n.functionArn,
-      // The API comes with a later resource; until it exists the statement is left out.
-      ApiInvokeArn: null,
-    }),
-    tags: stackTags(ctx.config.stack),
-    group: n.operatorGroup,
-    keyFile: ctx.config.operatorAccessKeyFile ?? null,
-  };
+  return { tags: stackTags(ctx.config.stack), group: ctx.names.operatorGroup, keyFile: ctx.config.operatorAccessKeyFile ?? null };
 }
 
 function keyFileIsCurrent(live: OperatorsLive | null): boolean {
@@ -151,11 +132,7 @@ export function diffOperators(live: OperatorsLive | null, intended: OperatorsInt
   const changes: FieldChange[] = [];
   const group = live?.group;
   const user = live?.user;
-  if (!group) changes.push({ field: 'group' }, { field: 'group-policy' });
-  else {
-    changes.push(...policyChange('group-policy', group.policies.inline[intended.policyName], intended.policy));
-    changes.push(...extraPoliciesChange('group-other-policies', group.policies, intended.policyName));
-  }
+  if (!group) changes.push({ field: 'group' });
   if (!user) changes.push({ field: 'user' }, { field: 'membership' });
   else {
     changes.push(...tagsChange(user.tags, intended.tags));
@@ -193,10 +170,6 @@ export const operators: Resource<OperatorsLive, OperatorsIntended> = {
     const GroupName = ctx.names.operatorGroup;
     const UserName = ctx.names.operatorUser;
     if (fields.has('group')) await iam.send(new CreateGroupCommand({ GroupName, Path: IAM_PATH }));
-    if (fields.has('group-policy')) await putInlinePolicy(iam, { kind: 'group', name: GroupName }, intended.policyName, intended.policy);
-    if (live?.group && fields.has('group-other-policies')) {
-      await removeExtraPolicies(iam, { kind: 'group', name: GroupName }, extraPolicies(live.group.policies, intended.policyName));
-    }
     if (fields.has('user')) await iam.send(new CreateUserCommand({ UserName, Path: IAM_PATH, Tags: tagList(intended.tags) }));
     if (live?.user && fields.has('tags')) await iam.send(new TagUserCommand({ UserName, Tags: tagList(intended.tags) }));
     if (live?.user && fields.has('user-policies')) {
@@ -218,4 +191,51 @@ export const operators: Resource<OperatorsLive, OperatorsIntended> = {
     user: ctx.names.operatorUser,
     userArn: ctx.names.operatorUserArn,
   }),
+};
+
+export interface OperatorsPolicyIntended {
+  policyName: string;
+  policy: PolicyDocument;
+}
+
+/**
+ * The group's read-only policy, a resource of its own: it names the API's method, so it waits for
+ * the API, while the group and user must exist before the key policy can name the user.
+ */
+export const operatorsPolicy: Resource<PrincipalPolicies, OperatorsPolicyIntended> = {
+  kind: 'operators-policy',
+  title: 'Operators policy',
+  dependsOn: ['operators', 'api'],
+  name: (ctx) => `${ctx.names.operatorGroup} / ${ctx.names.operatorPolicyName}`,
+  read: async (ctx, lives) => (lives.get('operators') as OperatorsLive | null)?.group?.policies ?? null,
+  intended(ctx) {
+    const n = ctx.names;
+    return {
+      policyName: n.operatorPolicyName,
+      policy: renderTemplate('operators-policy', {
+        BucketArn: n.bucketArn,
+        DataPrefix: ctx.config.dataPrefix,
+        KeyArn: ctx.refs.keyArn ?? KNOWN_AFTER_APPLY,
+        Region: n.region,
+        FunctionLogGroupArn: n.functionLogGroupArn,
+        ApiLogGroupArn: n.apiLogGroupArn,
+        FunctionArn: n.functionArn,
+        ApiInvokeArn: ctx.refs.apiId ? apiArns(n, ctx.refs.apiId).methodArn : KNOWN_AFTER_APPLY,
+      }),
+    };
+  },
+  diff(live, intended) {
+    if (!live) return [{ field: 'group-policy' }];
+    return [
+      ...policyChange('group-policy', live.inline[intended.policyName], intended.policy),
+      ...extraPoliciesChange('group-other-policies', live, intended.policyName),
+    ];
+  },
+  async apply(ctx, live, intended, changes) {
+    const fields = new Set(changes.map((c) => c.field));
+    const group = { kind: 'group', name: ctx.names.operatorGroup } as const;
+    if (fields.has('group-policy')) await putInlinePolicy(ctx.aws.iam, group, intended.policyName, intended.policy);
+    if (live && fields.has('group-other-policies')) await removeExtraPolicies(ctx.aws.iam, group, extraPolicies(live, intended.policyName));
+  },
+  describe: () => null,
 };

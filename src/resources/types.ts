@@ -6,7 +6,7 @@ import type { AwsClients } from '../aws.js';
 import type { StackConfig } from '../config.js';
 import type { StackNames } from '../names.js';
 import type { Bundle } from '../bundle.js';
-import type { KeyPlacement } from '../config.js';
+import type { ApiAuth, KeyPlacement } from '../config.js';
 import type { Secret } from '../secret.js';
 
 /** Facts learned while running that later resources need (the key's ARN once it exists). */
@@ -16,6 +16,12 @@ export interface StackRefs {
   /** The deployed function's source settings, kept when this run gives none. */
   sourceUrl?: string;
   keyPlacement?: KeyPlacement;
+  /** The REST API's id, once it exists. */
+  apiId?: string;
+  /** How the deployed method is protected, kept when this run gives none. */
+  apiAuth?: ApiAuth;
+  /** API Gateway's account-wide CloudWatch role, when set: logging needs it. */
+  accountLoggingRole?: string;
 }
 
 /** What only this run supplies: the source API key and where to write an access key. */
@@ -33,6 +39,8 @@ export interface StackContext {
   inputs: SetupInputs;
   /** Progress for the resource being applied ("waiting for IAM to propagate, attempt 2"). */
   progress: (message: string) => void;
+  /** Things the user should know once, found while planning ("execution logging is off because..."). */
+  notes: string[];
 }
 
 /** Placeholder for a value that exists only once an earlier resource is created (as Terraform says it). */

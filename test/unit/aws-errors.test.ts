@@ -73,6 +73,7 @@ describe('AWS errors the local AWS cannot produce', () => {
       refs: {},
       inputs: {},
       progress: () => {},
+      notes: [],
     } as StackContext;
     const error = await readBucket(ctx).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);

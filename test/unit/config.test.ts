@@ -124,6 +124,7 @@ describe('settings sources', () => {
       functionMemoryMb: 256,
       reservedConcurrency: 2,
       source: {},
+      api: { rateLimit: 10, burstLimit: 20, dailyQuota: 1000, configureAccountLogging: false },
     });
   });
 
@@ -134,7 +135,14 @@ describe('settings sources', () => {
     expect(resolveConfig({ sourceKeyIn: 'header:X-Api-Key' }).source.keyPlacement).toEqual({ in: 'header', name: 'X-Api-Key' });
   });
 
+  it('offers aws-iam and api-key for the API, never NONE', () => {
+    expect(resolveConfig({ apiAuth: 'api-key' }).api.auth).toBe('api-key');
+    expect(() => resolveConfig({ apiAuth: 'NONE' })).toThrow(/an API without authorization is not offered; use aws-iam/);
+    expect(() => resolveConfig({ apiAuth: 'cognito' })).toThrow(/invalid --api-auth 'cognito'/);
+  });
+
   it.each([
+    [{ apiBurstLimit: '0' }, /invalid API burst limit/],
     [{ functionTimeout: '0' }, /invalid function timeout '0': give a whole number from 3 to 900/],
     [{ functionMemory: '64' }, /invalid function memory '64'/],
     [{ reservedConcurrency: 'lots' }, /invalid reserved concurrency 'lots'/],

@@ -85,9 +85,9 @@ describe('role diff', () => {
 });
 
 describe('operators diff', () => {
-  const intended: OperatorsIntended = { policyName: 'p', policy: { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'r' }] }, tags: { 'bridge:stack': 's' }, group: 'g', keyFile: null };
+  const intended: OperatorsIntended = { tags: { 'bridge:stack': 's' }, group: 'g', keyFile: null };
   const live: OperatorsLive = {
-    group: { arn: 'g', policies: { inline: { p: intended.policy }, attached: [] } },
+    group: { arn: 'g', policies: { inline: {}, attached: [] } },
     user: { arn: 'u', tags: { 'bridge:stack': 's' }, policies: { inline: {}, attached: [] }, groups: ['g'], accessKeys: [] },
     keyFileAccessKeyId: null,
   };

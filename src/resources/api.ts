@@ -1,0 +1,358 @@
+/**
+ * The REST API S-api: regional, one resource /data, GET protected by AWS_IAM (or an API key),
+ * a Lambda proxy integration to the function, stage prod with access logs, execution logs at
+ * ERROR, throttling and X-Ray. A deployment is made only when the definition changed: bridge
+ * names its deployments after a hash of the definition, so a rerun can tell.
+ */
+import { createHash } from 'node:crypto';
+import {
+  CreateDeploymentCommand,
+  CreateResourceCommand,
+  CreateRestApiCommand,
+  CreateStageCommand,
+  DeleteMethodCommand,
+  GetDeploymentCommand,
+  GetResourcesCommand,
+  GetRestApisCommand,
+  GetStageCommand,
+  PutIntegrationCommand,
+  PutMethodCommand,
+  TagResourceCommand,
+  UpdateStageCommand,
+  type PatchOperation,
+  type Resource as ApiGatewayResource,
+} from '@aws-sdk/client-api-gateway';
+import type { ApiAuth } from '../config.js';
+import { NotOursError, isNotFound } from '../errors.js';
+import { apiArns } from '../names.js';
+import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
+import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
+
+/** One JSON line per request: who called, what came back, how long it took. */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: '$context.requestId',
+  extendedRequestId: '$context.extendedRequestId',
+  ip: '$context.identity.sourceIp',
+  caller: '$context.identity.caller',
+  user: '$context.identity.user',
+  userArn: '$context.identity.userArn',
+  apiKeyId: '$context.identity.apiKeyId',
+  requestTime: '$context.requestTime',
+  httpMethod: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integration.error',
+});
+
+export interface MethodLive {
+  authorizationType: string;
+  apiKeyRequired: boolean;
+  integration: { type: string; httpMethod: string; uri: string } | null;
+}
+
+export interface StageLive {
+  deploymentId: string;
+  deploymentDescription: string;
+  tracingEnabled: boolean;
+  accessLog: { destinationArn: string; format: string } | null;
+  loggingLevel: string;
+  dataTrace: boolean;
+  rateLimit: number | null;
+  burstLimit: number | null;
+  tags: Tags;
+}
+
+export interface ApiLive {
+  id: string;
+  tags: Tags;
+  rootResourceId: string;
+  dataResourceId: string | null;
+  method: MethodLive | null;
+  stage: StageLive | null;
+}
+
+export interface ApiIntended {
+  auth: ApiAuth;
+  authorizationType: 'AWS_IAM' | 'NONE';
+  apiKeyRequired: boolean;
+  integrationUri: string;
+  definitionHash: string;
+  /** Null when API Gateway has no CloudWatch role to write logs with. */
+  accessLog: { destinationArn: string; format: string } | null;
+  loggingLevel: 'ERROR' | 'OFF';
+  rateLimit: number;
+  burstLimit: number;
+  tags: Tags;
+}
+
+export function integrationUri(ctx: StackContext): string {
+  const n = ctx.names;
+  return `arn:${n.partition}:apigateway:${n.region}:lambda:path/2015-03-31/functions/${n.functionArn}/invocations`;
+}
+
+/** What a deployment freezes: the method and its integration. */
+export function definitionHash(definition: { authorizationType: string; apiKeyRequired: boolean; integrationUri: string }): string {
+  const text = JSON.stringify({ path: '/data', httpMethod: 'GET', ...definition, integration: { type: 'AWS_PROXY', httpMethod: 'POST' } });
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+export const deploymentDescription = (hash: string) => `bridge definition ${hash}`;
+
+function authOf(method: MethodLive | null): ApiAuth | undefined {
+  if (!method) return undefined;
+  if (method.authorizationType === 'AWS_IAM') return 'aws-iam';
+  return method.apiKeyRequired ? 'api-key' : undefined;
+}
+
+async function findApi(ctx: StackContext): Promise<{ id: string; tags: Tags; rootResourceId: string } | null> {
+  const named: { id: string; tags: Tags; rootResourceId: string }[] = [];
+  let position: string | undefined;
+  do {
+    const page = await ctx.aws.apigateway.send(new GetRestApisCommand({ limit: 500, position }));
+    for (const api of page.items ?? []) {
+      if (api.name === ctx.names.apiName) named.push({ id: api.id as string, tags: api.tags ?? {}, rootResourceId: api.rootResourceId ?? '' });
+    }
+    position = page.position;
+  } while (position);
+  const ours = named.find((api) => isOurs(api.tags, ctx.config.stack));
+  if (ours) return ours;
+  if (named.length > 0) throw new NotOursError('REST API', ctx.names.apiName, 'Choose another --stack, or rename that API.');
+  return null;
+}
+
+async function readStage(ctx: StackContext, restApiId: string): Promise<StageLive | null> {
+  let stage;
+  try {
+    stage = await ctx.aws.apigateway.send(new GetStageCommand({ restApiId, stageName: ctx.names.apiStage }));
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+  const deploymentDescription = stage.deploymentId
+    ? ((await ctx.aws.apigateway.send(new GetDeploymentCommand({ restApiId, deploymentId: stage.deploymentId }))).description ?? '')
+    : '';
+  const all = stage.methodSettings?.['*/*'];
+  return {
+    deploymentId: stage.deploymentId ?? '',
+    deploymentDescription,
+    tracingEnabled: stage.tracingEnabled === true,
+    accessLog: stage.accessLogSettings?.destinationArn
+      ? { destinationArn: stage.accessLogSettings.destinationArn, format: stage.accessLogSettings.format ?? '' }
+      : null,
+    loggingLevel: all?.loggingLevel ?? 'OFF',
+    dataTrace: all?.dataTraceEnabled === true,
+    rateLimit: all?.throttlingRateLimit ?? null,
+    burstLimit: all?.throttlingBurstLimit ?? null,
+    tags: stage.tags ?? {},
+  };
+}
+
+export async function readApi(ctx: StackContext): Promise<ApiLive | null> {
+  const api = await findApi(ctx);
+  if (!api) return null;
+  const resources: ApiGatewayResource[] = [];
+  let position: string | undefined;
+  do {
+    const page = await ctx.aws.apigateway.send(new GetResourcesCommand({ restApiId: api.id, embed: ['methods'], limit: 500, position }));
+    resources.push(...(page.items ?? []));
+    position = page.position;
+  } while (position);
+  const root = resources.find((r) => r.path === '/');
+  const data = resources.find((r) => r.path === '/data');
+  const get = data?.resourceMethods?.GET;
+  const integration = get?.methodIntegration;
+  return {
+    id: api.id,
+    tags: api.tags,
+    rootResourceId: root?.id ?? api.rootResourceId,
+    dataResourceId: data?.id ?? null,
+    method: get
+      ? {
+          authorizationType: get.authorizationType ?? 'NONE',
+          apiKeyRequired: get.apiKeyRequired === true,
+          integration: integration ? { type: integration.type ?? '', httpMethod: integration.httpMethod ?? '', uri: integration.uri ?? '' } : null,
+        }
+      : null,
+    stage: await readStage(ctx, api.id),
+  };
+}
+
+export function apiIntended(ctx: StackContext): ApiIntended {
+  const auth = ctx.config.api.auth ?? ctx.refs.apiAuth ?? 'aws-iam';
+  const definition = {
+    authorizationType: auth === 'aws-iam' ? ('AWS_IAM' as const) : ('NONE' as const),
+    apiKeyRequired: auth === 'api-key',
+    integrationUri: integrationUri(ctx),
+  };
+  const canLog = ctx.refs.accountLoggingRole !== undefined || ctx.config.api.configureAccountLogging;
+  return {
+    auth,
+    ...definition,
+    definitionHash: definitionHash(definition),
+    accessLog: canLog ? { destinationArn: ctx.names.apiLogGroupArn, format: ACCESS_LOG_FORMAT } : null,
+    loggingLevel: canLog ? 'ERROR' : 'OFF',
+    rateLimit: ctx.config.api.rateLimit,
+    burstLimit: ctx.config.api.burstLimit,
+    tags: stackTags(ctx.config.stack),
+  };
+}
+
+function describeMethod(m: { authorizationType: string; apiKeyRequired: boolean } | null): string {
+  if (!m) return 'missing';
+  return `${m.authorizationType}${m.apiKeyRequired ? ' + API key' : ''}`;
+}
+
+export function diffApi(live: ApiLive | null, intended: ApiIntended): FieldChange[] {
+  if (!live) {
+    return ['api', 'resource', 'method', 'integration', 'deployment', 'stage', 'access-logging', 'execution-logging', 'throttling', 'tracing', 'tags'].map(
+      (field) => ({ field }),
+    );
+  }
+  const changes: FieldChange[] = [...tagsChange(live.tags, intended.tags)];
+  if (!live.dataResourceId) changes.push({ field: 'resource', after: '/data' });
+  const m = live.method;
+  if (!m || m.authorizationType !== intended.authorizationType || m.apiKeyRequired !== intended.apiKeyRequired) {
+    changes.push({ field: 'method', before: describeMethod(m), after: describeMethod(intended) });
+  }
+  const i = m?.integration;
+  if (!i || i.type !== 'AWS_PROXY' || i.httpMethod !== 'POST' || i.uri !== intended.integrationUri) {
+    changes.push({ field: 'integration', before: i ? `${i.type} ${i.uri}` : 'missing', after: `AWS_PROXY ${intended.integrationUri}` });
+  }
+  const s = live.stage;
+  if (!s) {
+    changes.push({ field: 'deployment' }, { field: 'stage' }, { field: 'access-logging' }, { field: 'execution-logging' }, { field: 'throttling' }, { field: 'tracing' });
+    return changes;
+  }
+  if (s.deploymentDescription !== deploymentDescription(intended.definitionHash)) {
+    changes.push({ field: 'deployment', before: s.deploymentDescription || 'not made by bridge', after: deploymentDescription(intended.definitionHash) });
+  }
+  const log = intended.accessLog;
+  if (log && (!s.accessLog || s.accessLog.destinationArn !== log.destinationArn || s.accessLog.format !== log.format)) {
+    changes.push({ field: 'access-logging', before: s.accessLog?.destinationArn ?? 'off', after: log.destinationArn });
+  }
+  if (s.loggingLevel !== intended.loggingLevel || s.dataTrace) {
+    // Data tracing would log whole requests and responses: it stays off.
+    changes.push({ field: 'execution-logging', before: `${s.loggingLevel}${s.dataTrace ? ' with data trace' : ''}`, after: intended.loggingLevel });
+  }
+  if (s.rateLimit !== intended.rateLimit || s.burstLimit !== intended.burstLimit) {
+    changes.push({ field: 'throttling', before: `${s.rateLimit ?? 'none'}/s burst ${s.burstLimit ?? 'none'}`, after: `${intended.rateLimit}/s burst ${intended.burstLimit}` });
+  }
+  if (!s.tracingEnabled) changes.push({ field: 'tracing', before: 'off', after: 'on' });
+  changes.push(...tagsChange(s.tags, intended.tags).map((c) => ({ ...c, field: 'stage-tags' })));
+  return changes;
+}
+
+/** The stage settings as patch operations, for what differs. */
+export function stagePatches(fields: Set<string>, intended: ApiIntended): PatchOperation[] {
+  const ops: PatchOperation[] = [];
+  if (fields.has('access-logging') && intended.accessLog) {
+    ops.push(
+      { op: 'replace', path: '/accessLogSettings/destinationArn', value: intended.accessLog.destinationArn },
+      { op: 'replace', path: '/accessLogSettings/format', value: intended.accessLog.format },
+    );
+  }
+  if (fields.has('execution-logging')) {
+    ops.push({ op: 'replace', path: '/*/*/logging/loglevel', value: intended.loggingLevel }, { op: 'replace', path: '/*/*/logging/dataTrace', value: 'false' });
+  }
+  if (fields.has('throttling')) {
+    ops.push(
+      { op: 'replace', path: '/*/*/throttling/rateLimit', value: String(intended.rateLimit) },
+      { op: 'replace', path: '/*/*/throttling/burstLimit', value: String(intended.burstLimit) },
+    );
+  }
+  if (fields.has('tracing')) ops.push({ op: 'replace', path: '/tracingEnabled', value: 'true' });
+  return ops;
+}
+
+export const restApi: Resource<ApiLive, ApiIntended> = {
+  kind: 'api',
+  title: 'REST API',
+  dependsOn: ['function', 'api-log-group', 'api-account-logging'],
+  name: (ctx) => `${ctx.names.apiName} GET /data`,
+  read: (ctx) => readApi(ctx),
+  learn(ctx, live) {
+    if (!live) return;
+    ctx.refs.apiId = live.id;
+    const auth = authOf(live.method);
+    if (auth) ctx.refs.apiAuth = auth;
+  },
+  intended: apiIntended,
+  diff: diffApi,
+  async apply(ctx, live, intended, changes) {
+    const apigw = ctx.aws.apigateway;
+    const fields = new Set(changes.map((c) => c.field));
+    let restApiId = live?.id;
+    let rootResourceId = live?.rootResourceId;
+    if (!live) {
+      const created = await apigw.send(
+        new CreateRestApiCommand({
+          name: ctx.names.apiName,
+          description: `bridge stack ${ctx.config.stack}: GET /data runs the ingest function`,
+          endpointConfiguration: { types: ['REGIONAL'] },
+          tags: intended.tags,
+        }),
+      );
+      restApiId = created.id as string;
+      rootResourceId = created.rootResourceId;
+      if (!rootResourceId) {
+        const resources = await apigw.send(new GetResourcesCommand({ restApiId }));
+        rootResourceId = resources.items?.find((r) => r.path === '/')?.id;
+      }
+    }
+    const id = restApiId as string;
+    ctx.refs.apiId = id;
+    let resourceId = live?.dataResourceId ?? null;
+    if (!resourceId) {
+      resourceId = (await apigw.send(new CreateResourceCommand({ restApiId: id, parentId: rootResourceId as string, pathPart: 'data' }))).id as string;
+    }
+    if (fields.has('method')) {
+      // Methods cannot be patched everywhere (nor on the local AWS): replace it whole.
+      if (live?.method) await apigw.send(new DeleteMethodCommand({ restApiId: id, resourceId, httpMethod: 'GET' }));
+      await apigw.send(
+        new PutMethodCommand({ restApiId: id, resourceId, httpMethod: 'GET', authorizationType: intended.authorizationType, apiKeyRequired: intended.apiKeyRequired }),
+      );
+    }
+    if (fields.has('method') || fields.has('integration')) {
+      await apigw.send(
+        new PutIntegrationCommand({ restApiId: id, resourceId, httpMethod: 'GET', type: 'AWS_PROXY', integrationHttpMethod: 'POST', uri: intended.integrationUri }),
+      );
+    }
+    let stageCreated = false;
+    if (fields.has('deployment')) {
+      const deployment = await apigw.send(new CreateDeploymentCommand({ restApiId: id, description: deploymentDescription(intended.definitionHash) }));
+      if (live?.stage) {
+        await apigw.send(
+          new UpdateStageCommand({ restApiId: id, stageName: ctx.names.apiStage, patchOperations: [{ op: 'replace', path: '/deploymentId', value: deployment.id }] }),
+        );
+      } else {
+        await apigw.send(
+          new CreateStageCommand({ restApiId: id, stageName: ctx.names.apiStage, deploymentId: deployment.id, tracingEnabled: true, tags: intended.tags }),
+        );
+        stageCreated = true;
+      }
+    }
+    const patches = stagePatches(stageCreated ? new Set(['access-logging', 'execution-logging', 'throttling']) : fields, intended);
+    if (patches.length > 0) await apigw.send(new UpdateStageCommand({ restApiId: id, stageName: ctx.names.apiStage, patchOperations: patches }));
+    const arns = apiArns(ctx.names, id);
+    if (live && fields.has('tags')) await apigw.send(new TagResourceCommand({ resourceArn: arns.restApiArn, tags: intended.tags }));
+    if (live?.stage && fields.has('stage-tags')) await apigw.send(new TagResourceCommand({ resourceArn: arns.stageArn, tags: intended.tags }));
+  },
+  describe(ctx): Record<string, string> {
+    const id = ctx.refs.apiId;
+    if (!id) return { name: ctx.names.apiName, arn: KNOWN_AFTER_APPLY, invokeUrl: KNOWN_AFTER_APPLY };
+    const arns = apiArns(ctx.names, id);
+    return {
+      name: ctx.names.apiName,
+      id,
+      arn: arns.restApiArn,
+      stage: ctx.names.apiStage,
+      invokeUrl: arns.invokeUrl,
+      methodArn: arns.methodArn,
+      auth: apiIntended(ctx).auth,
+    };
+  },
+};
