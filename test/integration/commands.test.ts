@@ -54,7 +54,7 @@ describe('bridge demo', () => {
     const run = bridge(['demo']);
     expect(await run.exited, run.err()).toBe(0);
     const out = run.out();
-    expect(out).toContain('Done: 8 created, 0 updated, 0 unchanged.');
+    expect(out).toContain('Done: 12 created, 0 updated, 2 unchanged.');
     // Two invocations, each storing a new object under the stack key with a checksum S3 agrees with.
     const stored = [...out.matchAll(/object {3}s3:\/\/demo-123456789012-us-east-1\/(raw\/\d{4}\/\d{2}\/\d{2}\/\S+\.json)/g)].map((m) => m[1]);
     expect(stored).toHaveLength(2);
@@ -62,10 +62,11 @@ describe('bridge demo', () => {
     expect(out.match(/\(S3 holds the same SHA-256\)/g)).toHaveLength(2);
     expect(out).toMatch(/KMS key {2}arn:aws:kms:us-east-1:123456789012:key\//);
     expect(out).toMatch(/REPORT RequestId: \S+\tDuration: [\d.]+ ms/);
-    expect(out).toContain('Done: 0 created, 0 updated, 8 unchanged.');
+    expect(out).toContain('Done: 0 created, 0 updated, 14 unchanged.');
     expect(out).toContain('versioning: Suspended -> Enabled');
     expect(out).toMatch(/- Allow s3:DeleteObject on arn:aws:s3:::demo-123456789012-us-east-1\/\*/);
-    expect(out).toContain('Done: 0 created, 2 updated, 6 unchanged.');
+    expect(out).toContain('Done: 0 created, 2 updated, 12 unchanged.');
+    expect(out).toMatch(/Invoke URL: https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/prod\/data/);
     expect(Date.now() - started).toBeLessThan(60_000);
     const endpoint = /local AWS {3}(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
     const sourceUrl = /source API {2}(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;

@@ -67,7 +67,16 @@ describe('a fresh setup', () => {
       ['kms-key-policy', 'create'],
       ['function-log-group', 'create'],
       ['function', 'create'],
+      // Account-wide logging is left alone without --configure-account-logging; no API key without api-key mode.
+      ['api-account-logging', 'noop'],
+      ['api-log-group', 'create'],
+      ['api', 'create'],
+      ['api-permission', 'create'],
+      ['api-key', 'noop'],
+      ['operators-policy', 'create'],
     ]);
+    expect(json.resources.api.invokeUrl).toBe(`https://${json.resources.api.id}.execute-api.us-east-1.amazonaws.com/prod/data`);
+    expect(json.notes).toEqual([expect.stringMatching(/no CloudWatch role in this account.*--configure-account-logging/)]);
     expect(json.resources['kms-key'].arn).toBe(keyArn);
     expect(json.resources.bucket).toEqual({ name: bucket, arn: `arn:aws:s3:::${bucket}` });
   });
@@ -177,8 +186,12 @@ describe('a fresh setup', () => {
       (await aws.iam.send(new GetGroupPolicyCommand({ GroupName: `${stack}-operators`, PolicyName: `${stack}-operators` }))).PolicyDocument as string,
     );
     const actions = policy.Statement.flatMap((s) => s.Action as string | string[]);
+    // execute-api:Invoke on exactly this API's GET /data on prod, nothing wider.
+    const apiId = JSON.parse(first.stdout).resources.api.id;
+    expect(policy.Statement.find((s) => s.Action === 'execute-api:Invoke')?.Resource).toBe(`arn:aws:execute-api:us-east-1:${LOCAL_ACCOUNT}:${apiId}/prod/GET/data`);
     expect(actions.sort()).toEqual(
       [
+        'execute-api:Invoke',
         's3:ListBucket',
         's3:ListBucketVersions',
         's3:GetObject',
@@ -193,8 +206,6 @@ describe('a fresh setup', () => {
         'lambda:InvokeFunction',
       ].sort(),
     );
-    // No API yet: its invoke statement waits for it.
-    expect(actions).not.toContain('execute-api:Invoke');
     const UserName = `${stack}-operator`;
     const user = (await aws.iam.send(new GetUserCommand({ UserName }))).User;
     expect(user?.Tags).toContainEqual({ Key: 'bridge:stack', Value: stack });
@@ -241,7 +252,7 @@ describe('a second setup', () => {
     const run = await runCli(['setup', '--stack', stack, '--verbose']);
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
-    expect(run.stdout).toContain('Done: 0 created, 0 updated, 8 unchanged.');
+    expect(run.stdout).toContain('Done: 0 created, 0 updated, 14 unchanged.');
   });
 
   it('with a new key value updates only the parameter, saying so without the value', async () => {
@@ -260,7 +271,7 @@ describe('--dry-run', () => {
     const run = await runCli([...setupArgs('drycheck'), '--dry-run', '--verbose'], { env });
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
-    expect(run.stdout).toContain('Plan: 8 to create, 0 to update, 0 unchanged. Nothing was changed (dry run).');
+    expect(run.stdout).toContain('Plan: 12 to create, 0 to update, 2 unchanged. Nothing was changed (dry run).');
     expect(run.stdout).toMatch(/^\+ S3 bucket\s+drycheck-123456789012-us-east-1\s+create$/m);
     await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'drycheck-ingest-role' }))).rejects.toThrow(/not found|cannot be found/i);
   });
