@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BridgeError, ExitCode } from './errors.js';
 import { Ui, type Io } from './output.js';
+import { runAudit, type AuditOptions } from './commands/audit.js';
 import { runDemo } from './commands/demo.js';
 import { runInvoke, type InvokeOptions } from './commands/invoke.js';
 import { runLocal } from './commands/local.js';
@@ -54,6 +55,17 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--operator-access-key-file <path>', 'create one access key for the operator user and write it here (mode 0600)')
     .action(async (options: SetupOptions, command: Command) => {
       await run(() => runSetup(command.optsWithGlobals() as GlobalOptions, options, io, uiFor(command)));
+    });
+
+  program
+    .command('audit')
+    .description('check every control of the stack: least privilege, encryption, drift, the AWS controls')
+    .option('--format <format>', 'table (default), json, sarif or markdown')
+    .option('--output <file>', 'write the report to this file instead of stdout')
+    .option('--fail-on <severity>', 'exit 3 when a control at or above this fails: critical, high, medium, low (default)')
+    .option('--fix', "re-apply the intended state for what failed (setup's code), then audit again")
+    .action(async (options: AuditOptions, command: Command) => {
+      await run(() => runAudit(command.optsWithGlobals() as GlobalOptions, options, uiFor(command)));
     });
 
   program

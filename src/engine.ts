@@ -54,6 +54,7 @@ export function dependencyOrder(resources: readonly AnyResource[]): AnyResource[
 async function overGraph(
   resources: readonly AnyResource[],
   work: (resource: AnyResource) => Promise<void>,
+  only?: ReadonlySet<string>,
 ): Promise<Map<string, unknown>> {
   const failures = new Map<string, unknown>();
   const finished = new Map<string, Promise<void>>();
@@ -63,6 +64,7 @@ async function overGraph(
       resource.kind,
       Promise.all(dependencies).then(
         async () => {
+          if (only && !only.has(resource.kind)) return;
           const failed = resource.dependsOn.filter((kind) => failures.has(kind));
           if (failed.length > 0) {
             failures.set(resource.kind, new SkippedError(failed));
@@ -110,6 +112,25 @@ export async function readStack(ctx: StackContext, resources: readonly AnyResour
   return { lives };
 }
 
+/**
+ * Reads every resource, keeping going past failures: the audit reports a read it could not make
+ * as ERROR for the controls that need it, never as a pass.
+ */
+export async function readStackTolerant(ctx: StackContext, resources: readonly AnyResource[]): Promise<StackState & { errors: Map<string, unknown> }> {
+  const lives = new Map<string, unknown>();
+  const errors = new Map<string, unknown>();
+  await overGraph(resources, async (resource) => {
+    try {
+      const live = await resource.read(ctx, lives);
+      lives.set(resource.kind, live);
+      resource.learn?.(ctx, live);
+    } catch (error) {
+      errors.set(resource.kind, error);
+    }
+  });
+  return { lives, errors };
+}
+
 function planOne(ctx: StackContext, resource: AnyResource, live: unknown): PlannedChange {
   const changes = resource.diff(live ?? null, resource.intended(ctx));
   // An absent resource that should stay absent (the API key outside api-key mode) is no change.
@@ -142,6 +163,8 @@ export async function applyStack(
   resources: readonly AnyResource[],
   state: StackState,
   emit: EventSink = () => {},
+  /** Apply only these kinds (audit --fix); the rest are left as they are. */
+  only?: ReadonlySet<string>,
 ): Promise<EngineResult> {
   const applied = new Map<string, PlannedChange>();
   const failures = await overGraph(resources, async (resource) => {
@@ -162,7 +185,7 @@ export async function applyStack(
       throw error;
     }
     emit({ type: 'apply-done', change: planned });
-  });
+  }, only);
   for (const [kind, error] of failures) {
     const change = applied.get(kind);
     if (error instanceof SkippedError) {
@@ -182,7 +205,9 @@ export async function applyStack(
       `setup failed at ${kind}: ${(cause as Error)?.message ?? String(cause)}. What was applied stays; run setup again to converge`,
     );
   }
-  const changes = dependencyOrder(resources).map((r) => applied.get(r.kind) as PlannedChange);
+  const changes = dependencyOrder(resources)
+    .filter((r) => applied.has(r.kind))
+    .map((r) => applied.get(r.kind) as PlannedChange);
   return { changes, resources: describeAll(ctx, resources) };
 }
 

@@ -1,0 +1,123 @@
+import { deploymentDescription, type ApiIntended, type ApiLive } from '../../resources/api.js';
+import { apiArns } from '../../names.js';
+import type { AuditSnapshot, Control } from '../types.js';
+import { fail, intended, live, missing, pass } from './verdicts.js';
+
+const API_SOURCE = 'src/resources/api.ts';
+
+function api(s: AuditSnapshot): { api: ApiLive; arn: string } | null {
+  const a = live<ApiLive>(s, 'api');
+  return a ? { api: a, arn: apiArns(s.names, a.id).stageArn } : null;
+}
+
+function stageControl(
+  id: string,
+  title: string,
+  severity: Control['severity'],
+  frameworks: string[],
+  remediation: string,
+  judge: (a: ApiLive & { stage: NonNullable<ApiLive['stage']> }, s: AuditSnapshot) => { ok: boolean; detail: string },
+): Control {
+  return {
+    id,
+    title,
+    severity,
+    service: 'api',
+    frameworks,
+    remediation,
+    source: API_SOURCE,
+    reads: ['api'],
+    fixes: ['api'],
+    check(s) {
+      const found = api(s);
+      if (!found) return missing(s.names.apiName, 'the REST API');
+      if (!found.api.stage) return fail(found.arn, 'stage prod is not deployed');
+      const verdict = judge(found.api as ApiLive & { stage: NonNullable<ApiLive['stage']> }, s);
+      return verdict.ok ? pass(found.arn, verdict.detail) : fail(found.arn, verdict.detail);
+    },
+  };
+}
+
+export const apiControls: Control[] = [
+  {
+    id: 'api-auth-required',
+    title: 'GET /data requires AWS_IAM or an API key (never NONE)',
+    severity: 'critical',
+    service: 'api',
+    // No Security Hub control checks REST method authorization (APIGateway.8/.9 are for HTTP/WebSocket APIs).
+    frameworks: ['Prowler apigateway_restapi_authorizers_enabled'],
+    remediation: 'Set the method back to AWS_IAM (or api-key mode) and deploy (bridge audit --fix).',
+    source: API_SOURCE,
+    reads: ['api'],
+    fixes: ['api'],
+    check(s) {
+      const found = api(s);
+      if (!found) return missing(s.names.apiName, 'the REST API');
+      const m = found.api.method;
+      if (!m) return fail(found.arn, 'GET /data does not exist');
+      if (m.authorizationType === 'NONE' && !m.apiKeyRequired) return fail(found.arn, 'authorization NONE without an API key: anyone can run the function');
+      // What serves traffic is the deployment: one bridge did not make may differ from the definition.
+      const want = intended<ApiIntended>(s, 'api');
+      if (found.api.stage && found.api.stage.deploymentDescription !== deploymentDescription(want.definitionHash)) {
+        return fail(found.arn, `the deployed API is not bridge's definition (deployment "${found.api.stage.deploymentDescription || 'without description'}"): what is live cannot be vouched for`);
+      }
+      return pass(found.arn, m.authorizationType === 'AWS_IAM' ? 'AWS_IAM (SigV4)' : 'API key required');
+    },
+  },
+  {
+    id: 'api-integration-target',
+    title: "GET /data calls the stack's function, and only it",
+    severity: 'high',
+    service: 'api',
+    frameworks: [],
+    remediation: 'Point the integration back at the function (bridge audit --fix).',
+    source: API_SOURCE,
+    reads: ['api'],
+    fixes: ['api'],
+    check(s) {
+      const found = api(s);
+      if (!found) return missing(s.names.apiName, 'the REST API');
+      const i = found.api.method?.integration;
+      const want = intended<ApiIntended>(s, 'api').integrationUri;
+      return i?.type === 'AWS_PROXY' && i.uri === want ? pass(found.arn, `Lambda proxy to ${s.names.functionName}`) : fail(found.arn, `integration is ${i ? `${i.type} ${i.uri}` : 'missing'}`);
+    },
+  },
+  stageControl(
+    'api-access-logging',
+    'The stage writes access logs to the stack log group',
+    'medium',
+    ['Prowler apigateway_restapi_logging_enabled'],
+    "Set access logging to /aws/apigateway/S-api (bridge audit --fix); it needs API Gateway's account CloudWatch role (setup --configure-account-logging).",
+    (a, s) =>
+      a.stage.accessLog?.destinationArn === s.names.apiLogGroupArn
+        ? { ok: true, detail: `to ${s.names.apiLogGroup}` }
+        : { ok: false, detail: a.stage.accessLog ? `access logs go to ${a.stage.accessLog.destinationArn}` : 'access logging is off' },
+  ),
+  stageControl(
+    'api-execution-logging',
+    'Stage execution logging is on',
+    'medium',
+    ['Security Hub APIGateway.1', 'Prowler apigateway_restapi_logging_enabled'],
+    "Set execution logging to ERROR (bridge audit --fix); it needs API Gateway's account CloudWatch role (setup --configure-account-logging).",
+    (a) => (a.stage.loggingLevel === 'ERROR' || a.stage.loggingLevel === 'INFO' ? { ok: true, detail: a.stage.loggingLevel } : { ok: false, detail: `execution logging is ${a.stage.loggingLevel}` }),
+  ),
+  stageControl(
+    'api-throttling',
+    'Stage throttling is set',
+    'low',
+    [],
+    'Set stage throttling (bridge audit --fix).',
+    (a) =>
+      a.stage.rateLimit && a.stage.burstLimit && a.stage.rateLimit < 10000
+        ? { ok: true, detail: `${a.stage.rateLimit}/s, burst ${a.stage.burstLimit}` }
+        : { ok: false, detail: `throttling is ${a.stage.rateLimit ?? 'unset'}/s burst ${a.stage.burstLimit ?? 'unset'} (the account default)` },
+  ),
+  stageControl(
+    'api-tracing',
+    'X-Ray tracing is on',
+    'low',
+    ['Security Hub APIGateway.3', 'Prowler apigateway_restapi_tracing_enabled'],
+    'Turn on X-Ray tracing for stage prod (bridge audit --fix).',
+    (a) => (a.stage.tracingEnabled ? { ok: true, detail: 'on' } : { ok: false, detail: 'tracing is off' }),
+  ),
+];

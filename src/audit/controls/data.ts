@@ -1,0 +1,53 @@
+/** Logs and the source key: the stack's other stores. */
+import type { LogGroupLive } from '../../resources/log-group.js';
+import type { SourceKeyIntended, SourceKeyLive } from '../../resources/source-api-key.js';
+import type { Control } from '../types.js';
+import { fail, intended, live, missing, pass } from './verdicts.js';
+
+export const dataControls: Control[] = [
+  {
+    id: 'logs-retention-encryption',
+    title: "The stack's log groups have retention and are encrypted with the stack key",
+    severity: 'medium',
+    service: 'logs',
+    frameworks: ['Security Hub CloudWatch.16', 'Prowler cloudwatch_log_group_retention_policy_specific_days_enabled', 'Prowler cloudwatch_log_group_kms_encryption_enabled'],
+    remediation: 'Set retention and associate the stack key (bridge audit --fix).',
+    source: 'src/resources/log-group.ts',
+    reads: ['function-log-group', 'api-log-group', 'kms-key'],
+    fixes: ['function-log-group', 'api-log-group'],
+    check(s) {
+      const groups: [string, LogGroupLive | null][] = [
+        [s.names.functionLogGroup, live<LogGroupLive>(s, 'function-log-group')],
+        [s.names.apiLogGroup, live<LogGroupLive>(s, 'api-log-group')],
+      ];
+      const problems = groups.flatMap(([name, group]) => {
+        if (!group) return [`${name} does not exist`];
+        return [
+          ...(group.retentionDays === null ? [`${name} keeps logs forever`] : []),
+          ...(group.kmsKeyId !== s.keyArn ? [`${name} is ${group.kmsKeyId ? `encrypted with ${group.kmsKeyId}` : 'not encrypted with the stack key'}`] : []),
+        ];
+      });
+      return problems.length === 0 ? pass(s.names.functionLogGroup, 'both groups: retention set, stack key') : fail(s.names.functionLogGroup, problems.join('; '));
+    },
+  },
+  {
+    id: 'ssm-secret-encrypted',
+    title: 'The source key is a SecureString encrypted with the stack key',
+    severity: 'high',
+    service: 'ssm',
+    frameworks: [],
+    remediation: 'Store it again as a SecureString under the stack key (bridge audit --fix re-encrypts it in place).',
+    source: 'src/resources/source-api-key.ts',
+    reads: ['source-api-key', 'kms-key'],
+    fixes: ['source-api-key'],
+    check(s) {
+      const key = live<SourceKeyLive>(s, 'source-api-key');
+      if (!key) return missing(s.names.parameterName, 'the source key parameter');
+      if (key.type !== 'SecureString') return fail(s.names.parameterArn, `stored as ${key.type}: readable in plain text by anyone who may read the parameter`);
+      const want = intended<SourceKeyIntended>(s, 'source-api-key');
+      return key.keyId && [want.keyArn, ...want.keyNames].includes(key.keyId)
+        ? pass(s.names.parameterArn, 'SecureString under the stack key')
+        : fail(s.names.parameterArn, `encrypted with ${key.keyId ?? 'the AWS managed key'}, not the stack key`);
+    },
+  },
+];

@@ -1,0 +1,162 @@
+import type { RoleIntended, RoleLive } from '../../resources/execution-role.js';
+import type { PrincipalPolicies } from '../../resources/iam-policies.js';
+import type { OperatorsLive, OperatorsPolicyIntended } from '../../resources/operators.js';
+import type { PolicyDocument } from '../../policy.js';
+import { compareGrants, describeGrants, escalationGrants, grantsOf, isAdminStatement, type Grant } from '../permissions.js';
+import { principalPolicies } from '../snapshot.js';
+import type { AuditSnapshot, Control } from '../types.js';
+import { awsPrincipals, fail, intended, list, live, missing, pass } from './verdicts.js';
+
+const MAX_KEY_AGE_DAYS = 90;
+
+/** Every document a principal holds: inline ones, and the attached managed policies' documents. */
+export function documentsOf(policies: PrincipalPolicies, s: AuditSnapshot): PolicyDocument[] {
+  return [...Object.values(policies.inline), ...policies.attached.map((arn) => s.managedPolicies.get(arn)).filter((d): d is PolicyDocument => d !== undefined)];
+}
+
+function effectiveGrants(policies: PrincipalPolicies, s: AuditSnapshot): Grant[] {
+  return documentsOf(policies, s).flatMap((d) => grantsOf(d, s.actions));
+}
+
+/** Exactly the intended permissions: extra grants (with what they allow) and missing ones. */
+function leastPrivilege(resource: string, policies: PrincipalPolicies, want: PolicyDocument, s: AuditSnapshot) {
+  const difference = compareGrants(effectiveGrants(policies, s), grantsOf(want, s.actions));
+  const managed = policies.attached.map((arn) => `managed policy ${arn.split('/').pop()} attached`);
+  const lines = [...managed, ...describeGrants('allows', difference.extra), ...describeGrants('lacks', difference.missing)];
+  return lines.length === 0 ? pass(resource, 'exactly the intended permissions') : fail(resource, lines.join('; '));
+}
+
+export const iamControls: Control[] = [
+  {
+    id: 'iam-role-trust',
+    title: 'The execution role trusts only lambda.amazonaws.com, with the account condition',
+    severity: 'high',
+    service: 'iam',
+    frameworks: ['Prowler iam_role_cross_service_confused_deputy_prevention'],
+    remediation: 'Put back the trust policy of templates/execution-role-trust.json (bridge audit --fix).',
+    source: 'templates/execution-role-trust.json',
+    reads: ['execution-role'],
+    fixes: ['execution-role'],
+    check(s) {
+      const role = live<RoleLive>(s, 'execution-role');
+      if (!role) return missing(s.names.roleName, 'the execution role');
+      const problems = (role.trust?.Statement ?? [])
+        .filter((st) => st.Effect === 'Allow')
+        .flatMap((st) => {
+          const services = list((st.Principal as { Service?: unknown } | undefined)?.Service);
+          const others = [...awsPrincipals(st), ...services.filter((svc) => svc !== 'lambda.amazonaws.com')];
+          const account = list(st.Condition?.StringEquals?.['aws:SourceAccount'] ?? st.Condition?.StringEquals?.['aws:sourceaccount']);
+          return [
+            ...(others.length > 0 ? [`trusts ${others.join(', ')}`] : []),
+            ...(account.length === 1 && account[0] === s.names.account ? [] : ['no aws:SourceAccount condition for this account']),
+          ];
+        });
+      return problems.length === 0 ? pass(role.arn, 'Lambda in this account only') : fail(role.arn, [...new Set(problems)].join('; '));
+    },
+  },
+  {
+    id: 'iam-role-least-privilege',
+    title: "The execution role's effective permissions are exactly the intended ones",
+    severity: 'high',
+    service: 'iam',
+    // No equivalent elsewhere: tools match patterns; this compares effective permissions with the intended ones.
+    frameworks: [],
+    remediation: 'Remove managed and extra inline policies, and put back the inline policy of templates/execution-role-policy.json (bridge audit --fix).',
+    source: 'templates/execution-role-policy.json',
+    reads: ['execution-role', 'managed-policies', 'kms-key'],
+    fixes: ['execution-role'],
+    check(s) {
+      const role = live<RoleLive>(s, 'execution-role');
+      if (!role) return missing(s.names.roleName, 'the execution role');
+      return leastPrivilege(role.arn, role.policies, intended<RoleIntended>(s, 'execution-role').policy, s);
+    },
+  },
+  {
+    id: 'iam-operators-least-privilege',
+    title: "The operators group's permissions are exactly the intended read-only set",
+    severity: 'high',
+    service: 'iam',
+    frameworks: [],
+    remediation: 'Remove other policies from the group and put back templates/operators-policy.json (bridge audit --fix).',
+    source: 'templates/operators-policy.json',
+    reads: ['operators', 'managed-policies', 'kms-key', 'api'],
+    fixes: ['operators-policy'],
+    check(s) {
+      const group = live<OperatorsLive>(s, 'operators')?.group;
+      if (!group) return missing(s.names.operatorGroup, 'the operators group');
+      return leastPrivilege(group.arn, group.policies, intended<OperatorsPolicyIntended>(s, 'operators-policy').policy, s);
+    },
+  },
+  {
+    id: 'iam-user-no-direct-policies',
+    title: 'The operator user has no inline or attached policies of its own',
+    severity: 'low',
+    service: 'iam',
+    frameworks: ['Security Hub IAM.2', 'Prowler iam_policy_attached_only_to_group_or_roles'],
+    remediation: "Remove the user's own policies; access comes from the group (bridge audit --fix).",
+    source: 'src/resources/operators.ts',
+    reads: ['operators'],
+    fixes: ['operators'],
+    check(s) {
+      const user = live<OperatorsLive>(s, 'operators')?.user;
+      if (!user) return missing(s.names.operatorUser, 'the operator user');
+      const own = [...Object.keys(user.policies.inline).map((n) => `inline ${n}`), ...user.policies.attached.map((a) => `managed ${a.split('/').pop()}`)];
+      return own.length === 0 ? pass(user.arn, 'no policies of its own') : fail(user.arn, `holds ${own.join(', ')}`);
+    },
+  },
+  {
+    id: 'iam-user-key-age',
+    title: `The operator's active access keys are younger than ${MAX_KEY_AGE_DAYS} days`,
+    severity: 'medium',
+    service: 'iam',
+    frameworks: ['Security Hub IAM.3', 'Prowler iam_rotate_access_key_90_days'],
+    remediation: 'Rotate: run setup with --operator-access-key-file to make a new key, switch to it, then delete the old one (aws iam delete-access-key).',
+    source: 'src/resources/operators.ts',
+    reads: ['operators'],
+    fixes: [],
+    check(s) {
+      const user = live<OperatorsLive>(s, 'operators')?.user;
+      if (!user) return missing(s.names.operatorUser, 'the operator user');
+      const active = user.accessKeys.filter((k) => k.status === 'Active');
+      const old = active.filter((k) => k.created && (s.now.getTime() - new Date(k.created).getTime()) / 86_400_000 >= MAX_KEY_AGE_DAYS);
+      if (old.length > 0) {
+        return fail(user.arn, old.map((k) => `${k.id} is ${Math.floor((s.now.getTime() - new Date(k.created as Date).getTime()) / 86_400_000)} days old`).join('; '));
+      }
+      return pass(user.arn, active.length === 0 ? 'no active access keys' : `${active.length} active key(s), all younger than ${MAX_KEY_AGE_DAYS} days`);
+    },
+  },
+  {
+    id: 'iam-no-admin',
+    title: 'No principal of the stack can do * on *',
+    severity: 'critical',
+    service: 'iam',
+    frameworks: ['Security Hub IAM.1', 'Prowler iam_aws_attached_policy_no_administrative_privileges', 'Prowler iam_inline_policy_no_administrative_privileges'],
+    remediation: 'Remove the administrative policy from the principal (bridge audit --fix removes what setup did not put there).',
+    source: 'templates/execution-role-policy.json',
+    reads: ['execution-role', 'operators', 'managed-policies'],
+    fixes: ['execution-role', 'operators', 'operators-policy'],
+    check(s) {
+      const admins = principalPolicies(s.lives).filter((p) => documentsOf(p.policies, s).some((d) => d.Statement.some(isAdminStatement)));
+      return admins.length === 0 ? pass(s.stack, 'no principal has * on *') : fail(s.stack, `${admins.map((p) => p.principal).join(', ')} can do * on *`);
+    },
+  },
+  {
+    id: 'iam-no-privilege-escalation',
+    title: 'No principal of the stack holds actions that grant more access',
+    severity: 'critical',
+    service: 'iam',
+    frameworks: ['Prowler iam_policy_allows_privilege_escalation', 'Prowler iam_inline_policy_allows_privilege_escalation'],
+    remediation: 'Remove the policy that grants it (bridge audit --fix removes what setup did not put there).',
+    source: 'templates/execution-role-policy.json',
+    reads: ['execution-role', 'operators', 'managed-policies'],
+    fixes: ['execution-role', 'operators', 'operators-policy'],
+    check(s) {
+      // Over effective (expanded) permissions: "iam:*" or "*" counts, whatever the text says.
+      const found = principalPolicies(s.lives).flatMap((p) => {
+        const grants = escalationGrants(effectiveGrants(p.policies, s));
+        return grants.length > 0 ? [`${p.principal}: ${describeGrants('allows', grants, 4).join('; ')}`] : [];
+      });
+      return found.length === 0 ? pass(s.stack, 'no escalation actions') : fail(s.stack, found.join(' | '));
+    },
+  },
+];

@@ -1,0 +1,205 @@
+import { diffPermission, describeStatement, type PermissionIntended, type PermissionLive } from '../../resources/api-permission.js';
+import type { FunctionIntended, FunctionLive } from '../../resources/function.js';
+import type { PolicyStatement } from '../../policy.js';
+import { runtimeSupported } from '../../runtimes.js';
+import type { Control } from '../types.js';
+import { awsPrincipals, fail, intended, list, live, missing, pass } from './verdicts.js';
+
+const FN_SOURCE = 'src/resources/function.ts';
+
+function entropy(value: string): number {
+  const counts = new Map<string, number>();
+  for (const c of value) counts.set(c, (counts.get(c) ?? 0) + 1);
+  return [...counts.values()].reduce((sum, n) => sum - (n / value.length) * Math.log2(n / value.length), 0);
+}
+
+/** A value that points at a secret rather than being one: an ARN, a parameter path, a placement. */
+function isReference(value: string): boolean {
+  return /^arn:aws[\w-]*:/.test(value) || /^\/[\w./-]+$/.test(value) || /^(query|header):[\w.-]+$/.test(value) || /^\{\{resolve:/.test(value);
+}
+
+/** Environment variables that look like secrets: by value shape, by name, by entropy. Names only, never values. */
+export function secretLikeVariables(environment: Record<string, string>): string[] {
+  const found: string[] = [];
+  for (const [name, value] of Object.entries(environment)) {
+    let reason: string | null = null;
+    if (/\b(AKIA|ASIA)[0-9A-Z]{16}\b/.test(value)) reason = 'holds an AWS access key id';
+    else if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(value)) reason = 'holds a private key';
+    else if (/^https?:\/\//.test(value)) {
+      try {
+        const url = new URL(value);
+        const credential = [...url.searchParams.keys()].find((k) => /^(appid|api[-_]?key|key|token|access[-_]?token|secret|password|signature|sig)$/i.test(k));
+        if (url.password || credential) reason = `is a URL carrying a credential${credential ? ` (${credential}=)` : ''}`;
+      } catch {
+        // Not a URL after all.
+      }
+    } else if (!isReference(value) && /^[0-9a-f]{32,}$/i.test(value)) {
+      // Many API keys (OpenWeatherMap's among them) are 32 hex characters.
+      reason = 'holds a long hexadecimal value';
+    } else if (!isReference(value) && value.length >= 8 && /(secret|passw(or)?d|pwd|token|api[-_]?key|apikey|private[-_]?key|credential)/i.test(name)) {
+      reason = 'is named like a secret and holds a value';
+    } else if (!isReference(value) && value.length >= 20 && !/\s/.test(value)) {
+      // Tokens mix cases and digits; names such as bucket names (lower case, digits, hyphens) do not.
+      const tokenLike = /[a-z]/.test(value) && /[A-Z]/.test(value) && /\d/.test(value);
+      if (tokenLike && entropy(value) >= 3.5) reason = 'holds a high-entropy value';
+    }
+    if (reason) found.push(`${name} ${reason}`);
+  }
+  return found;
+}
+
+/** Public: everyone, or a service principal without a source condition (any account's resource could invoke). */
+export function publicStatements(statements: PolicyStatement[]): string[] {
+  return statements
+    .filter((st) => st.Effect === 'Allow')
+    .flatMap((st) => {
+      if (st.Principal === '*' || awsPrincipals(st).includes('*')) return [`${describeStatement(st)} (everyone)`];
+      const services = list((st.Principal as { Service?: unknown } | undefined)?.Service);
+      const conditions = JSON.stringify(st.Condition ?? {});
+      const scoped = /AWS:SourceArn|AWS:SourceAccount|aws:SourceArn|aws:SourceAccount|lambda:FunctionUrlAuthType/.test(conditions);
+      return services.length > 0 && !scoped ? [`${describeStatement(st)} (no source condition)`] : [];
+    });
+}
+
+function fn(s: Parameters<Control['check']>[0]): FunctionLive | null {
+  return live<FunctionLive>(s, 'function');
+}
+
+export const lambdaControls: Control[] = [
+  {
+    id: 'lambda-not-public',
+    title: "The function's resource policy grants nothing to everyone or without a source condition",
+    severity: 'critical',
+    service: 'lambda',
+    frameworks: ['Security Hub Lambda.1', 'Prowler awslambda_function_not_publicly_accessible'],
+    remediation: 'Remove the statement (bridge audit --fix keeps only the scoped API Gateway permission).',
+    source: 'src/resources/api-permission.ts',
+    reads: ['function', 'api-permission'],
+    fixes: ['api-permission'],
+    check(s) {
+      const f = fn(s);
+      if (!f) return missing(s.names.functionName, 'the function');
+      // Unlike Prowler, a service principal with a SourceArn/SourceAccount condition is not public.
+      const open = publicStatements(live<PermissionLive>(s, 'api-permission')?.statements ?? []);
+      return open.length === 0 ? pass(f.arn, 'not public') : fail(f.arn, open.join('; '));
+    },
+  },
+  {
+    id: 'lambda-permission-scoped',
+    title: "The only invoke permission is API Gateway for this API's prod GET /data",
+    severity: 'high',
+    service: 'lambda',
+    frameworks: [],
+    remediation: 'Put back the one scoped permission (bridge audit --fix).',
+    source: 'src/resources/api-permission.ts',
+    reads: ['function', 'api-permission', 'api'],
+    fixes: ['api-permission'],
+    check(s) {
+      const f = fn(s);
+      if (!f) return missing(s.names.functionName, 'the function');
+      const changes = diffPermission(live<PermissionLive>(s, 'api-permission'), intended<PermissionIntended>(s, 'api-permission'));
+      if (changes.length === 0) return pass(f.arn, 'only API Gateway, only prod GET /data');
+      return fail(f.arn, changes.map((c) => (c.details ? `other statements: ${c.details.map((d) => d.slice(2)).join('; ')}` : `ours is ${c.before}`)).join('; '));
+    },
+  },
+  {
+    id: 'lambda-runtime-supported',
+    title: 'The runtime is not deprecated',
+    severity: 'medium',
+    service: 'lambda',
+    frameworks: ['Security Hub Lambda.2', 'Prowler awslambda_function_using_supported_runtimes'],
+    remediation: 'Move to a supported runtime (bridge audit --fix deploys the newest).',
+    source: 'src/runtimes.ts',
+    reads: ['function'],
+    fixes: ['function'],
+    check(s) {
+      const f = fn(s);
+      if (!f) return missing(s.names.functionName, 'the function');
+      return runtimeSupported(f.runtime, s.now) ? pass(f.arn, `${f.runtime} is supported`) : fail(f.arn, `${f.runtime} is deprecated or unknown`);
+    },
+  },
+  {
+    id: 'lambda-no-secrets-in-env',
+    title: 'No environment variable looks like a secret',
+    severity: 'critical',
+    service: 'lambda',
+    frameworks: ['Prowler awslambda_function_no_secrets_in_variables'],
+    remediation: 'Move the secret to SSM Parameter Store (SecureString) or Secrets Manager and remove the variable (bridge audit --fix removes variables bridge did not set); rotate the exposed secret.',
+    source: FN_SOURCE,
+    reads: ['function'],
+    fixes: ['function'],
+    check(s) {
+      const f = fn(s);
+      if (!f) return missing(s.names.functionName, 'the function');
+      const found = secretLikeVariables(f.environment);
+      return found.length === 0 ? pass(f.arn, `${Object.keys(f.environment).length} variables, none secret-like`) : fail(f.arn, found.join('; '));
+    },
+  },
+  {
+    id: 'lambda-code-integrity',
+    title: "The deployed code is exactly this bridge's handler bundle",
+    severity: 'high',
+    service: 'lambda',
+    frameworks: [],
+    remediation: 'Find out who changed the code (CloudTrail UpdateFunctionCode), then deploy the bundle again (bridge audit --fix).',
+    source: 'handler/index.ts',
+    reads: ['function', 'bundle'],
+    fixes: ['function'],
+    check(s) {
+      const f = fn(s);
+      if (!f) return missing(s.names.functionName, 'the function');
+      return f.codeSha256 === s.localCodeSha256
+        ? pass(f.arn, `CodeSha256 ${f.codeSha256}`)
+        : fail(f.arn, `deployed CodeSha256 ${f.codeSha256} is not the bundle's ${s.localCodeSha256}`);
+    },
+  },
+  {
+    id: 'lambda-role',
+    title: 'The function runs as the stack role',
+    severity: 'high',
+    service: 'lambda',
+    frameworks: [],
+    remediation: 'Set the role back (bridge audit --fix).',
+    source: FN_SOURCE,
+    reads: ['function'],
+    fixes: ['function'],
+    check(s) {
+      const f = fn(s);
+      if (!f) return missing(s.names.functionName, 'the function');
+      return f.role === s.names.roleArn ? pass(f.arn, s.names.roleName) : fail(f.arn, `runs as ${f.role}`);
+    },
+  },
+  {
+    id: 'lambda-tracing',
+    title: 'X-Ray tracing is Active',
+    severity: 'low',
+    service: 'lambda',
+    frameworks: ['Security Hub Lambda.7', 'Prowler awslambda_function_using_xray'],
+    remediation: 'Set tracing to Active (bridge audit --fix).',
+    source: FN_SOURCE,
+    reads: ['function'],
+    fixes: ['function'],
+    check(s) {
+      const f = fn(s);
+      if (!f) return missing(s.names.functionName, 'the function');
+      return f.tracing === 'Active' ? pass(f.arn, 'Active') : fail(f.arn, `tracing is ${f.tracing}`);
+    },
+  },
+  {
+    id: 'lambda-concurrency',
+    title: 'Reserved concurrency is set',
+    severity: 'low',
+    service: 'lambda',
+    frameworks: ['Prowler awslambda_function_concurrency_limit'],
+    remediation: 'Set reserved concurrency to bound cost and abuse (bridge audit --fix).',
+    source: FN_SOURCE,
+    reads: ['function'],
+    fixes: ['function'],
+    check(s) {
+      const f = fn(s);
+      if (!f) return missing(s.names.functionName, 'the function');
+      const want = intended<FunctionIntended>(s, 'function').reservedConcurrency;
+      return f.reservedConcurrency !== null ? pass(f.arn, `${f.reservedConcurrency} (intended ${want})`) : fail(f.arn, 'no reserved concurrency: a flood of calls can run it without bound');
+    },
+  },
+];

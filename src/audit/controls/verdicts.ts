@@ -1,0 +1,39 @@
+/** Small constructors shared by the controls. */
+import type { PolicyStatement } from '../../policy.js';
+import type { AuditSnapshot, Verdict } from '../types.js';
+
+export const pass = (resource: string, detail: string): Verdict => ({ status: 'PASS', resource, detail });
+export const fail = (resource: string, detail: string): Verdict => ({ status: 'FAIL', resource, detail });
+export const skip = (resource: string, detail: string): Verdict => ({ status: 'SKIP', resource, detail });
+export const missing = (resource: string, what: string): Verdict => fail(resource, `${what} does not exist: run bridge setup`);
+
+export function live<T>(snapshot: AuditSnapshot, kind: string): T | null {
+  return (snapshot.lives.get(kind) as T | null | undefined) ?? null;
+}
+
+export function intended<T>(snapshot: AuditSnapshot, kind: string): T {
+  return snapshot.intended.get(kind) as T;
+}
+
+export function list(value: unknown): string[] {
+  return value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
+}
+
+/** The AWS principals a statement names, "*" included. */
+export function awsPrincipals(statement: PolicyStatement): string[] {
+  const p = statement.Principal;
+  if (p === '*') return ['*'];
+  if (p && typeof p === 'object') return list((p as { AWS?: unknown }).AWS);
+  return [];
+}
+
+/** An Allow to everyone, or to an account other than ours. */
+export function grantsOutside(statement: PolicyStatement, account: string): string | null {
+  if (statement.Effect !== 'Allow') return null;
+  for (const principal of awsPrincipals(statement)) {
+    if (principal === '*') return 'allows everyone (Principal *)';
+    const other = /^arn:aws[\w-]*:iam::(\d{12}):/.exec(principal)?.[1] ?? (/^\d{12}$/.test(principal) ? principal : undefined);
+    if (other && other !== account) return `allows account ${other}`;
+  }
+  return null;
+}

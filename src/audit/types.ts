@@ -1,0 +1,90 @@
+/** The audit's data: controls, the snapshot they judge, and their results (the JSON contract). */
+import type { StackNames } from '../names.js';
+import type { PolicyDocument } from '../policy.js';
+import type { ActionCatalogue } from './permissions.js';
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export type Status = 'PASS' | 'FAIL' | 'ERROR' | 'SKIP';
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+
+export interface StoredObjectFacts {
+  key: string;
+  versionId: string;
+  encryption: string | null;
+  kmsKeyId: string | null;
+  checksumSha256: string | null;
+}
+
+/** Everything the controls judge, read once; checks are pure functions of it. */
+export interface AuditSnapshot {
+  names: StackNames;
+  stack: string;
+  dataPrefix: string;
+  keyArn: string | null;
+  keyId: string | null;
+  now: Date;
+  /** Live state by resource kind (null when absent). */
+  lives: ReadonlyMap<string, unknown>;
+  /** What each resource should be, by kind. */
+  intended: ReadonlyMap<string, unknown>;
+  /** Reads that failed, by what was read (resource kind, 'objects', 'managed-policies', 'bundle'). */
+  errors: ReadonlyMap<string, string>;
+  /** Documents of the managed policies attached to the stack's principals, by ARN. */
+  managedPolicies: ReadonlyMap<string, PolicyDocument>;
+  /** The newest stored objects under the data prefix. */
+  objects: StoredObjectFacts[];
+  /** The local handler bundle's hash (what the deployed code should be). */
+  localCodeSha256: string | null;
+  actions: ActionCatalogue;
+}
+
+export interface Verdict {
+  status: 'PASS' | 'FAIL' | 'SKIP';
+  detail: string;
+  /** The live resource judged (name or ARN). */
+  resource: string;
+}
+
+export interface Control {
+  id: string;
+  title: string;
+  severity: Severity;
+  /** For grouping in reports. */
+  service: 'kms' | 's3' | 'iam' | 'lambda' | 'logs' | 'ssm' | 'api';
+  /** "Security Hub S3.8", "Prowler s3_bucket_level_public_access_block" ... */
+  frameworks: string[];
+  remediation: string;
+  /** The repository file that holds what is intended (SARIF location). */
+  source: string;
+  /** What must have been read for the check to mean anything; a failed read makes it ERROR. */
+  reads: string[];
+  /** Resource kinds `audit --fix` re-applies through setup's code; empty when setup cannot fix it. */
+  fixes: string[];
+  check(snapshot: AuditSnapshot): Verdict;
+}
+
+export interface AuditResult {
+  id: string;
+  title: string;
+  severity: Severity;
+  status: Status;
+  resource: string;
+  detail: string;
+  remediation: string;
+  frameworks: string[];
+}
+
+export interface AuditSummary {
+  pass: number;
+  fail: number;
+  error: number;
+  skip: number;
+}
+
+export interface AuditReport {
+  stack: string;
+  region: string;
+  account: string;
+  summary: AuditSummary;
+  results: AuditResult[];
+}

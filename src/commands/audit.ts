@@ -1,0 +1,123 @@
+/** `bridge audit`: judge every control of the stack; --fix re-applies through setup's code and judges again. */
+import { writeFileSync } from 'node:fs';
+import { CONTROLS } from '../audit/controls/index.js';
+import { renderMarkdown } from '../audit/report/markdown.js';
+import { renderSarif } from '../audit/report/sarif.js';
+import { renderTable } from '../audit/report/table.js';
+import { auditReport, failingAtOrAbove } from '../audit/run.js';
+import { gatherSnapshot } from '../audit/snapshot.js';
+import { SEVERITIES, type AuditReport, type Severity } from '../audit/types.js';
+import { validateOutputFile } from '../config.js';
+import { applyStack } from '../engine.js';
+import { BridgeError, ExitCode, UsageError } from '../errors.js';
+import type { Ui } from '../output.js';
+import { changeLine, fieldLines } from '../render/plan.js';
+import { STACK_RESOURCES } from '../resources/index.js';
+import type { StackContext } from '../resources/types.js';
+import { configFrom, stackContext, type GlobalOptions } from './context.js';
+
+export const FORMATS = ['table', 'json', 'sarif', 'markdown'] as const;
+export type AuditFormat = (typeof FORMATS)[number];
+export const VERSION = '0.1.0';
+
+export interface AuditOptions {
+  format?: string;
+  output?: string;
+  failOn?: string;
+  fix?: boolean;
+}
+
+export function parseAuditOptions(options: AuditOptions, json: boolean): { format: AuditFormat; failOn: Severity; output?: string } {
+  const format = (options.format ?? (json ? 'json' : 'table')) as AuditFormat;
+  if (!FORMATS.includes(format)) throw new UsageError(`invalid --format '${options.format}': use ${FORMATS.join(', ')}`);
+  if (json && format !== 'json') throw new UsageError(`--json and --format ${format} disagree: give one of them`);
+  const failOn = (options.failOn ?? 'low') as Severity;
+  if (!SEVERITIES.includes(failOn) || failOn === 'info') throw new UsageError(`invalid --fail-on '${options.failOn}': use critical, high, medium or low`);
+  const parsed: { format: AuditFormat; failOn: Severity; output?: string } = { format, failOn };
+  if (options.output) parsed.output = validateOutputFile(options.output, '--output');
+  return parsed;
+}
+
+export function renderReport(report: AuditReport, format: AuditFormat, ui: Ui): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'sarif':
+      return `${JSON.stringify(renderSarif(report, CONTROLS, VERSION), null, 2)}\n`;
+    case 'markdown':
+      return renderMarkdown(report);
+    case 'table':
+      return `${renderTable(report, CONTROLS, ui.chalk, { verbose: ui.options.verbose }).join('\n')}\n`;
+  }
+}
+
+async function audit(ctx: StackContext) {
+  const snapshot = await gatherSnapshot(ctx);
+  const nothing = [...snapshot.state.lives.values()].every((live) => live === null || (typeof live === 'object' && live !== null && 'roleArn' in live && Object.keys(live).length === 1));
+  if (nothing && snapshot.errors.size === 0) {
+    throw new BridgeError(`stack ${ctx.config.stack} was not found in ${ctx.config.region} (account ${ctx.names.account}): run bridge setup first, or give the right --stack and --region`);
+  }
+  return { snapshot, report: auditReport({ stack: ctx.config.stack, region: ctx.config.region, account: ctx.names.account }, CONTROLS, snapshot) };
+}
+
+/** Re-applies the resources behind the failing controls, through setup's own code. */
+async function fix(ctx: StackContext, report: AuditReport, state: { lives: Map<string, unknown> }, ui: Ui): Promise<string[]> {
+  const failing = new Set(report.results.filter((r) => r.status === 'FAIL').map((r) => r.id));
+  const kinds = new Set(CONTROLS.filter((c) => failing.has(c.id)).flatMap((c) => c.fixes));
+  const notes: string[] = [];
+  for (const resource of STACK_RESOURCES) {
+    if (!kinds.has(resource.kind)) continue;
+    try {
+      resource.check?.(ctx, state.lives.get(resource.kind) ?? null, state.lives);
+    } catch (error) {
+      kinds.delete(resource.kind);
+      notes.push(`cannot fix ${resource.kind} here: ${(error as Error).message} (run bridge setup)`);
+    }
+  }
+  for (const id of failing) {
+    if (CONTROLS.find((c) => c.id === id)?.fixes.length === 0) notes.push(`${id} cannot be fixed by setup: see its remediation`);
+  }
+  if (kinds.size === 0) return notes;
+  const result = await applyStack(ctx, STACK_RESOURCES, state, (event) => {
+    if (event.type === 'apply-start') ui.working(`fixing ${event.change.title}`);
+  }, kinds);
+  ui.idle();
+  for (const change of result.changes.filter((c) => c.action !== 'noop')) {
+    ui.err(changeLine(change, ui.chalk).replace(/update$|create$/, (a) => `${a}d`));
+    for (const line of fieldLines(change, ui.chalk)) ui.err(line);
+  }
+  return notes;
+}
+
+export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui: Ui): Promise<number> {
+  const { format, failOn, output } = parseAuditOptions(options, globals.json === true);
+  const config = configFrom(globals, {}, process.env);
+  const ctx = await stackContext(config, {});
+  try {
+    ui.working(`auditing stack ${config.stack}`);
+    let { snapshot, report } = await audit(ctx);
+    ui.idle();
+    if (options.fix && report.summary.fail > 0) {
+      const before = report.summary;
+      ui.err(ui.chalk.bold(`Before: ${before.pass} passed, ${before.fail} failed, ${before.error} errors. Fixing through setup:`));
+      const notes = await fix(ctx, report, snapshot.state, ui);
+      ({ snapshot, report } = await audit({ ...ctx, refs: {} }));
+      for (const note of notes) ui.err(`${ui.chalk.yellow('note:')} ${note}`);
+      ui.err(ui.chalk.bold(`After: ${report.summary.pass} passed, ${report.summary.fail} failed, ${report.summary.error} errors.`));
+    }
+    const text = renderReport(report, format, ui);
+    if (output) {
+      writeFileSync(output, text);
+      ui.err(`wrote ${format} to ${output}: ${report.summary.pass} passed, ${report.summary.fail} failed, ${report.summary.error} errors`);
+    } else {
+      // The report is the result: on stdout even in table form (stdout holds it alone under --json).
+      ui.io.stdout.write(ui.clean(text));
+    }
+    if (failingAtOrAbove(report.results, failOn).length > 0) return ExitCode.auditFailed;
+    return report.summary.error > 0 ? ExitCode.failure : ExitCode.ok;
+  } finally {
+    ui.idle();
+    for (const call of ctx.aws.calls) ui.verbose(`aws ${call.service} ${call.command}`);
+    ctx.aws.destroy();
+  }
+}
