@@ -25,6 +25,7 @@ export interface AuditOptions {
   output?: string;
   failOn?: string;
   fix?: boolean;
+  failuresOnly?: boolean;
 }
 
 export function parseAuditOptions(options: AuditOptions, json: boolean): { format: AuditFormat; failOn: Severity; output?: string } {
@@ -38,16 +39,18 @@ export function parseAuditOptions(options: AuditOptions, json: boolean): { forma
   return parsed;
 }
 
-export function renderReport(report: AuditReport, format: AuditFormat, ui: Ui): string {
+export function renderReport(report: AuditReport, format: AuditFormat, ui: Ui, failuresOnly = false): string {
+  // For people only: the machine formats keep every result (SARIF lists failures anyway).
+  const shown = failuresOnly ? { ...report, results: report.results.filter((r) => r.status === 'FAIL' || r.status === 'ERROR') } : report;
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
     case 'sarif':
       return `${JSON.stringify(renderSarif(report, CONTROLS, VERSION), null, 2)}\n`;
     case 'markdown':
-      return renderMarkdown(report);
+      return renderMarkdown(shown);
     case 'table':
-      return `${renderTable(report, CONTROLS, ui.chalk, { verbose: ui.options.verbose }).join('\n')}\n`;
+      return `${renderTable(shown, CONTROLS, ui.chalk, { verbose: ui.options.verbose }).join('\n')}\n`;
   }
 }
 
@@ -105,7 +108,7 @@ export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui
       for (const note of notes) ui.err(`${ui.chalk.yellow('note:')} ${note}`);
       ui.err(ui.chalk.bold(`After: ${report.summary.pass} passed, ${report.summary.fail} failed, ${report.summary.error} errors.`));
     }
-    const text = renderReport(report, format, ui);
+    const text = renderReport(report, format, ui, options.failuresOnly === true);
     if (output) {
       writeFileSync(output, text);
       ui.err(`wrote ${format} to ${output}: ${report.summary.pass} passed, ${report.summary.fail} failed, ${report.summary.error} errors`);

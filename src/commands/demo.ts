@@ -40,7 +40,7 @@ export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCl
   const c = ui.chalk;
   let step = 0;
   const title = (text: string) => ui.out(`\n${c.bold(`${++step}. ${text}`)}`);
-  const bridge = async (args: string[], expected = ExitCode.ok) => {
+  const bridge = async (args: string[], expected: number = ExitCode.ok) => {
     ui.out(c.dim(`$ bridge ${args.join(' ')}`));
     // --quiet: the tour shows results, not progress lines.
     const code = await runCli(['node', 'bridge', ...args, '--quiet', ...(ui.options.color ? [] : ['--no-color'])], io);
@@ -62,19 +62,33 @@ export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCl
     throw new BridgeError('demo interrupted: the local AWS is stopped', 130);
   });
   const tour = async () => {
-    title('Set up the stack: key, bucket, role, operators, source key, log group, function');
-    await bridge(['setup', '--stack', DEMO_STACK, '--source-url', source.weatherUrl, '--source-key-in', 'query:appid', '--api-key-env', DEMO_KEY_ENV]);
+    title('Set up the stack: key, bucket, identities, source key, function, API, log groups');
+    await bridge([
+      'setup',
+      '--stack',
+      DEMO_STACK,
+      '--source-url',
+      source.weatherUrl,
+      '--source-key-in',
+      'query:appid',
+      '--api-key-env',
+      DEMO_KEY_ENV,
+      // The local AWS is a throwaway account: let setup give API Gateway its logging role.
+      '--configure-account-logging',
+    ]);
     title('Run the function (here, as Lambda would): it fetches the weather and stores it, encrypted and checksummed');
     await bridge(['invoke', '--stack', DEMO_STACK, '--local', '--tail']);
     title('Run it again: a second object, its own version, the first one untouched');
     await bridge(['invoke', '--stack', DEMO_STACK, '--local']);
     title('Set up again: a second run changes nothing');
     await bridge(['setup', '--stack', DEMO_STACK]);
-    title('Drift: someone suspends versioning and gives the role s3:DeleteObject');
+    title('Audit: every control of the stack, least privilege and encryption');
+    await bridge(['audit', '--stack', DEMO_STACK]);
+    title('Drift: someone suspends versioning and gives the role s3:DeleteObject; the audit catches it (exit 3)');
     await injectDrift(local.endpoint);
-    await bridge(['setup', '--stack', DEMO_STACK, '--dry-run']);
-    title('Set up repairs exactly that');
-    await bridge(['setup', '--stack', DEMO_STACK]);
+    await bridge(['audit', '--stack', DEMO_STACK, '--failures-only'], ExitCode.auditFailed);
+    title('audit --fix puts back what failed, through the same code as setup');
+    await bridge(['audit', '--stack', DEMO_STACK, '--fix', '--failures-only']);
   };
   try {
     await Promise.race([tour(), interrupted]);

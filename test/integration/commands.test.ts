@@ -63,10 +63,14 @@ describe('bridge demo', () => {
     expect(out).toMatch(/KMS key {2}arn:aws:kms:us-east-1:123456789012:key\//);
     expect(out).toMatch(/REPORT RequestId: \S+\tDuration: [\d.]+ ms/);
     expect(out).toContain('Done: 0 created, 0 updated, 14 unchanged.');
-    expect(out).toContain('versioning: Suspended -> Enabled');
-    expect(out).toMatch(/- Allow s3:DeleteObject on arn:aws:s3:::demo-123456789012-us-east-1\/\*/);
-    expect(out).toContain('Done: 0 created, 2 updated, 12 unchanged.');
     expect(out).toMatch(/Invoke URL: https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/prod\/data/);
+    // The audit: all pass, the injected drift caught, --fix mends it through setup's code.
+    expect(out).toContain('34 passed, 0 failed, 0 errors, 0 skipped (34 controls)');
+    expect(out).toMatch(/^ {2}FAIL {2}s3-versioning +medium +versioning is Suspended/m);
+    expect(out).toMatch(/^ {2}FAIL {2}iam-role-least-privilege +high +allows s3:deleteobject on arn:aws:s3:::demo-123456789012-us-east-1\/\*/m);
+    expect(out).toContain('32 passed, 2 failed, 0 errors, 0 skipped (34 controls)');
+    expect(run.err()).toContain('versioning: Suspended -> Enabled');
+    expect(run.err()).toMatch(/After: 34 passed, 0 failed, 0 errors\./);
     expect(Date.now() - started).toBeLessThan(60_000);
     const endpoint = /local AWS {3}(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
     const sourceUrl = /source API {2}(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;

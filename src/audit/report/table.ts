@@ -27,6 +27,6 @@ export function renderTable(report: AuditReport, controls: readonly Control[], c
     }
   }
   const s = report.summary;
-  lines.push('', `${s.pass} passed, ${s.fail} failed, ${s.error} errors, ${s.skip} skipped (${report.results.length} controls)`);
+  lines.push('', `${s.pass} passed, ${s.fail} failed, ${s.error} errors, ${s.skip} skipped (${s.pass + s.fail + s.error + s.skip} controls)`);
   return lines;
 }

@@ -1,0 +1,342 @@
+/**
+ * bridge audit against the local AWS: every control passes on a fresh stack, each fails after its
+ * drift is injected through the SDK, --fix puts the stack back, and the machine formats hold.
+ * (Controls the emulator cannot put in a failing state are judged on snapshots in unit tests:
+ * lambda-tracing, iam-user-key-age, and a denied read becoming ERROR.)
+ */
+import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APIGatewayClient, GetResourcesCommand, PutIntegrationCommand, PutMethodCommand, UpdateStageCommand } from '@aws-sdk/client-api-gateway';
+import { CloudWatchLogsClient, DeleteRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  AttachRolePolicyCommand,
+  AttachUserPolicyCommand,
+  CreateRoleCommand,
+  GetRolePolicyCommand,
+  PutGroupPolicyCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { DescribeKeyCommand, DisableKeyCommand, DisableKeyRotationCommand, GetKeyPolicyCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import {
+  AddPermissionCommand,
+  DeleteFunctionConcurrencyCommand,
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
+import {
+  DeleteBucketLifecycleCommand,
+  DeletePublicAccessBlockCommand,
+  PutBucketEncryptionCommand,
+  PutBucketOwnershipControlsCommand,
+  PutBucketPolicyCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { CONTROLS } from '../../src/audit/controls/index.js';
+import { zipFiles } from '../../src/bundle.js';
+import { parsePolicy } from '../../src/policy.js';
+import { startSampleSource, type SampleSource } from '../../src/local/sample-source.js';
+import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, resetLocal, runCli } from '../support/helpers.js';
+
+const stack = 'auditcheck';
+const Bucket = `${stack}-${LOCAL_ACCOUNT}-us-east-1`;
+const FunctionName = `${stack}-ingest`;
+const RoleName = `${stack}-ingest-role`;
+const aws = localClients();
+const config = { region: 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL, maxAttempts: 1 };
+const lambda = new LambdaClient(config);
+const apigw = new APIGatewayClient(config);
+const logs = new CloudWatchLogsClient(config);
+let source: SampleSource;
+const keyFile = join(mkdtempSync(join(tmpdir(), 'bridge-audit-')), 'operator.credentials');
+
+interface Result {
+  id: string;
+  status: string;
+  detail: string;
+  severity: string;
+  resource: string;
+}
+
+async function audit(extra: string[] = []) {
+  const run = await runCli(['audit', '--stack', stack, '--json', ...extra]);
+  return { code: run.code, stderr: run.stderr, report: JSON.parse(run.stdout) as { summary: Record<string, number>; results: Result[]; stack: string; account: string; region: string } };
+}
+
+function byId(results: Result[]): Record<string, Result> {
+  return Object.fromEntries(results.map((r) => [r.id, r]));
+}
+
+beforeAll(async () => {
+  await resetLocal();
+  source = await startSampleSource({ apiKey: TEST_SOURCE_KEY });
+  const setup = await runCli(
+    ['setup', '--stack', stack, '--source-url', source.weatherUrl, '--source-key-in', 'query:appid', '--api-key-env', 'TEST_SOURCE_KEY', '--configure-account-logging', '--operator-access-key-file', keyFile],
+    { env: { TEST_SOURCE_KEY } },
+  );
+  expect(setup.code, setup.stderr).toBe(0);
+  const invoke = await runCli(['invoke', '--stack', stack, '--local']);
+  expect(invoke.code, invoke.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await source?.stop();
+});
+
+describe('a fresh stack', () => {
+  it('passes every control, in the documented JSON, exit 0', async () => {
+    const { code, report } = await audit();
+    expect(report).toMatchObject({ stack, region: 'us-east-1', account: LOCAL_ACCOUNT });
+    expect(report.results.map((r) => r.id)).toEqual(CONTROLS.map((c) => c.id));
+    expect(report.results.filter((r) => r.status !== 'PASS')).toEqual([]);
+    expect(report.summary).toEqual({ pass: CONTROLS.length, fail: 0, error: 0, skip: 0 });
+    for (const r of report.results) expect(Object.keys(r).sort()).toEqual(['detail', 'frameworks', 'id', 'remediation', 'resource', 'severity', 'status', 'title']);
+    expect(code).toBe(0);
+  });
+
+  it('shows a table grouped by service with a summary line', async () => {
+    const run = await runCli(['audit', '--stack', stack]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^KMS$/m);
+    expect(run.stdout).toMatch(/^API Gateway$/m);
+    expect(run.stdout).toMatch(/^ {2}PASS {2}s3-tls-only +medium/m);
+    expect(run.stdout).toContain(`${CONTROLS.length} passed, 0 failed, 0 errors, 0 skipped (${CONTROLS.length} controls)`);
+  });
+});
+
+/** Every fixable drift at once, as a careless console session would leave it. */
+async function injectDrift() {
+  const keyId = (await aws.kms.send(new DescribeKeyCommand({ KeyId: `alias/${stack}` }))).KeyMetadata?.KeyId;
+  const keyPolicy = parsePolicy((await aws.kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }))).Policy as string);
+  keyPolicy.Statement.push({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:Decrypt', Resource: '*' });
+  await aws.kms.send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: JSON.stringify(keyPolicy) }));
+  await aws.kms.send(new DisableKeyRotationCommand({ KeyId: keyId }));
+  await aws.kms.send(new DisableKeyCommand({ KeyId: keyId }));
+
+  await aws.s3.send(new DeletePublicAccessBlockCommand({ Bucket }));
+  await aws.s3.send(new PutBucketOwnershipControlsCommand({ Bucket, OwnershipControls: { Rules: [{ ObjectOwnership: 'ObjectWriter' }] } }));
+  await aws.s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Suspended' } }));
+  await aws.s3.send(new PutBucketEncryptionCommand({ Bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } }));
+  // The tutorial's bucket policy: GetObject to the whole Lambda service, no TLS requirement.
+  await aws.s3.send(
+    new PutBucketPolicyCommand({
+      Bucket,
+      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${Bucket}/*` }] }),
+    }),
+  );
+  await aws.s3.send(new DeleteBucketLifecycleCommand({ Bucket }));
+
+  await aws.iam.send(
+    new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }),
+  );
+  const rolePolicy = parsePolicy((await aws.iam.send(new GetRolePolicyCommand({ RoleName, PolicyName: `${stack}-ingest` }))).PolicyDocument as string);
+  rolePolicy.Statement.push({ Effect: 'Allow', Action: 's3:DeleteObject', Resource: `arn:aws:s3:::${Bucket}/*` });
+  await aws.iam.send(new PutRolePolicyCommand({ RoleName, PolicyName: `${stack}-ingest`, PolicyDocument: JSON.stringify(rolePolicy) }));
+  await aws.iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
+  await aws.iam.send(
+    new PutGroupPolicyCommand({
+      GroupName: `${stack}-operators`,
+      PolicyName: 'handy',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: `arn:aws:s3:::${Bucket}/*` }] }),
+    }),
+  );
+  await aws.iam.send(new AttachUserPolicyCommand({ UserName: `${stack}-operator`, PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }));
+
+  await lambda.send(new AddPermissionCommand({ FunctionName, StatementId: 'everyone', Action: 'lambda:InvokeFunction', Principal: '*' }));
+  const other = await aws.iam.send(new CreateRoleCommand({ RoleName: 'someone-elses-role', AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}' }));
+  const env = (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName }))).Environment?.Variables;
+  await lambda.send(
+    new UpdateFunctionConfigurationCommand({
+      FunctionName,
+      Runtime: 'nodejs18.x',
+      Role: other.Role?.Arn,
+      Environment: { Variables: { ...env, API_KEY: 'b6907d289e10d714a6e88b30761fae22' } },
+    }),
+  );
+  await lambda.send(new UpdateFunctionCodeCommand({ FunctionName, ZipFile: await zipFiles([{ name: 'index.js', content: Buffer.from('export const handler = async () => 1;') }]) }));
+  await lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName }));
+  await logs.send(new DeleteRetentionPolicyCommand({ logGroupName: `/aws/lambda/${FunctionName}` }));
+  await aws.ssm.send(new PutParameterCommand({ Name: `/${stack}/source/api-key`, Value: TEST_SOURCE_KEY, Type: 'String', Overwrite: true }));
+
+  const apis = (await apigw.send(new GetResourcesCommand({ restApiId: await apiId() }))).items ?? [];
+  const resourceId = apis.find((r) => r.path === '/data')?.id;
+  const restApiId = await apiId();
+  await apigw.send(new PutMethodCommand({ restApiId, resourceId, httpMethod: 'GET', authorizationType: 'NONE' }));
+  await apigw.send(
+    new PutIntegrationCommand({ restApiId, resourceId, httpMethod: 'GET', type: 'AWS_PROXY', integrationHttpMethod: 'POST', uri: 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:other/invocations' }),
+  );
+  await apigw.send(
+    new UpdateStageCommand({
+      restApiId,
+      stageName: 'prod',
+      patchOperations: [
+        { op: 'remove', path: '/accessLogSettings' },
+        { op: 'replace', path: '/*/*/logging/loglevel', value: 'OFF' },
+        { op: 'replace', path: '/*/*/throttling/rateLimit', value: '10000' },
+        { op: 'replace', path: '/tracingEnabled', value: 'false' },
+      ],
+    }),
+  );
+}
+
+let cachedApiId: string | undefined;
+async function apiId(): Promise<string> {
+  if (!cachedApiId) {
+    const run = await runCli(['setup', '--stack', stack, '--dry-run', '--json']);
+    cachedApiId = JSON.parse(run.stdout).resources.api.id as string;
+  }
+  return cachedApiId;
+}
+
+describe('each control fails after its drift', () => {
+  const expected: Record<string, RegExp> = {
+    'kms-key-enabled': /the key is Disabled/,
+    'kms-rotation': /automatic rotation is off/,
+    'kms-policy': /allows everyone \(Principal \*\)/,
+    's3-public-access-block': /off: all four/,
+    's3-ownership-enforced': /object ownership is ObjectWriter/,
+    's3-versioning': /versioning is Suspended/,
+    's3-default-encryption': /default encryption is AES256/,
+    's3-tls-only': /no statement denies requests without TLS/,
+    's3-policy': /allows everyone/,
+    's3-lifecycle': /no bridge-version-retention rule/,
+    'iam-role-trust': /no aws:SourceAccount condition/,
+    'iam-role-least-privilege': /managed policy AdministratorAccess attached.*allows s3:deleteobject on arn:aws:s3:::auditcheck-123456789012-us-east-1\/\*/,
+    'iam-operators-least-privilege': /allows s3:putobject on arn:aws:s3:::auditcheck-123456789012-us-east-1\/\*/,
+    'iam-user-no-direct-policies': /holds managed ReadOnlyAccess/,
+    'iam-no-admin': /execution role can do \* on \*/,
+    // AdministratorAccess expands to every escalation action: the first few are named, then a count.
+    'iam-no-privilege-escalation': /^execution role: allows cloudformation:createstack, cloudformation:updatestack, codebuild:createproject, ec2:runinstances and \d+ more on \*$/,
+    'lambda-not-public': /everyone: \* may lambda:InvokeFunction/,
+    'lambda-permission-scoped': /other statements: everyone/,
+    'lambda-runtime-supported': /nodejs18\.x is deprecated/,
+    'lambda-no-secrets-in-env': /^API_KEY holds a long hexadecimal value$/,
+    'lambda-code-integrity': /deployed CodeSha256 \S+ is not the bundle's/,
+    'lambda-role': /runs as arn:aws:iam::123456789012:role\/someone-elses-role/,
+    'lambda-concurrency': /no reserved concurrency/,
+    'logs-retention-encryption': /\/aws\/lambda\/auditcheck-ingest keeps logs forever/,
+    'ssm-secret-encrypted': /stored as String/,
+    'api-auth-required': /authorization NONE without an API key/,
+    'api-integration-target': /function:other\/invocations/,
+    'api-access-logging': /access logging is off/,
+    'api-execution-logging': /execution logging is OFF/,
+    'api-throttling': /10000\/s/,
+    'api-tracing': /tracing is off/,
+  };
+  let results: Record<string, Result>;
+  let code: number;
+
+  beforeAll(async () => {
+    await injectDrift();
+    const run = await audit();
+    results = byId(run.report.results);
+    code = run.code;
+  });
+
+  it.each(Object.entries(expected))('%s', (id, detail) => {
+    expect(results[id]?.status, results[id]?.detail).toBe('FAIL');
+    expect(results[id]?.detail).toMatch(detail);
+  });
+
+  it('still reads the stored objects with versioning suspended (they stay protected)', () => {
+    expect(results['s3-objects-protected']).toMatchObject({ status: 'PASS' });
+  });
+
+  it('exits 3, and never shows the secret it found', () => {
+    expect(code).toBe(3);
+    expect(JSON.stringify(results)).not.toContain('b6907d289e10d714a6e88b30761fae22');
+    expect(JSON.stringify(results)).not.toContain(TEST_SOURCE_KEY);
+  });
+
+  it('gives SARIF 2.1.0 that validates against the schema: one rule per control, one result per failure, stable fingerprints', async () => {
+    const first = await runCli(['audit', '--stack', stack, '--format', 'sarif']);
+    const second = await runCli(['audit', '--stack', stack, '--format', 'sarif']);
+    expect(first.code).toBe(3);
+    const sarif = JSON.parse(first.stdout);
+    const require = createRequire(import.meta.url);
+    const schema = require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
+    // The schema is draft-04; its language pattern is not valid as a unicode RegExp, hence unicodeRegExp: false.
+    const Ajv = require('ajv-draft-04') as new (options: object) => { compile(schema: object): ((data: unknown) => boolean) & { errors?: unknown } };
+    const validate = new Ajv({ strict: false, validateFormats: false, unicodeRegExp: false }).compile(schema);
+    expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
+    const run = sarif.runs[0];
+    expect(run.tool.driver.rules.map((r: { id: string }) => r.id)).toEqual(CONTROLS.map((c) => c.id));
+    expect(run.results).toHaveLength(Object.keys(expected).length);
+    const rule = run.tool.driver.rules.find((r: { id: string }) => r.id === 'api-auth-required');
+    expect(rule.properties['security-severity']).toBe('9.5');
+    expect(rule.properties.tags).toContain('security');
+    const result = run.results.find((r: { ruleId: string }) => r.ruleId === 's3-policy');
+    expect(result.locations[0].physicalLocation.artifactLocation.uri).toBe('templates/bucket-policy.json');
+    expect(result.message.text).toContain(Bucket);
+    expect(JSON.parse(second.stdout).runs[0].results.map((r: { partialFingerprints: unknown }) => r.partialFingerprints)).toEqual(
+      run.results.map((r: { partialFingerprints: unknown }) => r.partialFingerprints),
+    );
+  });
+
+  it('gives Markdown for a pull request, failures first', async () => {
+    const run = await runCli(['audit', '--stack', stack, '--format', 'markdown']);
+    expect(run.stdout).toMatch(/^## bridge audit: `auditcheck` in us-east-1/m);
+    expect(run.stdout.split('\n').find((l) => l.startsWith('| ❌'))).toBeDefined();
+    expect(run.stdout.indexOf('| ❌')).toBeLessThan(run.stdout.indexOf('| ✅'));
+  });
+
+  it('--fail-on critical still fails (critical controls fail); --output writes the report to a file', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bridge-report-')), 'audit.json');
+    const run = await runCli(['audit', '--stack', stack, '--format', 'json', '--output', file, '--fail-on', 'critical']);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(JSON.parse(readFileSync(file, 'utf8')).summary.fail).toBe(Object.keys(expected).length);
+  });
+
+  it('--fix puts everything back through setup, shows before and after, and the audit passes', async () => {
+    const run = await runCli(['audit', '--stack', stack, '--fix', '--json']);
+    expect(run.stderr).toMatch(/Before: \d+ passed, 31 failed/);
+    expect(run.stderr).toMatch(/After: \d+ passed, 0 failed, 0 errors\./);
+    expect(run.code, run.stderr).toBe(0);
+    const after = JSON.parse(run.stdout);
+    expect(after.summary.fail).toBe(0);
+    const again = await audit();
+    expect(again.code).toBe(0);
+  });
+});
+
+describe('what --fix cannot mend', () => {
+  it('an object stored outside the function (AES256, no checksum) fails s3-objects-protected and stays failing', async () => {
+    await aws.s3.send(new PutObjectCommand({ Bucket, Key: 'raw/2099/01/01/manual-upload.json', Body: '{}', ServerSideEncryption: 'AES256' }));
+    const { code, report } = await audit(['--fail-on', 'high']);
+    const result = byId(report.results)['s3-objects-protected'];
+    expect(result?.status).toBe('FAIL');
+    expect(result?.detail).toMatch(/raw\/2099\/01\/01\/manual-upload\.json: encrypted AES256, no SHA-256 checksum/);
+    expect(code).toBe(3);
+    const fixed = await runCli(['audit', '--stack', stack, '--fix']);
+    expect(fixed.code).toBe(3);
+    expect(fixed.stderr).toMatch(/s3-objects-protected cannot be fixed by setup/);
+    // --fail-on above its severity: not a failure for CI.
+    expect((await audit(['--fail-on', 'critical'])).code).toBe(0);
+  });
+});
+
+describe('bad input', () => {
+  it.each([
+    [['audit', '--format', 'html'], /invalid --format 'html'/],
+    [['audit', '--fail-on', 'info'], /invalid --fail-on 'info'/],
+    [['audit', '--json', '--format', 'sarif'], /--json and --format sarif disagree/],
+  ])('%j exits 2', async (args, message) => {
+    const run = await runCli([...args, '--stack', stack]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it('a stack that does not exist: exit 1 saying so', async () => {
+    const run = await runCli(['audit', '--stack', 'nosuchstack']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/stack nosuchstack was not found in us-east-1.*run bridge setup first/);
+  });
+});
