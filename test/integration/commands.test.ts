@@ -54,7 +54,7 @@ describe('bridge demo', () => {
     const run = bridge(['demo']);
     expect(await run.exited, run.err()).toBe(0);
     const out = run.out();
-    expect(out).toContain('Done: 12 created, 0 updated, 2 unchanged.');
+    expect(out).toContain('Done: 12 created, 1 updated, 1 unchanged.');
     // Two invocations, each storing a new object under the stack key with a checksum S3 agrees with.
     const stored = [...out.matchAll(/object {3}s3:\/\/demo-123456789012-us-east-1\/(raw\/\d{4}\/\d{2}\/\d{2}\/\S+\.json)/g)].map((m) => m[1]);
     expect(stored).toHaveLength(2);
