@@ -7,6 +7,7 @@ import { runDemo } from './commands/demo.js';
 import { runInvoke, type InvokeOptions } from './commands/invoke.js';
 import { runLocal } from './commands/local.js';
 import { runSetup, type SetupOptions } from './commands/setup.js';
+import { runTeardown, type TeardownCliOptions } from './commands/teardown.js';
 import type { GlobalOptions } from './commands/context.js';
 
 const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
@@ -67,6 +68,17 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--failures-only', 'table and markdown: list only failing and errored controls (the summary still counts all)')
     .action(async (options: AuditOptions, command: Command) => {
       await run(() => runAudit(command.optsWithGlobals() as GlobalOptions, options, uiFor(command)));
+    });
+
+  program
+    .command('teardown')
+    .description('remove exactly what the stack owns; data is kept unless --delete-data')
+    .option('--dry-run', 'list what would be removed and retained, and change nothing')
+    .option('--delete-data', 'also delete every object version, the log groups, and schedule the key for deletion')
+    .option('--key-deletion-days <days>', 'with --delete-data: days KMS waits before deleting the key, 7-30 (default 30)')
+    .option('--yes', 'do not ask to type the stack name (required without a terminal)')
+    .action(async (options: TeardownCliOptions, command: Command) => {
+      await run(() => runTeardown(command.optsWithGlobals() as GlobalOptions, options, io, uiFor(command)));
     });
 
   program

@@ -128,20 +128,7 @@ export const apiKey: Resource<ApiKeyLive, ApiKeyIntended> = {
     const apigw = ctx.aws.apigateway;
     const fields = new Set(changes.map((c) => c.field));
     if (fields.has('remove')) {
-      if (live?.plan && live.key && live.linked) await apigw.send(new DeleteUsagePlanKeyCommand({ usagePlanId: live.plan.id, keyId: live.key.id }));
-      if (live?.plan) {
-        // A plan must leave its stages before it can go.
-        if (live.plan.stages.length > 0) {
-          await apigw.send(
-            new UpdateUsagePlanCommand({
-              usagePlanId: live.plan.id,
-              patchOperations: live.plan.stages.map((s) => ({ op: 'remove', path: '/apiStages', value: s.replace('/', ':') })),
-            }),
-          );
-        }
-        await apigw.send(new DeleteUsagePlanCommand({ usagePlanId: live.plan.id }));
-      }
-      if (live?.key) await apigw.send(new DeleteApiKeyCommand({ apiKey: live.key.id }));
+      if (live) await removePlanAndKey(ctx, live);
       return;
     }
     const [apiId, stage] = intended.stage.split('/') as [string, string];
@@ -188,4 +175,27 @@ export const apiKey: Resource<ApiKeyLive, ApiKeyIntended> = {
     }
   },
   describe: (ctx) => (apiKeyIntended(ctx).wanted ? { name: ctx.names.apiKeyName, usagePlan: ctx.names.apiUsagePlan } : null),
+};
+
+/** The key leaves the plan, the plan leaves its stages, then both go. */
+async function removePlanAndKey(ctx: StackContext, live: ApiKeyLive): Promise<void> {
+  const apigw = ctx.aws.apigateway;
+  if (live.plan && live.key && live.linked) await apigw.send(new DeleteUsagePlanKeyCommand({ usagePlanId: live.plan.id, keyId: live.key.id }));
+  if (live.plan) {
+    if (live.plan.stages.length > 0) {
+      await apigw.send(
+        new UpdateUsagePlanCommand({
+          usagePlanId: live.plan.id,
+          patchOperations: live.plan.stages.map((s) => ({ op: 'remove', path: '/apiStages', value: s.replace('/', ':') })),
+        }),
+      );
+    }
+    await apigw.send(new DeleteUsagePlanCommand({ usagePlanId: live.plan.id }));
+  }
+  if (live.key) await apigw.send(new DeleteApiKeyCommand({ apiKey: live.key.id }));
+}
+
+apiKey.teardown = {
+  retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
+  destroy: (ctx, live) => removePlanAndKey(ctx, live),
 };

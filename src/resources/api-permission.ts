@@ -109,3 +109,5 @@ export const apiPermission: Resource<PermissionLive, PermissionIntended> = {
   },
   describe: () => null,
 };
+
+apiPermission.teardown = { retire: () => ({ action: 'with', other: 'function' }), destroy: async () => undefined };

@@ -11,6 +11,7 @@ import {
   CreateRestApiCommand,
   CreateStageCommand,
   DeleteMethodCommand,
+  DeleteRestApiCommand,
   GetDeploymentCommand,
   GetResourcesCommand,
   GetRestApisCommand,
@@ -354,5 +355,13 @@ export const restApi: Resource<ApiLive, ApiIntended> = {
       methodArn: arns.methodArn,
       auth: apiIntended(ctx).auth,
     };
+  },
+};
+
+restApi.teardown = {
+  retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
+  async destroy(ctx, live) {
+    // The API takes its resources, methods, stage and deployments with it.
+    await ctx.aws.apigateway.send(new DeleteRestApiCommand({ restApiId: live.id }));
   },
 };

@@ -5,6 +5,9 @@
  */
 import {
   CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectVersionsCommand,
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketOwnershipControlsCommand,
@@ -23,7 +26,7 @@ import {
   type BucketLocationConstraint,
   type LifecycleRule,
 } from '@aws-sdk/client-s3';
-import { NotOursError, UsageError, awsErrorName, httpStatusOf } from '../errors.js';
+import { BridgeError, NotOursError, UsageError, awsErrorName, httpStatusOf } from '../errors.js';
 import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
 import { renderTemplate } from '../templates.js';
 import { isOurs, stackTags, tagList, tagRecord, tagsChange, type Tags } from './tags.js';
@@ -316,4 +319,59 @@ export const bucket: Resource<BucketLive, BucketIntended> = {
     }
   },
   describe: (ctx) => ({ name: ctx.names.bucket, arn: ctx.names.bucketArn }),
+};
+
+/** Every object version and delete marker, in batches of 1000 (DeleteObjects' limit), with progress. */
+export async function emptyBucket(ctx: StackContext, progress: (message: string) => void): Promise<number> {
+  const Bucket = ctx.names.bucket;
+  let deleted = 0;
+  for (;;) {
+    const page = await ctx.aws.s3.send(new ListObjectVersionsCommand({ Bucket, MaxKeys: 1000 }));
+    const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key as string, VersionId: v.VersionId }));
+    if (objects.length === 0) return deleted;
+    const result = await ctx.aws.s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: objects, Quiet: true } }));
+    if (result.Errors?.length) {
+      throw new BridgeError(`could not delete ${result.Errors.length} object versions from ${Bucket} (${result.Errors[0]?.Code}: ${result.Errors[0]?.Message}); run teardown again`);
+    }
+    deleted += objects.length;
+    progress(`deleted ${deleted} object versions and delete markers`);
+  }
+}
+
+export async function countVersions(ctx: StackContext): Promise<number> {
+  let count = 0;
+  let KeyMarker: string | undefined;
+  let VersionIdMarker: string | undefined;
+  do {
+    const page = await ctx.aws.s3.send(new ListObjectVersionsCommand({ Bucket: ctx.names.bucket, KeyMarker, VersionIdMarker }));
+    count += (page.Versions?.length ?? 0) + (page.DeleteMarkers?.length ?? 0);
+    KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+    VersionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+  } while (KeyMarker);
+  return count;
+}
+
+bucket.teardown = {
+  retire(live, options) {
+    if (!live) return { action: 'absent' };
+    if (options.bucketVersions > 0 && !options.deleteData) {
+      return { action: 'retain', reason: `holds ${options.bucketVersions} object versions and delete markers (--delete-data removes them)` };
+    }
+    return { action: 'remove' };
+  },
+  async destroy(ctx, _live, options) {
+    const Bucket = ctx.names.bucket;
+    let note: string | undefined;
+    if (options.bucketVersions > 0) {
+      // First stop new writes, so emptying the bucket is not a race with the function.
+      const denyWrites = {
+        Version: '2012-10-17',
+        Statement: [{ Sid: 'TeardownDenyWrites', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `${ctx.names.bucketArn}/*` }],
+      };
+      await ctx.aws.s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(denyWrites) }));
+      note = `${await emptyBucket(ctx, ctx.progress)} object versions and delete markers deleted`;
+    }
+    await ctx.aws.s3.send(new DeleteBucketCommand({ Bucket }));
+    return note;
+  },
 };

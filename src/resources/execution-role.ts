@@ -2,7 +2,7 @@
  * The function's execution role: trusted by Lambda in this account only, one inline policy with
  * exactly the access ingestion needs, no managed policies.
  */
-import { CreateRoleCommand, GetRoleCommand, TagRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, DeleteRoleCommand, GetRoleCommand, TagRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { NotOursError, isNotFound } from '../errors.js';
 import { IAM_PATH } from '../names.js';
 import { parsePolicy, type PolicyDocument } from '../policy.js';
@@ -114,4 +114,14 @@ export const executionRole: Resource<RoleLive, RoleIntended> = {
     if (live && fields.has('tags')) await iam.send(new TagRoleCommand({ RoleName, Tags: tagList(intended.tags) }));
   },
   describe: (ctx) => ({ name: ctx.names.roleName, arn: ctx.names.roleArn, policy: ctx.names.rolePolicyName }),
+};
+
+executionRole.teardown = {
+  retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
+  async destroy(ctx, live) {
+    const principal = { kind: 'role', name: ctx.names.roleName } as const;
+    // A role goes only without policies: its own and any attached since.
+    await removeExtraPolicies(ctx.aws.iam, principal, extraPolicies(live.policies, null));
+    await ctx.aws.iam.send(new DeleteRoleCommand({ RoleName: ctx.names.roleName }));
+  },
 };

@@ -5,6 +5,7 @@
  */
 import {
   CreateFunctionCommand,
+  DeleteFunctionCommand,
   GetFunctionCommand,
   GetFunctionConcurrencyCommand,
   PutFunctionConcurrencyCommand,
@@ -240,4 +241,11 @@ export const ingestFunction: Resource<FunctionLive, FunctionIntended> = {
     }
   },
   describe: (ctx) => ({ name: ctx.names.functionName, arn: ctx.names.functionArn, logGroup: ctx.names.functionLogGroup }),
+};
+
+ingestFunction.teardown = {
+  retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
+  async destroy(ctx) {
+    await ctx.aws.lambda.send(new DeleteFunctionCommand({ FunctionName: ctx.names.functionName }));
+  },
 };

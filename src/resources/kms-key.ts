@@ -7,6 +7,8 @@ import {
   CancelKeyDeletionCommand,
   CreateAliasCommand,
   CreateKeyCommand,
+  DeleteAliasCommand,
+  ScheduleKeyDeletionCommand,
   DescribeKeyCommand,
   EnableKeyCommand,
   EnableKeyRotationCommand,
@@ -234,3 +236,21 @@ export const kmsKeyPolicy: Resource<PolicyDocument, PolicyDocument> = {
   },
   describe: () => null,
 };
+
+kmsKey.teardown = {
+  retire(live, options) {
+    if (!live || live.state === 'PendingDeletion') return { action: 'absent' };
+    // Whatever is kept (objects, logs) is encrypted with it: without the key it is unreadable.
+    if (!options.deleteData) return { action: 'retain', reason: 'the retained data and logs are encrypted with it (--delete-data schedules its deletion)' };
+    return { action: 'remove' };
+  },
+  async destroy(ctx, live, options) {
+    // KMS never deletes a key at once: it waits, and the deletion can be cancelled until then.
+    const scheduled = await ctx.aws.kms.send(new ScheduleKeyDeletionCommand({ KeyId: live.keyId, PendingWindowInDays: options.keyDeletionDays }));
+    if (live.aliased) await ctx.aws.kms.send(new DeleteAliasCommand({ AliasName: ctx.names.keyAlias }));
+    const date = (scheduled.DeletionDate ?? new Date(Date.now() + options.keyDeletionDays * 86_400_000)).toISOString().slice(0, 10);
+    return `deletion scheduled for ${date}; to cancel: aws kms cancel-key-deletion --key-id ${live.keyId} --region ${ctx.config.region}`;
+  },
+};
+
+kmsKeyPolicy.teardown = { retire: () => ({ action: 'with', other: 'kms-key' }), destroy: async () => undefined };

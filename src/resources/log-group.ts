@@ -5,6 +5,7 @@
 import {
   AssociateKmsKeyCommand,
   CreateLogGroupCommand,
+  DeleteLogGroupCommand,
   DescribeLogGroupsCommand,
   ListTagsForResourceCommand,
   PutRetentionPolicyCommand,
@@ -97,3 +98,18 @@ export const apiLogGroup = logGroupResource({
   arn: (n) => n.apiLogGroupArn,
   dependsOn: ['kms-key-policy'],
 });
+
+function logGroupTeardown(resource: Resource<LogGroupLive, LogGroupIntended>, name: (names: StackNames) => string): void {
+  resource.teardown = {
+    retire(live, options) {
+      if (!live) return { action: 'absent' };
+      return options.deleteData ? { action: 'remove' } : { action: 'retain', reason: 'kept with the data (--delete-data removes it)' };
+    },
+    async destroy(ctx) {
+      await ctx.aws.logs.send(new DeleteLogGroupCommand({ logGroupName: name(ctx.names) }));
+    },
+  };
+}
+
+logGroupTeardown(functionLogGroup, (n) => n.functionLogGroup);
+logGroupTeardown(apiLogGroup, (n) => n.apiLogGroup);

@@ -11,6 +11,10 @@ import {
   CreateAccessKeyCommand,
   CreateGroupCommand,
   CreateUserCommand,
+  DeleteAccessKeyCommand,
+  DeleteGroupCommand,
+  DeleteUserCommand,
+  RemoveUserFromGroupCommand,
   GetGroupCommand,
   GetUserCommand,
   ListAccessKeysCommand,
@@ -239,3 +243,27 @@ export const operatorsPolicy: Resource<PrincipalPolicies, OperatorsPolicyIntende
   },
   describe: () => null,
 };
+
+operators.teardown = {
+  retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
+  async destroy(ctx, live) {
+    const iam = ctx.aws.iam;
+    const UserName = ctx.names.operatorUser;
+    const GroupName = ctx.names.operatorGroup;
+    if (live.user) {
+      for (const key of live.user.accessKeys) await iam.send(new DeleteAccessKeyCommand({ UserName, AccessKeyId: key.id }));
+      for (const group of live.user.groups) await iam.send(new RemoveUserFromGroupCommand({ UserName, GroupName: group }));
+      await removeExtraPolicies(iam, { kind: 'user', name: UserName }, extraPolicies(live.user.policies, null));
+      await iam.send(new DeleteUserCommand({ UserName }));
+    }
+    if (live.group) {
+      // Anyone else put in the group leaves it: the group is the stack's.
+      const members = (await iam.send(new GetGroupCommand({ GroupName }))).Users ?? [];
+      for (const member of members) await iam.send(new RemoveUserFromGroupCommand({ UserName: member.UserName as string, GroupName }));
+      await removeExtraPolicies(iam, { kind: 'group', name: GroupName }, extraPolicies(live.group.policies, null));
+      await iam.send(new DeleteGroupCommand({ GroupName }));
+    }
+  },
+};
+
+operatorsPolicy.teardown = { retire: () => ({ action: 'with', other: 'operators' }), destroy: async () => undefined };

@@ -4,6 +4,7 @@
  */
 import {
   AddTagsToResourceCommand,
+  DeleteParameterCommand,
   DescribeParametersCommand,
   GetParameterCommand,
   ListTagsForResourceCommand,
@@ -121,4 +122,11 @@ export const sourceApiKey: Resource<SourceKeyLive, SourceKeyIntended> = {
     }
   },
   describe: (ctx) => ({ name: ctx.names.parameterName, arn: ctx.names.parameterArn }),
+};
+
+sourceApiKey.teardown = {
+  retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
+  async destroy(ctx) {
+    await ctx.aws.ssm.send(new DeleteParameterCommand({ Name: ctx.names.parameterName }));
+  },
 };

@@ -76,6 +76,29 @@ export interface Resource<Live = unknown, Intended = unknown> {
   apply(ctx: StackContext, live: Live | null, intended: Intended, changes: FieldChange[]): Promise<void>;
   /** Name, ARN and other identifiers for the output; null when it has none of its own. */
   describe(ctx: StackContext): Record<string, string> | null;
+  /** How teardown removes it (absent: it goes with another resource, or is not the stack's to remove). */
+  teardown?: Retirable<Live>;
+}
+
+export interface TeardownOptions {
+  deleteData: boolean;
+  /** KMS waiting period before the key is deleted (7-30). */
+  keyDeletionDays: number;
+  /** Object versions and delete markers in the bucket (data to keep unless --delete-data). */
+  bucketVersions: number;
+}
+
+/** What teardown does with a resource: pure, from its live state. 'with' = goes with another resource. */
+export type Retirement =
+  | { action: 'remove' }
+  | { action: 'retain'; reason: string }
+  | { action: 'absent' }
+  | { action: 'with'; other: string };
+
+export interface Retirable<Live> {
+  retire(live: Live | null, options: TeardownOptions): Retirement;
+  /** Removes it; returns a note for the output (e.g. when a key's deletion takes effect). */
+  destroy(ctx: StackContext, live: Live, options: TeardownOptions): Promise<string | void>;
 }
 
 // A registry of resources with different Live/Intended types.

@@ -1,0 +1,144 @@
+/**
+ * `bridge teardown`: remove exactly what the stack owns, in reverse dependency order. Data (the
+ * bucket's object versions, the logs, and the key they are encrypted with) stays unless
+ * --delete-data; the key is only ever scheduled for deletion. Safe to run again after any failure.
+ */
+import { createInterface } from 'node:readline/promises';
+import { dependencyOrder, readStackTolerant } from '../engine.js';
+import { BridgeError, ExitCode, NotOursError, UsageError } from '../errors.js';
+import type { Io, Ui } from '../output.js';
+import { countVersions } from '../resources/bucket.js';
+import { STACK_RESOURCES } from '../resources/index.js';
+import type { AnyResource, StackContext, TeardownOptions } from '../resources/types.js';
+import { configFrom, stackContext, type GlobalOptions } from './context.js';
+
+export interface TeardownCliOptions {
+  yes?: boolean;
+  dryRun?: boolean;
+  deleteData?: boolean;
+  keyDeletionDays?: string;
+}
+
+export interface TeardownStep {
+  resource: AnyResource;
+  name: string;
+  live: unknown;
+  action: 'remove' | 'retain' | 'absent';
+  reason?: string;
+}
+
+export interface TeardownJson {
+  stack: string;
+  region: string;
+  account: string;
+  dryRun: boolean;
+  removed: { resource: string; name: string; note?: string }[];
+  retained: { resource: string; name: string; reason: string }[];
+  absent: { resource: string; name: string }[];
+}
+
+export function parseKeyDeletionDays(value: string | undefined): number {
+  if (value === undefined) return 30;
+  const days = Number(value);
+  if (!/^\d+$/.test(value) || days < 7 || days > 30) throw new UsageError(`invalid --key-deletion-days '${value}': KMS waits 7 to 30 days before deleting a key`);
+  return days;
+}
+
+/** What teardown will do, in order: pure once the state is read. */
+export function teardownPlan(ctx: StackContext, lives: ReadonlyMap<string, unknown>, errors: ReadonlyMap<string, unknown>, options: TeardownOptions): TeardownStep[] {
+  const steps: TeardownStep[] = [];
+  for (const resource of [...dependencyOrder(STACK_RESOURCES)].reverse()) {
+    if (!resource.teardown) continue;
+    const name = resource.name(ctx);
+    const error = errors.get(resource.kind);
+    if (error instanceof NotOursError) {
+      steps.push({ resource, name, live: null, action: 'retain', reason: 'not tagged for this stack: left alone' });
+      continue;
+    }
+    if (error) throw error;
+    const live = lives.get(resource.kind) ?? null;
+    const retirement = resource.teardown.retire(live, options);
+    if (retirement.action === 'with') continue;
+    steps.push({ resource, name, live, action: retirement.action, ...(retirement.action === 'retain' ? { reason: retirement.reason } : {}) });
+  }
+  return steps;
+}
+
+async function confirm(io: Io, ui: Ui, stack: string): Promise<void> {
+  const prompt = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
+  try {
+    const answer = await prompt.question(`Type the stack name (${stack}) to remove it: `);
+    if (answer.trim() !== stack) throw new UsageError('the name typed does not match the stack: nothing was removed');
+  } finally {
+    prompt.close();
+  }
+  ui.err('');
+}
+
+export async function runTeardown(globals: GlobalOptions, options: TeardownCliOptions, io: Io, ui: Ui): Promise<number> {
+  const keyDeletionDays = parseKeyDeletionDays(options.keyDeletionDays);
+  const interactive = io.stdin.isTTY === true;
+  if (!options.dryRun && !options.yes && !interactive) {
+    throw new UsageError('teardown removes resources: without a terminal to confirm in, pass --yes (nothing was removed)');
+  }
+  const config = configFrom(globals, {}, io.env);
+  const ctx = await stackContext(config, {}, (message) => ui.progress(ui.chalk.dim(`  ${message}`)));
+  try {
+    ui.working(`reading stack ${config.stack}`);
+    const state = await readStackTolerant(ctx, STACK_RESOURCES);
+    const bucketVersions = state.lives.get('bucket') ? await countVersions(ctx) : 0;
+    const teardownOptions: TeardownOptions = { deleteData: options.deleteData === true, keyDeletionDays, bucketVersions };
+    const steps = teardownPlan(ctx, state.lives, state.errors, teardownOptions);
+    ui.idle();
+    const json: TeardownJson = { stack: config.stack, region: config.region, account: ctx.names.account, dryRun: options.dryRun === true, removed: [], retained: [], absent: [] };
+    for (const step of steps) {
+      if (step.action === 'retain') json.retained.push({ resource: step.resource.kind, name: step.name, reason: step.reason as string });
+      if (step.action === 'absent') json.absent.push({ resource: step.resource.kind, name: step.name });
+    }
+    const toRemove = steps.filter((s) => s.action === 'remove');
+    if (!options.dryRun && toRemove.length > 0 && !options.yes) await confirm(io, ui, config.stack);
+    const c = ui.chalk;
+    const width = Math.max(...steps.map((s) => s.resource.title.length));
+    for (const step of steps) {
+      if (step.action !== 'remove') continue;
+      if (options.dryRun) {
+        json.removed.push({ resource: step.resource.kind, name: step.name });
+        continue;
+      }
+      ui.working(`removing ${step.resource.title} ${step.name}`);
+      let note: string | void;
+      try {
+        note = await step.resource.teardown?.destroy(ctx, step.live, teardownOptions);
+      } catch (error) {
+        ui.idle();
+        throw new BridgeError(
+          `teardown stopped at ${step.resource.title} ${step.name}: ${(error as Error).message}. What was removed stays removed; run teardown again to finish`,
+        );
+      }
+      ui.idle();
+      ui.progress(`${c.red('-')} ${step.resource.title.padEnd(width)} ${step.name}  removed`);
+      json.removed.push({ resource: step.resource.kind, name: step.name, ...(note ? { note } : {}) });
+    }
+    if (ui.options.json) {
+      ui.json(json);
+      return ExitCode.ok;
+    }
+    const verb = options.dryRun ? 'would remove' : 'removed';
+    ui.out(`Teardown of stack ${c.bold(config.stack)} in ${config.region} (account ${ctx.names.account})${options.dryRun ? ' (dry run: nothing changes)' : ''}`);
+    ui.out('');
+    for (const r of json.removed) ui.out(`${c.red('-')} ${titleOf(r.resource).padEnd(width)} ${r.name}  ${verb}${r.note ? `: ${r.note}` : ''}`);
+    for (const r of json.retained) ui.out(`${c.yellow('=')} ${titleOf(r.resource).padEnd(width)} ${r.name}  ${options.dryRun ? 'would be ' : ''}retained: ${r.reason}`);
+    for (const r of json.absent) ui.out(`${c.dim('.')} ${titleOf(r.resource).padEnd(width)} ${r.name}  ${c.dim('already gone')}`);
+    ui.out('');
+    ui.out(`${options.dryRun ? 'Would remove' : 'Removed'} ${json.removed.length}, retained ${json.retained.length}, already gone ${json.absent.length}.`);
+    return ExitCode.ok;
+  } finally {
+    ui.idle();
+    for (const call of ctx.aws.calls) ui.verbose(`aws ${call.service} ${call.command}`);
+    ctx.aws.destroy();
+  }
+}
+
+function titleOf(kind: string): string {
+  return STACK_RESOURCES.find((r) => r.kind === kind)?.title ?? kind;
+}
