@@ -89,6 +89,10 @@ export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCl
     await bridge(['audit', '--stack', DEMO_STACK, '--failures-only'], ExitCode.auditFailed);
     title('audit --fix puts back what failed, through the same code as setup');
     await bridge(['audit', '--stack', DEMO_STACK, '--fix', '--failures-only']);
+    if (!options.keep) {
+      title('Tear down, data included: objects, logs, and the key scheduled for deletion');
+      await bridge(['teardown', '--stack', DEMO_STACK, '--delete-data', '--yes', '--key-deletion-days', '7']);
+    }
   };
   try {
     await Promise.race([tour(), interrupted]);

@@ -99,6 +99,7 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
     if (!options.dryRun && toRemove.length > 0 && !options.yes) await confirm(io, ui, config.stack);
     const c = ui.chalk;
     const width = Math.max(...steps.map((s) => s.resource.title.length));
+    const nameWidth = Math.max(...steps.map((s) => s.name.length));
     for (const step of steps) {
       if (step.action !== 'remove') continue;
       if (options.dryRun) {
@@ -126,9 +127,10 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
     const verb = options.dryRun ? 'would remove' : 'removed';
     ui.out(`Teardown of stack ${c.bold(config.stack)} in ${config.region} (account ${ctx.names.account})${options.dryRun ? ' (dry run: nothing changes)' : ''}`);
     ui.out('');
-    for (const r of json.removed) ui.out(`${c.red('-')} ${titleOf(r.resource).padEnd(width)} ${r.name}  ${verb}${r.note ? `: ${r.note}` : ''}`);
-    for (const r of json.retained) ui.out(`${c.yellow('=')} ${titleOf(r.resource).padEnd(width)} ${r.name}  ${options.dryRun ? 'would be ' : ''}retained: ${r.reason}`);
-    for (const r of json.absent) ui.out(`${c.dim('.')} ${titleOf(r.resource).padEnd(width)} ${r.name}  ${c.dim('already gone')}`);
+    const line = (sign: string, kind: string, name: string, what: string) => ui.out(`${sign} ${titleOf(kind).padEnd(width)} ${name.padEnd(nameWidth)}  ${what}`);
+    for (const r of json.removed) line(c.red('-'), r.resource, r.name, `${verb}${r.note ? `: ${r.note}` : ''}`);
+    for (const r of json.retained) line(c.yellow('='), r.resource, r.name, `${options.dryRun ? 'would be ' : ''}retained: ${r.reason}`);
+    for (const r of json.absent) line(c.dim('.'), r.resource, r.name, c.dim('already gone'));
     ui.out('');
     ui.out(`${options.dryRun ? 'Would remove' : 'Removed'} ${json.removed.length}, retained ${json.retained.length}, already gone ${json.absent.length}.`);
     return ExitCode.ok;

@@ -71,6 +71,9 @@ describe('bridge demo', () => {
     expect(out).toContain('32 passed, 2 failed, 0 errors, 0 skipped (34 controls)');
     expect(run.err()).toContain('versioning: Suspended -> Enabled');
     expect(run.err()).toMatch(/After: 34 passed, 0 failed, 0 errors\./);
+    expect(out).toMatch(/S3 bucket +demo-123456789012-us-east-1 +removed: \d+ object versions and delete markers deleted/);
+    expect(out).toMatch(/KMS key +alias\/demo +removed: deletion scheduled for \d{4}-\d{2}-\d{2}; to cancel: aws kms cancel-key-deletion/);
+    expect(out).toContain('Removed 9, retained 0, already gone 1.');
     expect(Date.now() - started).toBeLessThan(60_000);
     const endpoint = /local AWS {3}(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
     const sourceUrl = /source API {2}(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
@@ -78,6 +81,21 @@ describe('bridge demo', () => {
     expect(await fetch(sourceUrl).then(() => true, () => false)).toBe(false);
     // The demo's generated source key is never shown.
     expect(out + run.err()).not.toMatch(/demo-[0-9a-f]{24}/);
+  });
+});
+
+describe('bridge demo, interrupted', () => {
+  it('stops the local AWS and the sample API on Ctrl-C', async () => {
+    const run = bridge(['demo']);
+    for (let i = 0; i < 200 && !/^2\. /m.test(run.out()); i++) await new Promise((r) => setTimeout(r, 50));
+    const endpoint = /local AWS {3}(http:\/\/127\.0\.0\.1:\d+)/.exec(run.out())?.[1] as string;
+    const sourceUrl = /source API {2}(http:\/\/127\.0\.0\.1:\d+)/.exec(run.out())?.[1] as string;
+    expect(endpoint).toBeDefined();
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    expect(run.err()).toMatch(/demo interrupted: the local AWS is stopped/);
+    expect(await answers(endpoint)).toBe(false);
+    expect(await fetch(sourceUrl).then(() => true, () => false)).toBe(false);
   });
 });
 

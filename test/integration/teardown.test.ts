@@ -3,6 +3,7 @@
  * stays unless --delete-data, the key is only scheduled for deletion, a rerun finishes the job,
  * and what is not tagged for the stack is left alone.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +77,7 @@ describe('confirmation', () => {
     const run = await runCli(['teardown', '--stack', stack, '--dry-run', '--verbose']);
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
-    expect(run.stdout).toMatch(/S3 bucket +downcheck-123456789012-us-east-1 {2}would be retained: holds 3 object versions and delete markers/);
+    expect(run.stdout).toMatch(/S3 bucket +downcheck-123456789012-us-east-1 +would be retained: holds 3 object versions and delete markers/);
     expect(run.stdout).toContain('Would remove 5, retained 4, already gone 1.');
   });
 });
@@ -109,7 +110,7 @@ describe('teardown without --delete-data', () => {
     const run = await runCli(['teardown', '--stack', stack, '--yes', '--verbose']);
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
-    expect(run.stdout).toMatch(/Lambda function +downcheck-ingest {2}already gone/);
+    expect(run.stdout).toMatch(/Lambda function +downcheck-ingest +already gone/);
     expect(run.stdout).toContain('Removed 0, retained 4, already gone 6.');
   });
 
@@ -132,7 +133,7 @@ describe('teardown --delete-data', () => {
 
   it('removes every version and delete marker, the bucket and the log groups', async () => {
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/S3 bucket +downcheck-123456789012-us-east-1 {2}removed: 3 object versions and delete markers deleted/);
+    expect(run.stdout).toMatch(/S3 bucket +downcheck-123456789012-us-east-1 +removed: 3 object versions and delete markers deleted/);
     await gone(aws.s3.send(new HeadBucketCommand({ Bucket })));
     expect(await logGroups()).toEqual([]);
   });
@@ -164,7 +165,7 @@ describe('what is not the stack', () => {
     await aws.s3.send(new CreateBucketCommand({ Bucket: `keepme-${LOCAL_ACCOUNT}-us-east-1` }));
     const run = await runCli(['teardown', '--stack', 'keepme', '--yes', '--delete-data']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/S3 bucket +keepme-123456789012-us-east-1 {2}retained: not tagged for this stack: left alone/);
+    expect(run.stdout).toMatch(/S3 bucket +keepme-123456789012-us-east-1 +retained: not tagged for this stack: left alone/);
     const head = await aws.s3.send(new HeadBucketCommand({ Bucket: `keepme-${LOCAL_ACCOUNT}-us-east-1` }));
     expect(head.$metadata.httpStatusCode).toBe(200);
   });
@@ -173,5 +174,34 @@ describe('what is not the stack', () => {
     const run = await runCli(['teardown', '--stack', stack, '--yes', '--key-deletion-days', '3']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/KMS waits 7 to 30 days/);
+  });
+});
+
+describe('in a terminal', () => {
+  /** Runs bridge under a pseudo-terminal (util-linux script) and types `answer` at the prompt. */
+  function inTerminal(args: string[], answer: string): Promise<{ code: number | null; output: string }> {
+    const command = [process.execPath, new URL('../../bin/bridge.js', import.meta.url).pathname, ...args].map((a) => `'${a}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, CI: 'true' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c));
+    child.stderr.on('data', (c: Buffer) => (output += c));
+    const asked = setInterval(() => {
+      if (output.includes('Type the stack name')) {
+        clearInterval(asked);
+        child.stdin.write(`${answer}\r`);
+      }
+    }, 50);
+    return new Promise((resolve) => child.once('exit', (code) => (clearInterval(asked), resolve({ code, output }))));
+  }
+
+  it('asks for the stack name: a wrong answer removes nothing (exit 2), the right one proceeds', async () => {
+    await setUp();
+    const wrong = await inTerminal(['teardown', '--stack', stack], 'nope');
+    expect(wrong.code).toBe(2);
+    expect(wrong.output).toMatch(/the name typed does not match the stack: nothing was removed/);
+    expect((await aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role` }))).Role).toBeDefined();
+    const right = await inTerminal(['teardown', '--stack', stack], stack);
+    expect(right.code, right.output).toBe(0);
+    await gone(aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role` })));
   });
 });
