@@ -1,10 +1,12 @@
 import type { KeyLive } from '../../resources/kms-key.js';
 import type { PolicyDocument } from '../../policy.js';
 import { describeStatementDifference, diffStatements } from '../../policy.js';
-import type { Control } from '../types.js';
-import { fail, grantsOutside, intended, live, missing, pass } from './verdicts.js';
+import type { AuditSnapshot, Control, Verdict } from '../types.js';
+import { fail, grantsOutside, intended, pass, whenPresent } from './verdicts.js';
 
 const KEY_SOURCE = 'src/resources/kms-key.ts';
+
+const onKey = (judge: (key: KeyLive, s: AuditSnapshot) => Verdict) => whenPresent('kms-key', (s) => s.names.keyAlias, 'the stack key', judge);
 
 export const kmsControls: Control[] = [
   {
@@ -17,11 +19,9 @@ export const kmsControls: Control[] = [
     source: KEY_SOURCE,
     reads: ['kms-key'],
     fixes: ['kms-key'],
-    check(s) {
-      const key = live<KeyLive>(s, 'kms-key');
-      if (!key) return missing(s.names.keyAlias, 'the stack key');
+    check: onKey((key) => {
       return key.state === 'Enabled' ? pass(key.arn, 'enabled') : fail(key.arn, `the key is ${key.state}: everything encrypted with it is unreadable until it is enabled`);
-    },
+    }),
   },
   {
     id: 'kms-rotation',
@@ -33,11 +33,9 @@ export const kmsControls: Control[] = [
     source: KEY_SOURCE,
     reads: ['kms-key'],
     fixes: ['kms-key'],
-    check(s) {
-      const key = live<KeyLive>(s, 'kms-key');
-      if (!key) return missing(s.names.keyAlias, 'the stack key');
+    check: onKey((key) => {
       return key.rotation ? pass(key.arn, 'rotation on') : fail(key.arn, 'automatic rotation is off');
-    },
+    }),
   },
   {
     id: 'kms-policy',
@@ -49,14 +47,12 @@ export const kmsControls: Control[] = [
     source: 'templates/kms-key-policy.json',
     reads: ['kms-key'],
     fixes: ['kms-key-policy'],
-    check(s) {
-      const key = live<KeyLive>(s, 'kms-key');
-      if (!key) return missing(s.names.keyAlias, 'the stack key');
+    check: onKey((key, s) => {
       const outside = (key.policy?.Statement ?? []).map((st) => grantsOutside(st, s.names.account)).filter(Boolean);
       if (outside.length > 0) return fail(key.arn, `the key policy ${outside.join('; ')}`);
       const difference = diffStatements(key.policy, intended<PolicyDocument>(s, 'kms-key-policy'));
       const lines = describeStatementDifference(difference);
       return lines.length === 0 ? pass(key.arn, 'the intended policy') : fail(key.arn, `differs from the intended policy: ${lines.join('; ')}`);
-    },
+    }),
   },
 ];

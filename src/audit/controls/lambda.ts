@@ -2,8 +2,8 @@ import { diffPermission, describeStatement, type PermissionIntended, type Permis
 import type { FunctionIntended, FunctionLive } from '../../resources/function.js';
 import type { PolicyStatement } from '../../policy.js';
 import { runtimeSupported } from '../../runtimes.js';
-import type { Control } from '../types.js';
-import { awsPrincipals, fail, intended, list, live, missing, pass } from './verdicts.js';
+import type { AuditSnapshot, Control, Verdict } from '../types.js';
+import { awsPrincipals, fail, intended, list, live, pass, whenPresent } from './verdicts.js';
 
 const FN_SOURCE = 'src/resources/function.ts';
 
@@ -61,9 +61,7 @@ export function publicStatements(statements: PolicyStatement[]): string[] {
     });
 }
 
-function fn(s: Parameters<Control['check']>[0]): FunctionLive | null {
-  return live<FunctionLive>(s, 'function');
-}
+const onFunction = (judge: (f: FunctionLive, s: AuditSnapshot) => Verdict) => whenPresent('function', (s) => s.names.functionName, 'the function', judge);
 
 export const lambdaControls: Control[] = [
   {
@@ -76,13 +74,11 @@ export const lambdaControls: Control[] = [
     source: 'src/resources/api-permission.ts',
     reads: ['function', 'api-permission'],
     fixes: ['api-permission'],
-    check(s) {
-      const f = fn(s);
-      if (!f) return missing(s.names.functionName, 'the function');
+    check: onFunction((f, s) => {
       // Unlike Prowler, a service principal with a SourceArn/SourceAccount condition is not public.
       const open = publicStatements(live<PermissionLive>(s, 'api-permission')?.statements ?? []);
       return open.length === 0 ? pass(f.arn, 'not public') : fail(f.arn, open.join('; '));
-    },
+    }),
   },
   {
     id: 'lambda-permission-scoped',
@@ -94,13 +90,11 @@ export const lambdaControls: Control[] = [
     source: 'src/resources/api-permission.ts',
     reads: ['function', 'api-permission', 'api'],
     fixes: ['api-permission'],
-    check(s) {
-      const f = fn(s);
-      if (!f) return missing(s.names.functionName, 'the function');
+    check: onFunction((f, s) => {
       const changes = diffPermission(live<PermissionLive>(s, 'api-permission'), intended<PermissionIntended>(s, 'api-permission'));
       if (changes.length === 0) return pass(f.arn, 'only API Gateway, only prod GET /data');
       return fail(f.arn, changes.map((c) => (c.details ? `other statements: ${c.details.map((d) => d.slice(2)).join('; ')}` : `ours is ${c.before}`)).join('; '));
-    },
+    }),
   },
   {
     id: 'lambda-runtime-supported',
@@ -112,11 +106,9 @@ export const lambdaControls: Control[] = [
     source: 'src/runtimes.ts',
     reads: ['function'],
     fixes: ['function'],
-    check(s) {
-      const f = fn(s);
-      if (!f) return missing(s.names.functionName, 'the function');
+    check: onFunction((f, s) => {
       return runtimeSupported(f.runtime, s.now) ? pass(f.arn, `${f.runtime} is supported`) : fail(f.arn, `${f.runtime} is deprecated or unknown`);
-    },
+    }),
   },
   {
     id: 'lambda-no-secrets-in-env',
@@ -128,12 +120,10 @@ export const lambdaControls: Control[] = [
     source: FN_SOURCE,
     reads: ['function'],
     fixes: ['function'],
-    check(s) {
-      const f = fn(s);
-      if (!f) return missing(s.names.functionName, 'the function');
+    check: onFunction((f) => {
       const found = secretLikeVariables(f.environment);
       return found.length === 0 ? pass(f.arn, `${Object.keys(f.environment).length} variables, none secret-like`) : fail(f.arn, found.join('; '));
-    },
+    }),
   },
   {
     id: 'lambda-code-integrity',
@@ -145,13 +135,11 @@ export const lambdaControls: Control[] = [
     source: 'handler/index.ts',
     reads: ['function', 'bundle'],
     fixes: ['function'],
-    check(s) {
-      const f = fn(s);
-      if (!f) return missing(s.names.functionName, 'the function');
+    check: onFunction((f, s) => {
       return f.codeSha256 === s.localCodeSha256
         ? pass(f.arn, `CodeSha256 ${f.codeSha256}`)
         : fail(f.arn, `deployed CodeSha256 ${f.codeSha256} is not the bundle's ${s.localCodeSha256}`);
-    },
+    }),
   },
   {
     id: 'lambda-role',
@@ -163,11 +151,9 @@ export const lambdaControls: Control[] = [
     source: FN_SOURCE,
     reads: ['function'],
     fixes: ['function'],
-    check(s) {
-      const f = fn(s);
-      if (!f) return missing(s.names.functionName, 'the function');
+    check: onFunction((f, s) => {
       return f.role === s.names.roleArn ? pass(f.arn, s.names.roleName) : fail(f.arn, `runs as ${f.role}`);
-    },
+    }),
   },
   {
     id: 'lambda-tracing',
@@ -179,11 +165,9 @@ export const lambdaControls: Control[] = [
     source: FN_SOURCE,
     reads: ['function'],
     fixes: ['function'],
-    check(s) {
-      const f = fn(s);
-      if (!f) return missing(s.names.functionName, 'the function');
+    check: onFunction((f) => {
       return f.tracing === 'Active' ? pass(f.arn, 'Active') : fail(f.arn, `tracing is ${f.tracing}`);
-    },
+    }),
   },
   {
     id: 'lambda-concurrency',
@@ -195,11 +179,9 @@ export const lambdaControls: Control[] = [
     source: FN_SOURCE,
     reads: ['function'],
     fixes: ['function'],
-    check(s) {
-      const f = fn(s);
-      if (!f) return missing(s.names.functionName, 'the function');
+    check: onFunction((f, s) => {
       const want = intended<FunctionIntended>(s, 'function').reservedConcurrency;
       return f.reservedConcurrency !== null ? pass(f.arn, `${f.reservedConcurrency} (intended ${want})`) : fail(f.arn, 'no reserved concurrency: a flood of calls can run it without bound');
-    },
+    }),
   },
 ];

@@ -1,7 +1,7 @@
 import { encryptionMatches, LIFECYCLE_RULE_ID, lifecycleRuleMatches, type BucketIntended, type BucketLive } from '../../resources/bucket.js';
 import { describeStatementDifference, diffStatements, type PolicyStatement } from '../../policy.js';
-import type { Control } from '../types.js';
-import { awsPrincipals, fail, grantsOutside, intended, list, live, missing, pass, skip } from './verdicts.js';
+import type { AuditSnapshot, Control, Verdict } from '../types.js';
+import { awsPrincipals, fail, grantsOutside, intended, list, live, missing, pass, skip, whenPresent } from './verdicts.js';
 
 const BUCKET_SOURCE = 'src/resources/bucket.ts';
 const FIX = 'bridge audit --fix (or bridge setup) puts it back';
@@ -17,10 +17,9 @@ export function tlsOnlyProblem(statements: PolicyStatement[], bucketArn: string)
   return uncovered.length > 0 ? `the TLS-only Deny does not cover ${uncovered.join(' and ')} for all actions` : null;
 }
 
-function bucketCheck(s: Parameters<Control['check']>[0]): { bucket: BucketLive; want: BucketIntended } | null {
-  const bucket = live<BucketLive>(s, 'bucket');
-  return bucket ? { bucket, want: intended<BucketIntended>(s, 'bucket') } : null;
-}
+/** A bucket check: the live bucket and what it should be, or FAIL when there is no bucket. */
+const onBucket = (judge: (b: { bucket: BucketLive; want: BucketIntended }, s: AuditSnapshot) => Verdict) =>
+  whenPresent<BucketLive>('bucket', (s) => s.names.bucket, 'the bucket', (bucket, s) => judge({ bucket, want: intended<BucketIntended>(s, 'bucket') }, s));
 
 export const s3Controls: Control[] = [
   {
@@ -33,13 +32,11 @@ export const s3Controls: Control[] = [
     source: BUCKET_SOURCE,
     reads: ['bucket'],
     fixes: ['bucket'],
-    check(s) {
-      const b = bucketCheck(s);
-      if (!b) return missing(s.names.bucket, 'the bucket');
+    check: onBucket((b, s) => {
       const block = b.bucket.publicAccessBlock;
       const off = block ? Object.entries(block).filter(([, on]) => !on).map(([flag]) => flag) : ['all four (no configuration)'];
       return off.length === 0 ? pass(s.names.bucketArn, 'all four on') : fail(s.names.bucketArn, `off: ${off.join(', ')}`);
-    },
+    }),
   },
   {
     id: 's3-ownership-enforced',
@@ -51,11 +48,9 @@ export const s3Controls: Control[] = [
     source: BUCKET_SOURCE,
     reads: ['bucket'],
     fixes: ['bucket'],
-    check(s) {
-      const b = bucketCheck(s);
-      if (!b) return missing(s.names.bucket, 'the bucket');
+    check: onBucket((b, s) => {
       return b.bucket.ownership === 'BucketOwnerEnforced' ? pass(s.names.bucketArn, 'ACLs disabled') : fail(s.names.bucketArn, `object ownership is ${b.bucket.ownership ?? 'not set'}: ACLs can grant access`);
-    },
+    }),
   },
   {
     id: 's3-versioning',
@@ -67,11 +62,9 @@ export const s3Controls: Control[] = [
     source: BUCKET_SOURCE,
     reads: ['bucket'],
     fixes: ['bucket'],
-    check(s) {
-      const b = bucketCheck(s);
-      if (!b) return missing(s.names.bucket, 'the bucket');
+    check: onBucket((b, s) => {
       return b.bucket.versioning === 'Enabled' ? pass(s.names.bucketArn, 'enabled') : fail(s.names.bucketArn, `versioning is ${b.bucket.versioning ?? 'never enabled'}: an overwrite or delete loses data`);
-    },
+    }),
   },
   {
     id: 's3-default-encryption',
@@ -83,9 +76,7 @@ export const s3Controls: Control[] = [
     source: BUCKET_SOURCE,
     reads: ['bucket', 'kms-key'],
     fixes: ['bucket'],
-    check(s) {
-      const b = bucketCheck(s);
-      if (!b) return missing(s.names.bucket, 'the bucket');
+    check: onBucket((b, s) => {
       const e = b.bucket.encryption;
       if (encryptionMatches(e, b.want)) return pass(s.names.bucketArn, `aws:kms with the stack key, bucket key on`);
       if (!e) return fail(s.names.bucketArn, 'no default encryption');
@@ -93,7 +84,7 @@ export const s3Controls: Control[] = [
       if (!e.bucketKey && e.keyId && [b.want.encryption.keyId, ...b.want.keyAliases].includes(e.keyId)) return fail(s.names.bucketArn, 'S3 Bucket Key is off');
       // Prowler passes the AWS managed aws/s3 key: the stack key is the one the policies control.
       return fail(s.names.bucketArn, `default encryption uses ${e.keyId ?? 'the AWS managed key'}, not the stack key`);
-    },
+    }),
   },
   {
     id: 's3-tls-only',
@@ -105,12 +96,10 @@ export const s3Controls: Control[] = [
     source: 'templates/bucket-policy.json',
     reads: ['bucket'],
     fixes: ['bucket'],
-    check(s) {
-      const b = bucketCheck(s);
-      if (!b) return missing(s.names.bucket, 'the bucket');
+    check: onBucket((b, s) => {
       const problem = tlsOnlyProblem(b.bucket.policy?.Statement ?? [], s.names.bucketArn);
       return problem ? fail(s.names.bucketArn, problem) : pass(s.names.bucketArn, 'TLS required for bucket and objects');
-    },
+    }),
   },
   {
     id: 's3-policy',
@@ -122,14 +111,12 @@ export const s3Controls: Control[] = [
     source: 'templates/bucket-policy.json',
     reads: ['bucket'],
     fixes: ['bucket'],
-    check(s) {
-      const b = bucketCheck(s);
-      if (!b) return missing(s.names.bucket, 'the bucket');
+    check: onBucket((b, s) => {
       const outside = (b.bucket.policy?.Statement ?? []).map((st) => grantsOutside(st, s.names.account)).filter(Boolean);
       if (outside.length > 0) return fail(s.names.bucketArn, `the bucket policy ${outside.join('; ')}`);
       const lines = describeStatementDifference(diffStatements(b.bucket.policy, b.want.policy));
       return lines.length === 0 ? pass(s.names.bucketArn, 'the intended policy') : fail(s.names.bucketArn, `differs from the intended policy: ${lines.join('; ')}`);
-    },
+    }),
   },
   {
     id: 's3-lifecycle',
@@ -141,14 +128,12 @@ export const s3Controls: Control[] = [
     source: BUCKET_SOURCE,
     reads: ['bucket'],
     fixes: ['bucket'],
-    check(s) {
-      const b = bucketCheck(s);
-      if (!b) return missing(s.names.bucket, 'the bucket');
+    check: onBucket((b, s) => {
       const ours = b.bucket.lifecycle.find((r) => r.ID === LIFECYCLE_RULE_ID);
       return lifecycleRuleMatches(ours, b.want.lifecycleRule)
         ? pass(s.names.bucketArn, `noncurrent versions expire after ${b.want.lifecycleRule.NoncurrentVersionExpiration?.NoncurrentDays} days`)
         : fail(s.names.bucketArn, ours ? `rule ${LIFECYCLE_RULE_ID} differs from the intended one` : `no ${LIFECYCLE_RULE_ID} rule: old versions are kept forever`);
-    },
+    }),
   },
   {
     id: 's3-objects-protected',

@@ -37,3 +37,16 @@ export function grantsOutside(statement: PolicyStatement, account: string): stri
   }
   return null;
 }
+
+/** A check that needs one resource: FAIL "does not exist: run bridge setup" without it, else `judge`. */
+export function whenPresent<T>(
+  kind: string,
+  label: (s: AuditSnapshot) => string,
+  what: string,
+  judge: (found: T, s: AuditSnapshot) => Verdict,
+): (s: AuditSnapshot) => Verdict {
+  return (s) => {
+    const found = live<T>(s, kind);
+    return found ? judge(found, s) : missing(label(s), what);
+  };
+}
