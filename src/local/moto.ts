@@ -51,7 +51,8 @@ async function answers(endpoint: string): Promise<boolean> {
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
   const port = options.port ?? (await freeLoopbackPort());
   const endpoint = `http://127.0.0.1:${port}`;
-  const python = options.python ?? 'python3';
+  // BRIDGE_PYTHON picks the interpreter that has moto (a virtualenv's, say).
+  const python = options.python ?? process.env.BRIDGE_PYTHON ?? 'python3';
   const child = spawn(python, [LAUNCHER, '--port', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...options.env },

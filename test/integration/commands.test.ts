@@ -3,6 +3,9 @@
  * pretest). `bridge local` and `bridge demo` start their own local AWS and must leave none behind.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const BIN = new URL('../../bin/bridge.js', import.meta.url).pathname;
@@ -39,6 +42,16 @@ describe('bridge local', () => {
     expect(await run.exited).toBe(0);
     expect(run.err()).toContain('Stopped the local AWS.');
     expect(await answers(endpoint)).toBe(false);
+  });
+
+  it('says how to install moto when the python it uses has none (exit 2)', async () => {
+    // -S leaves site-packages out: a python3 without moto, wherever moto is installed.
+    const dir = mkdtempSync(join(tmpdir(), 'bridge-python-'));
+    const wrapper = join(dir, 'python-without-moto');
+    writeFileSync(wrapper, '#!/bin/sh\nexec python3 -S "$@"\n', { mode: 0o755 });
+    const run = bridge(['local'], { BRIDGE_PYTHON: wrapper });
+    expect(await run.exited).toBe(2);
+    expect(run.err()).toContain(`moto is not installed for ${wrapper}: install it with 'pip install "moto[server]"'`);
   });
 
   it('refuses a bad --port with exit 2', async () => {
