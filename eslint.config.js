@@ -13,8 +13,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'test/**/*.ts', 'vitest.config.ts', 'eslint.config.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    files: ['bin/**/*.js', 'scripts/**/*.mjs', 'test/**/*.ts', 'vitest.config.ts', 'eslint.config.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
     rules: { 'no-console': 'off' },
   },
 );

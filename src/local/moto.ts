@@ -3,7 +3,10 @@
  * bucket-policy correction), on a free port; waits until it answers; stops cleanly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BridgeError } from '../errors.js';
 import { packagePath } from '../paths.js';
 
@@ -53,14 +56,22 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   const endpoint = `http://127.0.0.1:${port}`;
   // BRIDGE_PYTHON picks the interpreter that has moto (a virtualenv's, say).
   const python = options.python ?? process.env.BRIDGE_PYTHON ?? 'python3';
+  // moto logs every request. Into a file, not a pipe: a pipe must be drained by this process,
+  // and while its event loop is busy a full pipe would stall the server.
+  const logFile = join(tmpdir(), `bridge-local-aws-${process.pid}-${port}.log`);
+  const logFd = openSync(logFile, 'w');
   const child = spawn(python, [LAUNCHER, '--port', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', logFd],
     env: { ...process.env, ...options.env },
   });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4_000);
-  });
+  closeSync(logFd);
+  const stderrTail = () => {
+    try {
+      return readFileSync(logFile, 'utf8').slice(-4_000);
+    } catch {
+      return '';
+    }
+  };
   let exited: { code: number | null; error?: Error } | null = null;
   child.once('exit', (code) => {
     exited ??= { code };
@@ -69,11 +80,16 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     exited = { code: null, error };
   });
 
-  const stop = () => stopProcess(child);
+  const stop = async () => {
+    await stopProcess(child);
+    rmSync(logFile, { force: true });
+  };
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   while (Date.now() < deadline) {
     if (exited) {
       const { code, error } = exited as { code: number | null; error?: Error };
+      const stderr = stderrTail();
+      rmSync(logFile, { force: true });
       if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new BridgeError(`${python} was not found: the local AWS needs Python 3 with moto ('pip install "moto[server]"')`, 2);
       }

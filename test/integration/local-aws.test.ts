@@ -3,6 +3,7 @@
  * (as the TLS-only Deny is on AWS for a TLS request), unconditional ones still bite. If a moto
  * upgrade or a launcher change loses the correction, these fail.
  */
+import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { correctionInEffect, startLocalAws } from '../../src/local/moto.js';
@@ -51,6 +52,18 @@ describe('the local AWS launcher', () => {
     await local.stop();
     expect(local.process.exitCode !== null || local.process.signalCode !== null).toBe(true);
     await expect(fetch(`${local.endpoint}/moto-api/`)).rejects.toThrow();
+  });
+
+  it('keeps answering while the process that started it is blocked (its request log never fills a pipe)', async () => {
+    const local = await startLocalAws();
+    try {
+      // 800 requests log well over a pipe's 64 KB while this process's event loop is held by spawnSync.
+      const script = `for (let i = 0; i < 800; i++) { const r = await fetch('${local.endpoint}/moto-api/'); await r.arrayBuffer(); } console.log('done');`;
+      const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(result.stdout.trim(), result.stderr).toBe('done');
+    } finally {
+      await local.stop();
+    }
   });
 
   it('says clearly when python3 is missing', async () => {
