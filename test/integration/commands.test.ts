@@ -97,6 +97,24 @@ describe('bridge demo', () => {
   });
 });
 
+describe('bridge demo --keep', () => {
+  it('leaves the stack and the local AWS running, says how to go on, and stops them on Ctrl-C', async () => {
+    const run = bridge(['demo', '--keep']);
+    for (let i = 0; i < 600 && !/Ctrl-C here stops/.test(run.out()); i++) await new Promise((r) => setTimeout(r, 50));
+    const out = run.out();
+    expect(out).not.toMatch(/Tear down/);
+    const endpoint = /export AWS_ENDPOINT_URL=(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
+    expect(out).toContain('npx bridge invoke --stack demo --local --tail');
+    // The stack is there, in sync: a setup against the kept local AWS changes nothing.
+    const check = bridge(['setup', '--stack', 'demo', '--json'], { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1' });
+    expect(await check.exited, check.err()).toBe(0);
+    expect(JSON.parse(check.out()).changes.every((c: { action: string }) => c.action === 'noop')).toBe(true);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(await answers(endpoint)).toBe(false);
+  });
+});
+
 describe('bridge demo, interrupted', () => {
   it('stops the local AWS and the sample API on Ctrl-C', async () => {
     const run = bridge(['demo']);
