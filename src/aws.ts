@@ -26,7 +26,7 @@ export interface CallRecord {
   command: string;
 }
 
-/** Read-only calls by their name: everything else changes something. */
+/** Read-only calls by their name: everything else changes something (--verbose's call log is read with it). */
 export function isMutatingCommand(command: string): boolean {
   return !/^(Get|List|Describe|Head)/.test(command);
 }
@@ -66,10 +66,6 @@ export class AwsClients {
   }
   get logs(): CloudWatchLogsClient {
     return this.#client('logs', (config) => new CloudWatchLogsClient(config));
-  }
-
-  mutatingCalls(): CallRecord[] {
-    return this.calls.filter((call) => isMutatingCommand(call.command));
   }
 
   destroy(): void {

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BridgeError, ExitCode } from './errors.js';
 import { Ui, type Io } from './output.js';
+import { VERSION } from './version.js';
 import { runAudit, type AuditOptions } from './commands/audit.js';
 import { runDemo } from './commands/demo.js';
 import { runInvoke, type InvokeOptions } from './commands/invoke.js';
@@ -15,7 +16,7 @@ const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, s
 function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<void>, uiFor: (command: Command) => Ui): Command {
   const program = new Command('bridge')
     .description('Stand up, audit and tear down a secure data bridge on AWS: Lambda -> S3, KMS-encrypted, least privilege.')
-    .version('0.1.0')
+    .version(VERSION)
     .option('--stack <name>', 'stack name (default databridge)')
     .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)')
     .option('--profile <profile>', 'AWS shared-config profile (default: AWS_PROFILE)')

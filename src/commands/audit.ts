@@ -14,11 +14,11 @@ import type { Ui } from '../output.js';
 import { changeLine, fieldLines } from '../render/plan.js';
 import { STACK_RESOURCES } from '../resources/index.js';
 import type { StackContext } from '../resources/types.js';
+import { VERSION } from '../version.js';
 import { configFrom, stackContext, type GlobalOptions } from './context.js';
 
 export const FORMATS = ['table', 'json', 'sarif', 'markdown'] as const;
 export type AuditFormat = (typeof FORMATS)[number];
-export const VERSION = '0.1.0';
 
 export interface AuditOptions {
   format?: string;

@@ -5,7 +5,9 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
+import { isMutatingCommand } from '../../src/aws.js';
 import { main } from '../../src/cli.js';
+import { resetLocalAws } from '../../src/local/moto.js';
 import type { Io } from '../../src/output.js';
 
 export interface CliRun {
@@ -58,11 +60,10 @@ export function setupArgs(stack: string, extra: string[] = []): string[] {
 export const TEST_SOURCE_KEY = 'owm-test-key-4f1c9a7e2b';
 
 export async function resetLocal(): Promise<void> {
-  const response = await fetch(`${process.env.AWS_ENDPOINT_URL}/moto-api/reset`, { method: 'POST' });
-  if (!response.ok) throw new Error(`reset failed: ${response.status}`);
+  await resetLocalAws(process.env.AWS_ENDPOINT_URL as string);
 }
 
 /** The mutating AWS calls a run made, from --verbose's call log ("aws s3 PutBucketPolicy"). */
 export function mutatingCalls(run: CliRun): string[] {
-  return [...run.stderr.matchAll(/^aws (\w+) (\w+)$/gm)].map((m) => `${m[1]}:${m[2]}`).filter((c) => !/:(Get|List|Describe|Head)/.test(c));
+  return [...run.stderr.matchAll(/^aws (\w+) (\w+)$/gm)].filter((m) => isMutatingCommand(m[2] as string)).map((m) => `${m[1]}:${m[2]}`);
 }
