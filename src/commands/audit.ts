@@ -56,7 +56,8 @@ export function renderReport(report: AuditReport, format: AuditFormat, ui: Ui, f
 
 async function audit(ctx: StackContext) {
   const snapshot = await gatherSnapshot(ctx);
-  const nothing = [...snapshot.state.lives.values()].every((live) => live === null || (typeof live === 'object' && live !== null && 'roleArn' in live && Object.keys(live).length === 1));
+  // What the stack owns is what teardown would remove; account-wide settings do not count.
+  const nothing = STACK_RESOURCES.filter((r) => r.teardown).every((r) => snapshot.state.lives.get(r.kind) == null);
   if (nothing && snapshot.errors.size === 0) {
     throw new BridgeError(`stack ${ctx.config.stack} was not found in ${ctx.config.region} (account ${ctx.names.account}): run bridge setup first, or give the right --stack and --region`);
   }

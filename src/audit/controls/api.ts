@@ -1,14 +1,13 @@
 import { deploymentDescription, type ApiIntended, type ApiLive } from '../../resources/api.js';
 import { apiArns } from '../../names.js';
-import type { AuditSnapshot, Control } from '../types.js';
-import { fail, intended, live, missing, pass } from './verdicts.js';
+import type { AuditSnapshot, Control, Verdict } from '../types.js';
+import { fail, intended, pass, whenPresent } from './verdicts.js';
 
 const API_SOURCE = 'src/resources/api.ts';
 
-function api(s: AuditSnapshot): { api: ApiLive; arn: string } | null {
-  const a = live<ApiLive>(s, 'api');
-  return a ? { api: a, arn: apiArns(s.names, a.id).stageArn } : null;
-}
+/** An API check: the live API and its stage ARN, or FAIL when there is no API. */
+const onApi = (judge: (found: { api: ApiLive; arn: string }, s: AuditSnapshot) => Verdict) =>
+  whenPresent<ApiLive>('api', (s) => s.names.apiName, 'the REST API', (api, s) => judge({ api, arn: apiArns(s.names, api.id).stageArn }, s));
 
 function stageControl(
   id: string,
@@ -28,13 +27,11 @@ function stageControl(
     source: API_SOURCE,
     reads: ['api'],
     fixes: ['api'],
-    check(s) {
-      const found = api(s);
-      if (!found) return missing(s.names.apiName, 'the REST API');
+    check: onApi((found, s) => {
       if (!found.api.stage) return fail(found.arn, 'stage prod is not deployed');
       const verdict = judge(found.api as ApiLive & { stage: NonNullable<ApiLive['stage']> }, s);
       return verdict.ok ? pass(found.arn, verdict.detail) : fail(found.arn, verdict.detail);
-    },
+    }),
   };
 }
 
@@ -50,9 +47,7 @@ export const apiControls: Control[] = [
     source: API_SOURCE,
     reads: ['api'],
     fixes: ['api'],
-    check(s) {
-      const found = api(s);
-      if (!found) return missing(s.names.apiName, 'the REST API');
+    check: onApi((found, s) => {
       const m = found.api.method;
       if (!m) return fail(found.arn, 'GET /data does not exist');
       if (m.authorizationType === 'NONE' && !m.apiKeyRequired) return fail(found.arn, 'authorization NONE without an API key: anyone can run the function');
@@ -62,7 +57,7 @@ export const apiControls: Control[] = [
         return fail(found.arn, `the deployed API is not bridge's definition (deployment "${found.api.stage.deploymentDescription || 'without description'}"): what is live cannot be vouched for`);
       }
       return pass(found.arn, m.authorizationType === 'AWS_IAM' ? 'AWS_IAM (SigV4)' : 'API key required');
-    },
+    }),
   },
   {
     id: 'api-integration-target',
@@ -74,13 +69,11 @@ export const apiControls: Control[] = [
     source: API_SOURCE,
     reads: ['api'],
     fixes: ['api'],
-    check(s) {
-      const found = api(s);
-      if (!found) return missing(s.names.apiName, 'the REST API');
+    check: onApi((found, s) => {
       const i = found.api.method?.integration;
       const want = intended<ApiIntended>(s, 'api').integrationUri;
       return i?.type === 'AWS_PROXY' && i.uri === want ? pass(found.arn, `Lambda proxy to ${s.names.functionName}`) : fail(found.arn, `integration is ${i ? `${i.type} ${i.uri}` : 'missing'}`);
-    },
+    }),
   },
   stageControl(
     'api-access-logging',
