@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  APIGatewayClient,
   CreateDeploymentCommand,
   CreateRestApiCommand,
   GetAccountCommand,
@@ -23,14 +22,12 @@ import {
   PutMethodCommand,
   UpdateStageCommand,
 } from '@aws-sdk/client-api-gateway';
-import { AddPermissionCommand, GetPolicyCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { AddPermissionCommand, GetPolicyCommand } from '@aws-sdk/client-lambda';
 import { ACCESS_LOG_FORMAT } from '../../src/resources/api.js';
-import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, mutatingCalls, resetLocal, runCli } from '../support/helpers.js';
+import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal, runCli } from '../support/helpers.js';
 
 const stack = 'apicheck';
-const config = { region: 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL, maxAttempts: 1 };
-const apigw = new APIGatewayClient(config);
-const lambda = new LambdaClient(config);
+const { apigateway: apigw, lambda } = localClients();
 let apiId: string;
 let dataResourceId: string;
 

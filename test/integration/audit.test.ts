@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APIGatewayClient, GetResourcesCommand, PutIntegrationCommand, PutMethodCommand, UpdateStageCommand } from '@aws-sdk/client-api-gateway';
-import { CloudWatchLogsClient, DeleteRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetResourcesCommand, PutIntegrationCommand, PutMethodCommand, UpdateStageCommand } from '@aws-sdk/client-api-gateway';
+import { DeleteRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   AttachRolePolicyCommand,
   AttachUserPolicyCommand,
@@ -25,7 +25,6 @@ import {
   AddPermissionCommand,
   DeleteFunctionConcurrencyCommand,
   GetFunctionConfigurationCommand,
-  LambdaClient,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
@@ -50,10 +49,7 @@ const Bucket = `${stack}-${LOCAL_ACCOUNT}-us-east-1`;
 const FunctionName = `${stack}-ingest`;
 const RoleName = `${stack}-ingest-role`;
 const aws = localClients();
-const config = { region: 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL, maxAttempts: 1 };
-const lambda = new LambdaClient(config);
-const apigw = new APIGatewayClient(config);
-const logs = new CloudWatchLogsClient(config);
+const { lambda, apigateway: apigw, logs } = aws;
 let source: SampleSource;
 const keyFile = join(mkdtempSync(join(tmpdir(), 'bridge-audit-')), 'operator.credentials');
 

@@ -8,11 +8,9 @@ import {
   DeleteFunctionConcurrencyCommand,
   GetFunctionCommand,
   GetFunctionConcurrencyCommand,
-  LambdaClient,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { buildBundle, zipFiles } from '../../src/bundle.js';
 import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal, runCli } from '../support/helpers.js';
@@ -20,8 +18,7 @@ import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal
 const stack = 'fncheck';
 const FunctionName = `${stack}-ingest`;
 const aws = localClients();
-const lambda = new LambdaClient({ region: 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL, maxAttempts: 1 });
-const logs = new CloudWatchLogsClient({ region: 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL, maxAttempts: 1 });
+const { lambda, logs } = aws;
 const SOURCE = 'https://api.example.com/v1/weather?city=London';
 
 let keyArn: string;

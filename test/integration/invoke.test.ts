@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudWatchLogsClient, FilterLogEventsCommand, PutLogEventsCommand, CreateLogStreamCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { FilterLogEventsCommand, PutLogEventsCommand, CreateLogStreamCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { followLogs, type LogEvent } from '../../src/invoke/follow.js';
@@ -18,7 +18,7 @@ import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, resetLocal, runCli, type 
 const stack = 'invokecheck';
 const Bucket = `${stack}-${LOCAL_ACCOUNT}-us-east-1`;
 const aws = localClients();
-const logs = new CloudWatchLogsClient({ region: 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL });
+const { logs } = aws;
 const env = { TEST_SOURCE_KEY };
 let source: SampleSource;
 let keyArn: string;

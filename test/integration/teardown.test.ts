@@ -8,11 +8,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APIGatewayClient, GetRestApisCommand } from '@aws-sdk/client-api-gateway';
-import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetRestApisCommand } from '@aws-sdk/client-api-gateway';
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { GetRoleCommand, GetUserCommand, GetGroupCommand } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, ListAliasesCommand } from '@aws-sdk/client-kms';
-import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, DeleteObjectCommand, HeadBucketCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { startSampleSource, type SampleSource } from '../../src/local/sample-source.js';
@@ -21,10 +21,7 @@ import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal
 const stack = 'downcheck';
 const Bucket = `${stack}-${LOCAL_ACCOUNT}-us-east-1`;
 const aws = localClients();
-const config = { region: 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL, maxAttempts: 1 };
-const lambda = new LambdaClient(config);
-const apigw = new APIGatewayClient(config);
-const logs = new CloudWatchLogsClient(config);
+const { lambda, apigateway: apigw, logs } = aws;
 let source: SampleSource;
 let keyId: string;
 

@@ -1,7 +1,10 @@
 /** Drives bridge the way a user does (the CLI, in-process) and reads AWS back with plain SDK clients. */
 import { PassThrough, Readable } from 'node:stream';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -48,6 +51,9 @@ export function localClients() {
     s3: new S3Client({ ...config, forcePathStyle: true }),
     ssm: new SSMClient(config),
     sts: new STSClient(config),
+    lambda: new LambdaClient(config),
+    apigateway: new APIGatewayClient(config),
+    logs: new CloudWatchLogsClient(config),
   };
 }
 
