@@ -43,7 +43,7 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--log-retention-days <days>', 'days the function and API logs are kept (default 365)')
     .option('--function-timeout <seconds>', 'function timeout (default 30)')
     .option('--function-memory <mb>', 'function memory (default 256)')
-    .option('--reserved-concurrency <n>', 'most concurrent runs of the function (default 2)')
+    .option('--reserved-concurrency <n>', 'most concurrent runs of the function (default 2), or none')
     .option('--source-url <url>', 'the source API URL, without its key (https; http only to loopback)')
     .option('--source-key-in <placement>', 'where the key goes: query:NAME or header:NAME (default query:appid for OpenWeatherMap, else header:Authorization as a bearer token)')
     .addOption(new Option('--api-key-env <name>', 'read the source API key from this environment variable').conflicts('apiKeyStdin'))

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
+import { defaultBucketName, isKnownRegion, stackNames } from './names.js';
 
 export const DEFAULTS = {
   stack: 'databridge',
@@ -42,7 +43,8 @@ export interface StackConfig {
   logRetentionDays: number;
   functionTimeoutSeconds: number;
   functionMemoryMb: number;
-  reservedConcurrency: number;
+  /** Null: no reservation (--reserved-concurrency none), for accounts whose quota leaves no room. */
+  reservedConcurrency: number | null;
   source: {
     /** Given on this run; otherwise the deployed function's is kept. */
     url?: string;
@@ -202,6 +204,7 @@ export function mergeSettings(...sources: RawSettings[]): RawSettings {
 export function resolveConfig(raw: RawSettings): StackConfig {
   const stack = validateStackName(raw.stack ?? DEFAULTS.stack);
   const region = validateRegion(raw.region ?? DEFAULTS.region);
+  validateDerivedNames(stack, region, raw.bucket !== undefined && raw.bucket !== '');
   const config: StackConfig = {
     stack,
     region,
@@ -210,7 +213,7 @@ export function resolveConfig(raw: RawSettings): StackConfig {
     logRetentionDays: validateRetentionDays(raw.logRetentionDays ?? DEFAULTS.logRetentionDays),
     functionTimeoutSeconds: validateRange(raw.functionTimeout ?? DEFAULTS.functionTimeoutSeconds, 'function timeout', 3, 900, 'seconds'),
     functionMemoryMb: validateRange(raw.functionMemory ?? DEFAULTS.functionMemoryMb, 'function memory', 128, 10240, 'MB'),
-    reservedConcurrency: validateRange(raw.reservedConcurrency ?? DEFAULTS.reservedConcurrency, 'reserved concurrency', 1, 1000, 'concurrent executions'),
+    reservedConcurrency: validateReservedConcurrency(raw.reservedConcurrency ?? DEFAULTS.reservedConcurrency),
     source: {},
     api: {
       rateLimit: validateRange(raw.apiRateLimit ?? DEFAULTS.apiRateLimit, 'API rate limit', 1, 10000, 'requests per second'),
@@ -240,10 +243,35 @@ export function validateStackName(stack: string): string {
 }
 
 export function validateRegion(region: string): string {
-  if (!/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$/.test(region)) {
+  if (!/^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/.test(region)) {
     throw new UsageError(`invalid region '${region}': give an AWS region code such as us-east-1 or eu-west-2 (--region or AWS_REGION)`);
   }
+  // The SDK's partition data lists every region it can sign for; a name that only looks like one
+  // would fail later, at some call, with a DNS error.
+  if (!isKnownRegion(region)) {
+    throw new UsageError(`unknown region '${region}': the AWS SDK bridge uses does not know it; check the spelling (e.g. eu-west-2), or upgrade bridge if the region is new`);
+  }
   return region;
+}
+
+/**
+ * Names derived from the stack name that AWS would refuse, found before any call: SSM refuses
+ * parameter names beginning with aws or ssm; S3 bucket names have reserved prefixes; IAM role and
+ * user names are at most 64 characters.
+ */
+export function validateDerivedNames(stack: string, region: string, bucketGiven: boolean): void {
+  const fix = 'choose another --stack';
+  if (/^(aws|ssm)/i.test(stack)) {
+    throw new UsageError(`invalid stack name '${stack}': SSM refuses parameter names beginning with 'aws' or 'ssm' (the source key is /${stack}/source/api-key): ${fix}`);
+  }
+  if (!bucketGiven) {
+    // The account id is 12 digits: a placeholder of that length checks the real name's rules.
+    const problem = bucketNameProblem(defaultBucketName(stack, '000000000000', region));
+    if (problem) throw new UsageError(`invalid stack name '${stack}': the bucket name derived from it breaks S3's rules (${problem}): ${fix}, or give --bucket`);
+  }
+  for (const name of [stackNames(stack, '000000000000', region).roleName, stackNames(stack, '000000000000', region).operatorUser]) {
+    if (name.length > 64) throw new UsageError(`invalid stack name '${stack}': the IAM name ${name} is longer than IAM's 64 characters: ${fix}`);
+  }
 }
 
 /** The S3 general purpose bucket naming rules. */
@@ -288,6 +316,14 @@ export function validateNoncurrentDays(value: string | number): number {
   const days = wholeNumber(value, 'noncurrent version days', 'give a whole number of days from 1 to 36500');
   if (days < 1 || days > 36500) throw new UsageError(`invalid noncurrent version days '${value}': give a whole number of days from 1 to 36500`);
   return days;
+}
+
+export function validateReservedConcurrency(value: string | number): number | null {
+  if (typeof value === 'string' && value.trim().toLowerCase() === 'none') return null;
+  const fix = 'give a whole number from 1 to 1000 (concurrent executions), or none for no reservation';
+  const number = wholeNumber(value, 'reserved concurrency', fix);
+  if (number < 1 || number > 1000) throw new UsageError(`invalid reserved concurrency '${value}': ${fix}`);
+  return number;
 }
 
 export function validateRange(value: string | number, what: string, min: number, max: number, unit: string): number {

@@ -1,7 +1,13 @@
 /**
- * Every name and ARN of a stack, derived from stack, account and region (DESIGN.md contracts).
+ * Every name and ARN of a stack, derived from stack, account and region (docs/architecture.md).
  * No state file: these names, plus the bridge:stack tag, are how bridge finds what it owns.
+ *
+ * IAM is global while a stack is regional: the role, user and group carry the region in their
+ * names, so the same stack name in two regions never shares or fights over them, and each
+ * region's teardown removes only its own.
  */
+import { partition as sdkPartition } from '@aws-sdk/core/client';
+
 export const STACK_TAG_KEY = 'bridge:stack';
 
 /** IAM path of the stack's role, user and group: groups cannot be tagged, so the path marks them. */
@@ -12,6 +18,8 @@ export interface StackNames {
   account: string;
   region: string;
   partition: string;
+  /** The partition's DNS suffix: amazonaws.com, amazonaws.com.cn, c2s.ic.gov, ... */
+  dnsSuffix: string;
   keyAlias: string;
   bucket: string;
   bucketArn: string;
@@ -47,20 +55,57 @@ export interface ApiArns {
 }
 
 export function apiArns(names: StackNames, apiId: string): ApiArns {
-  const { partition, region, account, apiStage } = names;
-  const domain = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const { partition, region, account, apiStage, dnsSuffix } = names;
   return {
     restApiArn: `arn:${partition}:apigateway:${region}::/restapis/${apiId}`,
     stageArn: `arn:${partition}:apigateway:${region}::/restapis/${apiId}/stages/${apiStage}`,
     methodArn: `arn:${partition}:execute-api:${region}:${account}:${apiId}/${apiStage}/GET/data`,
-    invokeUrl: `https://${apiId}.execute-api.${region}.${domain}/${apiStage}/data`,
+    invokeUrl: `https://${apiId}.execute-api.${region}.${dnsSuffix}/${apiStage}/data`,
   };
 }
 
+export interface PartitionInfo {
+  /** aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc */
+  name: string;
+  dnsSuffix: string;
+}
+
+/** The partition of a region, from the SDK's own partition data (the one the clients use). */
+export function partitionInfo(region: string): PartitionInfo {
+  const p = sdkPartition(region);
+  return { name: p.name, dnsSuffix: p.dnsSuffix };
+}
+
 export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
+  return partitionInfo(region).name;
+}
+
+/**
+ * Whether the SDK lists the region by name (it then carries a description). A name that only
+ * matches a partition's pattern, or matches none (the SDK then falls back to 'aws'), is unknown.
+ */
+export function isKnownRegion(region: string): boolean {
+  const p = sdkPartition(region) as { description?: string };
+  return p.description !== undefined && !region.endsWith('-global');
+}
+
+/**
+ * A service's IAM principal in a partition. Most are SERVICE.amazonaws.com in every partition;
+ * CloudWatch Logs' regional principal takes the partition's suffix in China and the two oldest
+ * ISO partitions (as the Terraform AWS provider's ServicePrincipalNameForPartition does).
+ */
+export function servicePrincipal(service: string, region: string): string {
+  const { name, dnsSuffix } = partitionInfo(region);
+  if (service === 'logs') {
+    const own = name === 'aws-cn' || name === 'aws-iso' || name === 'aws-iso-b';
+    return `logs.${region}.${own ? dnsSuffix : 'amazonaws.com'}`;
+  }
+  return `${service}.amazonaws.com`;
+}
+
+/** The value of kms:ViaService for a service in a region: its endpoint's host name. */
+export function viaService(service: string, region: string): string {
+  return `${service}.${region}.${partitionInfo(region).dnsSuffix}`;
 }
 
 export function defaultBucketName(stack: string, account: string, region: string): string {
@@ -68,7 +113,7 @@ export function defaultBucketName(stack: string, account: string, region: string
 }
 
 export function stackNames(stack: string, account: string, region: string, bucketOverride?: string): StackNames {
-  const partition = partitionOf(region);
+  const { name: partition, dnsSuffix } = partitionInfo(region);
   const bucket = bucketOverride ?? defaultBucketName(stack, account, region);
   const iam = (kind: string, name: string) => `arn:${partition}:iam::${account}:${kind}${IAM_PATH}${name}`;
   const logGroupArn = (name: string) => `arn:${partition}:logs:${region}:${account}:log-group:${name}`;
@@ -82,16 +127,17 @@ export function stackNames(stack: string, account: string, region: string, bucke
     account,
     region,
     partition,
+    dnsSuffix,
     keyAlias: `alias/${stack}`,
     bucket,
     bucketArn: `arn:${partition}:s3:::${bucket}`,
-    roleName: `${stack}-ingest-role`,
-    roleArn: iam('role', `${stack}-ingest-role`),
+    roleName: `${stack}-ingest-role-${region}`,
+    roleArn: iam('role', `${stack}-ingest-role-${region}`),
     rolePolicyName: `${stack}-ingest`,
-    operatorUser: `${stack}-operator`,
-    operatorUserArn: iam('user', `${stack}-operator`),
-    operatorGroup: `${stack}-operators`,
-    operatorGroupArn: iam('group', `${stack}-operators`),
+    operatorUser: `${stack}-operator-${region}`,
+    operatorUserArn: iam('user', `${stack}-operator-${region}`),
+    operatorGroup: `${stack}-operators-${region}`,
+    operatorGroupArn: iam('group', `${stack}-operators-${region}`),
     operatorPolicyName: `${stack}-operators`,
     parameterName,
     // The parameter name starts with '/', so the ARN joins without another slash.
@@ -106,5 +152,20 @@ export function stackNames(stack: string, account: string, region: string, bucke
     apiLogGroupArn: logGroupArn(apiLogGroup),
     apiUsagePlan: `${stack}-usage-plan`,
     apiKeyName: `${stack}-api-key`,
+  };
+}
+
+/** The template values every policy may use: partition, account, region and the partition's service names. */
+export function partitionValues(names: Pick<StackNames, 'partition' | 'account' | 'region'>): Record<string, string> {
+  const { region } = names;
+  return {
+    Partition: names.partition,
+    AccountId: names.account,
+    Region: region,
+    S3ViaService: viaService('s3', region),
+    SsmViaService: viaService('ssm', region),
+    LogsPrincipal: servicePrincipal('logs', region),
+    LambdaPrincipal: servicePrincipal('lambda', region),
+    ApiGatewayPrincipal: servicePrincipal('apigateway', region),
   };
 }

@@ -24,7 +24,7 @@ export function templatePath(name: TemplateName): string {
   return join(TEMPLATES_DIR, `${name}.json`);
 }
 
-const PLACEHOLDER = /\$\{([A-Za-z]+)\}/g;
+const PLACEHOLDER = /\$\{([A-Za-z][A-Za-z0-9]*)\}/g;
 
 export type TemplateValues = Record<string, string | null>;
 

@@ -95,7 +95,7 @@ async function fix(ctx: StackContext, report: AuditReport, state: { lives: Map<s
 
 export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui: Ui): Promise<number> {
   const { format, failOn, output } = parseAuditOptions(options, globals.json === true);
-  const config = configFrom(globals, {}, process.env);
+  const config = await configFrom(globals, {}, process.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
   const ctx = await stackContext(config, {});
   try {
     ui.working(`auditing stack ${config.stack}`);

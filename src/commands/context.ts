@@ -1,8 +1,9 @@
 /** Turns global options into a validated config, an account and a context: all before any change. */
 import { AwsClients } from '../aws.js';
-import { envSettings, loadConfigFile, mergeSettings, resolveConfig, type RawSettings, type StackConfig } from '../config.js';
+import { DEFAULTS, envSettings, loadConfigFile, mergeSettings, resolveConfig, type RawSettings, type StackConfig } from '../config.js';
 import { stackNames } from '../names.js';
 import { resolveAccount } from '../preflight.js';
+import { profileRegion } from '../profile-region.js';
 import type { SetupInputs, StackContext } from '../resources/types.js';
 
 export interface GlobalOptions {
@@ -17,10 +18,27 @@ export interface GlobalOptions {
   quiet?: boolean;
 }
 
-export function configFrom(globals: GlobalOptions, commandSettings: RawSettings, env: NodeJS.ProcessEnv): StackConfig {
+/**
+ * Flags over the environment over bridge.config.json; the region then falls back to the profile's
+ * (as the AWS CLI does), and only then to us-east-1, which `note` is told about.
+ */
+export async function configFrom(
+  globals: GlobalOptions,
+  commandSettings: RawSettings,
+  env: NodeJS.ProcessEnv,
+  note: (message: string) => void = () => {},
+): Promise<StackConfig> {
   const file = loadConfigFile(globals.config);
   const flags: RawSettings = { stack: globals.stack, region: globals.region, profile: globals.profile, endpointUrl: globals.endpointUrl, ...commandSettings };
-  return resolveConfig(mergeSettings(file, envSettings(env), flags));
+  const merged = mergeSettings(file, envSettings(env), flags);
+  if (!merged.region) {
+    merged.region = await profileRegion(merged.profile, env);
+    if (!merged.region) {
+      merged.region = DEFAULTS.region;
+      note(`no region given (--region, AWS_REGION, AWS_DEFAULT_REGION or the profile's region): using ${DEFAULTS.region}`);
+    }
+  }
+  return resolveConfig(merged);
 }
 
 export async function stackContext(config: StackConfig, inputs: SetupInputs, onProgress: (message: string) => void = () => {}): Promise<StackContext> {

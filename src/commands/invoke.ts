@@ -94,7 +94,7 @@ export async function runInvoke(globals: GlobalOptions, options: InvokeOptions, 
   if (options.apiKeyFile && !options.viaApi) throw new UsageError('--api-key-file goes with --via-api');
   if (options.viaApi && options.payload) throw new UsageError('--payload does not apply to --via-api: the API calls the function with the GET request itself');
   const event = readPayload(options.payload);
-  const config = configFrom(globals, {}, process.env);
+  const config = await configFrom(globals, {}, process.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
   if (options.viaApi && config.endpoint) {
     throw new UsageError(
       `the endpoint ${config.endpoint} cannot serve API calls (the local AWS cannot run a Lambda function behind API Gateway): use bridge invoke --local here, or --via-api against AWS`,

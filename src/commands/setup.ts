@@ -86,7 +86,7 @@ function printNotes(notes: string[], ui: Ui): void {
 }
 
 export async function runSetup(globals: GlobalOptions, options: SetupOptions, io: Io, ui: Ui): Promise<number> {
-  const config = configFrom(
+  const config = await configFrom(
     globals,
     {
       bucket: options.bucket,
@@ -107,6 +107,7 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
       configureAccountLogging: options.configureAccountLogging,
     },
     io.env,
+    (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`),
   );
   const apiKey = await readApiKey(options, io);
   if (apiKey) ui.redact(apiKey.reveal());

@@ -81,7 +81,7 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
   if (!options.dryRun && !options.yes && !interactive) {
     throw new UsageError('teardown removes resources: without a terminal to confirm in, pass --yes (nothing was removed)');
   }
-  const config = configFrom(globals, {}, io.env);
+  const config = await configFrom(globals, {}, io.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
   const ctx = await stackContext(config, {}, (message) => ui.progress(ui.chalk.dim(`  ${message}`)));
   try {
     ui.working(`reading stack ${config.stack}`);

@@ -7,7 +7,7 @@
 import { GetAccountCommand, UpdateAccountCommand } from '@aws-sdk/client-api-gateway';
 import { CreateRoleCommand, GetRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { NotOursError, isNotFound } from '../errors.js';
-import { IAM_PATH } from '../names.js';
+import { IAM_PATH, partitionValues } from '../names.js';
 import { retryUntil } from '../retry.js';
 import { renderTemplate } from '../templates.js';
 import type { Resource, StackContext } from './types.js';
@@ -63,7 +63,7 @@ async function ensureLoggingRole(ctx: StackContext): Promise<string> {
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  const values = { Partition: ctx.names.partition, AccountId: ctx.names.account };
+  const values = partitionValues(ctx.names);
   const created = await iam.send(
     new CreateRoleCommand({
       RoleName: ACCOUNT_LOGGING_ROLE,

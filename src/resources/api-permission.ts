@@ -4,7 +4,7 @@
  */
 import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand } from '@aws-sdk/client-lambda';
 import { isNotFound } from '../errors.js';
-import { apiArns } from '../names.js';
+import { apiArns, servicePrincipal } from '../names.js';
 import { parsePolicy, type PolicyStatement } from '../policy.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
@@ -17,6 +17,8 @@ export interface PermissionLive {
 export interface PermissionIntended {
   sourceArn: string;
   functionArn: string;
+  /** API Gateway's service principal in this partition. */
+  principal: string;
 }
 
 export async function readFunctionPolicy(ctx: StackContext): Promise<PolicyStatement[] | null> {
@@ -48,7 +50,7 @@ export function isIntendedStatement(statement: PolicyStatement, intended: Permis
   return (
     statement.Sid === PERMISSION_SID &&
     statement.Effect === 'Allow' &&
-    principalOf(statement) === 'apigateway.amazonaws.com' &&
+    principalOf(statement) === intended.principal &&
     actions.length === 1 &&
     actions[0] === 'lambda:InvokeFunction' &&
     sourceArnOf(statement) === intended.sourceArn
@@ -64,7 +66,7 @@ export function diffPermission(live: PermissionLive | null, intended: Permission
   const ours = statements.find((s) => s.Sid === PERMISSION_SID);
   const changes: FieldChange[] = [];
   if (!ours || !isIntendedStatement(ours, intended)) {
-    changes.push({ field: 'permission', before: ours ? describeStatement(ours) : 'missing', after: `apigateway.amazonaws.com may invoke from ${intended.sourceArn}` });
+    changes.push({ field: 'permission', before: ours ? describeStatement(ours) : 'missing', after: `${intended.principal} may invoke from ${intended.sourceArn}` });
   }
   const others = statements.filter((s) => s.Sid !== PERMISSION_SID);
   if (others.length > 0) changes.push({ field: 'other-permissions', details: others.map((s) => `- ${describeStatement(s)}`) });
@@ -83,6 +85,7 @@ export const apiPermission: Resource<PermissionLive, PermissionIntended> = {
   intended: (ctx) => ({
     sourceArn: ctx.refs.apiId ? apiArns(ctx.names, ctx.refs.apiId).methodArn : KNOWN_AFTER_APPLY,
     functionArn: ctx.names.functionArn,
+    principal: servicePrincipal('apigateway', ctx.names.region),
   }),
   diff: diffPermission,
   async apply(ctx, live, intended, changes) {
@@ -100,7 +103,7 @@ export const apiPermission: Resource<PermissionLive, PermissionIntended> = {
           FunctionName,
           StatementId: PERMISSION_SID,
           Action: 'lambda:InvokeFunction',
-          Principal: 'apigateway.amazonaws.com',
+          Principal: intended.principal,
           SourceArn: intended.sourceArn,
           SourceAccount: ctx.names.account,
         }),

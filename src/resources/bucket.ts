@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { BridgeError, NotOursError, UsageError, awsErrorName, httpStatusOf } from '../errors.js';
 import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
+import { untilKeyVisible } from '../retry.js';
 import { renderTemplate } from '../templates.js';
 import { isOurs, stackTags, tagList, tagRecord, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
@@ -290,7 +291,8 @@ export const bucket: Resource<BucketLive, BucketIntended> = {
       await s3.send(new PutBucketOwnershipControlsCommand({ Bucket, OwnershipControls: { Rules: [{ ObjectOwnership: intended.ownership }] } }));
     }
     if (fields.has('encryption')) {
-      await s3.send(
+      // S3 does not check the key here today, but the call names a key KMS may not show yet.
+      await untilKeyVisible(() => s3.send(
         new PutBucketEncryptionCommand({
           Bucket,
           ServerSideEncryptionConfiguration: {
@@ -302,7 +304,7 @@ export const bucket: Resource<BucketLive, BucketIntended> = {
             ],
           },
         }),
-      );
+      ), ctx.progress, 'S3');
     }
     if (fields.has('versioning')) {
       await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));

@@ -4,7 +4,7 @@
  */
 import { CreateRoleCommand, DeleteRoleCommand, GetRoleCommand, TagRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { NotOursError, isNotFound } from '../errors.js';
-import { IAM_PATH } from '../names.js';
+import { IAM_PATH, partitionValues } from '../names.js';
 import { parsePolicy, type PolicyDocument } from '../policy.js';
 import { renderTemplate } from '../templates.js';
 import {
@@ -59,8 +59,9 @@ export function roleIntended(ctx: StackContext): RoleIntended {
   const n = ctx.names;
   return {
     policyName: n.rolePolicyName,
-    trust: renderTemplate('execution-role-trust', { AccountId: n.account }),
+    trust: renderTemplate('execution-role-trust', partitionValues(n)),
     policy: renderTemplate('execution-role-policy', {
+      ...partitionValues(n),
       BucketArn: n.bucketArn,
       DataPrefix: ctx.config.dataPrefix,
       KeyArn: ctx.refs.keyArn ?? KNOWN_AFTER_APPLY,

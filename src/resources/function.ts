@@ -6,7 +6,10 @@
 import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
+  DeleteFunctionConcurrencyCommand,
+  GetAccountSettingsCommand,
   GetFunctionCommand,
+  ListTagsCommand,
   GetFunctionConcurrencyCommand,
   PutFunctionConcurrencyCommand,
   TagResourceCommand,
@@ -19,7 +22,7 @@ import {
 import { ENV } from '../../handler/core.js';
 import { LAMBDA_HANDLER } from '../bundle.js';
 import { defaultKeyPlacement, formatKeyPlacement } from '../config.js';
-import { BridgeError, NotOursError, isNotFound } from '../errors.js';
+import { BridgeError, NotOursError, awsErrorName, httpStatusOf, isNotFound } from '../errors.js';
 import { retryUntil } from '../retry.js';
 import { DEFAULT_RUNTIME } from '../runtimes.js';
 import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
@@ -38,7 +41,15 @@ export interface FunctionLive {
   codeSha256: string;
   lastUpdateStatus: string;
   reservedConcurrency: number | null;
+  /** The account's concurrency, read only when the reservation differs from the intended one. */
+  accountConcurrency: AccountConcurrency | null;
   tags: Tags;
+}
+
+/** Lambda's GetAccountSettings, as far as a reservation depends on it. */
+export interface AccountConcurrency {
+  limit: number;
+  unreserved: number;
 }
 
 export interface FunctionIntended {
@@ -51,7 +62,7 @@ export interface FunctionIntended {
   environment: Record<string, string>;
   tracing: 'Active';
   codeSha256: string;
-  reservedConcurrency: number;
+  reservedConcurrency: number | null;
   tags: Tags;
 }
 
@@ -64,10 +75,12 @@ export async function readFunction(ctx: StackContext): Promise<FunctionLive | nu
     if (isNotFound(error, 'ResourceNotFoundException')) return null;
     throw error;
   }
-  const tags = fn.Tags ?? {};
-  if (!isOurs(tags, ctx.config.stack)) throw new NotOursError('Lambda function', FunctionName, 'Choose another --stack.');
   const c = fn.Configuration ?? {};
+  const tags = fn.Tags ?? (await functionTags(ctx, c.FunctionArn ?? ctx.names.functionArn));
+  if (!isOurs(tags, ctx.config.stack)) throw new NotOursError('Lambda function', FunctionName, 'Choose another --stack.');
   const concurrency = await ctx.aws.lambda.send(new GetFunctionConcurrencyCommand({ FunctionName }));
+  const reserved = concurrency.ReservedConcurrentExecutions ?? null;
+  const want = ctx.config.reservedConcurrency;
   return {
     arn: c.FunctionArn as string,
     runtime: c.Runtime ?? '',
@@ -80,9 +93,66 @@ export async function readFunction(ctx: StackContext): Promise<FunctionLive | nu
     tracing: c.TracingConfig?.Mode ?? 'PassThrough',
     codeSha256: c.CodeSha256 ?? '',
     lastUpdateStatus: c.LastUpdateStatus ?? 'Successful',
-    reservedConcurrency: concurrency.ReservedConcurrentExecutions ?? null,
+    reservedConcurrency: reserved,
+    accountConcurrency: want !== null && reserved !== want ? await readAccountConcurrency(ctx) : null,
     tags,
   };
+}
+
+/**
+ * GetFunction returns Tags only to callers allowed lambda:ListTags (else a TagsError): then
+ * ownership is read with ListTags, and a caller without it is told so, never "not ours" (which
+ * would make teardown leave the function and remove its role).
+ */
+async function functionTags(ctx: StackContext, arn: string): Promise<Tags> {
+  try {
+    return (await ctx.aws.lambda.send(new ListTagsCommand({ Resource: arn }))).Tags ?? {};
+  } catch (error) {
+    if (awsErrorName(error) === 'AccessDeniedException' || httpStatusOf(error) === 403) {
+      throw new BridgeError(
+        `cannot tell whether Lambda function ${ctx.names.functionName} is this stack's: reading its tags needs lambda:ListTags, which these credentials lack; allow lambda:ListTags (see templates/deployer-policy.json) and run again`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** The account's concurrency, or null where Lambda does not answer (the local AWS) or refuses. */
+async function readAccountConcurrency(ctx: StackContext): Promise<AccountConcurrency | null> {
+  try {
+    const limit = (await ctx.aws.lambda.send(new GetAccountSettingsCommand({}))).AccountLimit;
+    if (limit?.ConcurrentExecutions === undefined || limit.UnreservedConcurrentExecutions === undefined) return null;
+    return { limit: limit.ConcurrentExecutions, unreserved: limit.UnreservedConcurrentExecutions };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Lambda keeps 100 executions unreserved (or the whole limit, on accounts whose limit is lower:
+ * new accounts get 10), and refuses a reservation that would eat into them.
+ */
+export function minimumUnreserved(account: AccountConcurrency): number {
+  return Math.min(100, account.limit);
+}
+
+export function reservationFits(live: Pick<FunctionLive, 'reservedConcurrency' | 'accountConcurrency'>, want: number): boolean {
+  const account = live.accountConcurrency;
+  if (!account) return true;
+  return account.unreserved + (live.reservedConcurrency ?? 0) - want >= minimumUnreserved(account);
+}
+
+export function reservationSkippedNote(want: number, why: string): string {
+  return `reserved concurrency ${want} skipped: ${why}; the function runs on the account's unreserved pool. Ask for a higher Lambda "Concurrent executions" quota (Service Quotas), or run setup with --reserved-concurrency none to stop this note`;
+}
+
+function accountWhy(account: AccountConcurrency): string {
+  return `the account's concurrency limit is ${account.limit} with ${account.unreserved} unreserved, and Lambda keeps ${minimumUnreserved(account)} unreserved`;
+}
+
+/** Lambda's answer when a reservation would leave less than its minimum unreserved. */
+export function isBelowUnreservedMinimum(error: unknown): boolean {
+  return awsErrorName(error) === 'InvalidParameterValueException' && /below its minimum value/i.test((error as Error).message);
 }
 
 /** The function's environment: settings only. The key is read from SSM at run time. */
@@ -130,7 +200,7 @@ function environmentChange(live: Record<string, string>, intended: Record<string
 const CONFIG_FIELDS = ['runtime', 'role', 'handler', 'timeout', 'memory', 'tracing', 'environment'];
 
 export function diffFunction(live: FunctionLive | null, intended: FunctionIntended): FieldChange[] {
-  if (!live) return ['function', 'code', 'environment', 'reserved-concurrency', 'tags'].map((field) => ({ field }));
+  if (!live) return ['function', 'code', 'environment', ...(intended.reservedConcurrency === null ? [] : ['reserved-concurrency']), 'tags'].map((field) => ({ field }));
   const changes: FieldChange[] = [];
   const scalar = (field: string, before: string | number, after: string | number) => {
     if (before !== after) changes.push({ field, before: String(before), after: String(after) });
@@ -145,8 +215,10 @@ export function diffFunction(live: FunctionLive | null, intended: FunctionIntend
   if (live.codeSha256 !== intended.codeSha256 || live.architectures.join() !== intended.architectures.join()) {
     changes.push({ field: 'code', before: live.codeSha256, after: intended.codeSha256 });
   }
-  if (live.reservedConcurrency !== intended.reservedConcurrency) {
-    changes.push({ field: 'reserved-concurrency', before: String(live.reservedConcurrency ?? 'none'), after: String(intended.reservedConcurrency) });
+  const want = intended.reservedConcurrency;
+  // A reservation the account's quota cannot hold is no change to make (check() says why).
+  if (live.reservedConcurrency !== want && (want === null || reservationFits(live, want))) {
+    changes.push({ field: 'reserved-concurrency', before: String(live.reservedConcurrency ?? 'none'), after: String(want ?? 'none') });
   }
   changes.push(...tagsChange(live.tags, intended.tags));
   return changes;
@@ -169,6 +241,26 @@ export function isRoleNotYetUsable(error: unknown): boolean {
 
 const WAIT = { maxWaitTime: 300, minDelay: 1, maxDelay: 5 };
 
+/**
+ * Reserves concurrency, or removes the reservation. Where the account's quota has no room,
+ * Lambda refuses ("... below its minimum value of [N]"): the rest of the stack does not depend on
+ * the reservation, so setup goes on and says so once.
+ */
+async function applyReservation(ctx: StackContext, want: number | null): Promise<void> {
+  const FunctionName = ctx.names.functionName;
+  if (want === null) {
+    await ctx.aws.lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName }));
+    return;
+  }
+  try {
+    await ctx.aws.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName, ReservedConcurrentExecutions: want }));
+  } catch (error) {
+    if (!isBelowUnreservedMinimum(error)) throw error;
+    const minimum = /minimum value of \[(\d+)\]/.exec((error as Error).message)?.[1];
+    ctx.notes.push(reservationSkippedNote(want, `Lambda refused it, as it would leave the account fewer than ${minimum ?? 'its minimum of'} unreserved executions`));
+  }
+}
+
 export const ingestFunction: Resource<FunctionLive, FunctionIntended> = {
   kind: 'function',
   title: 'Lambda function',
@@ -182,6 +274,12 @@ export const ingestFunction: Resource<FunctionLive, FunctionIntended> = {
     if (url) ctx.refs.sourceUrl = url;
     const placement = /^(query|header):(.+)$/.exec(live.environment[ENV.keyPlacement] ?? '');
     if (placement) ctx.refs.keyPlacement = { in: placement[1] as 'query' | 'header', name: placement[2] as string };
+  },
+  check(ctx, live) {
+    const want = ctx.config.reservedConcurrency;
+    if (live?.accountConcurrency && want !== null && live.reservedConcurrency !== want && !reservationFits(live, want)) {
+      ctx.notes.push(reservationSkippedNote(want, accountWhy(live.accountConcurrency)));
+    }
   },
   intended: functionIntended,
   diff: diffFunction,
@@ -236,9 +334,7 @@ export const ingestFunction: Resource<FunctionLive, FunctionIntended> = {
       }
       if (fields.has('tags')) await lambda.send(new TagResourceCommand({ Resource: live.arn, Tags: intended.tags }));
     }
-    if (fields.has('reserved-concurrency')) {
-      await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName, ReservedConcurrentExecutions: intended.reservedConcurrency }));
-    }
+    if (fields.has('reserved-concurrency')) await applyReservation(ctx, intended.reservedConcurrency);
   },
   describe: (ctx) => ({ name: ctx.names.functionName, arn: ctx.names.functionArn, logGroup: ctx.names.functionLogGroup }),
 };

@@ -22,9 +22,9 @@ import {
   type KeyMetadata,
 } from '@aws-sdk/client-kms';
 import { NotOursError, awsErrorName, isNotFound } from '../errors.js';
-import { STACK_TAG_KEY } from '../names.js';
+import { STACK_TAG_KEY, partitionValues } from '../names.js';
 import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
-import { isPrincipalNotYetVisible, retryUntil } from '../retry.js';
+import { isKeyNotYetVisible, isPrincipalNotYetVisible, retryUntil, untilKeyVisible } from '../retry.js';
 import { renderTemplate } from '../templates.js';
 import { isOurs, stackTags, tagRecord, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
@@ -181,12 +181,14 @@ export const kmsKey: Resource<KeyLive, KeyIntended> = {
       ctx.refs.keyArn = created.KeyMetadata?.Arn as string;
     }
     const id = keyId as string;
+    // A key made a moment ago may answer NotFoundException for seconds (KMS: eventual consistency).
+    const kms = <T>(send: () => Promise<T>) => untilKeyVisible(send, ctx.progress, 'KMS');
     if (fields.has('state') && live?.state === 'PendingDeletion') {
       await ctx.aws.kms.send(new CancelKeyDeletionCommand({ KeyId: id }));
     }
     if (fields.has('state')) await ctx.aws.kms.send(new EnableKeyCommand({ KeyId: id }));
-    if (fields.has('alias')) await ctx.aws.kms.send(new CreateAliasCommand({ AliasName: ctx.names.keyAlias, TargetKeyId: id }));
-    if (fields.has('rotation')) await ctx.aws.kms.send(new EnableKeyRotationCommand({ KeyId: id }));
+    if (fields.has('alias')) await kms(() => ctx.aws.kms.send(new CreateAliasCommand({ AliasName: ctx.names.keyAlias, TargetKeyId: id })));
+    if (fields.has('rotation')) await kms(() => ctx.aws.kms.send(new EnableKeyRotationCommand({ KeyId: id })));
     if (live && fields.has('description')) {
       await ctx.aws.kms.send(new UpdateKeyDescriptionCommand({ KeyId: id, Description: intended.description }));
     }
@@ -203,9 +205,7 @@ export const kmsKey: Resource<KeyLive, KeyIntended> = {
 
 export function policyValues(ctx: StackContext) {
   return {
-    Partition: ctx.names.partition,
-    AccountId: ctx.names.account,
-    Region: ctx.names.region,
+    ...partitionValues(ctx.names),
     RoleArn: ctx.names.roleArn,
     OperatorUserArn: ctx.names.operatorUserArn,
     FunctionLogGroupArn: ctx.names.functionLogGroupArn,
@@ -229,8 +229,13 @@ export const kmsKeyPolicy: Resource<PolicyDocument, PolicyDocument> = {
     await retryUntil(
       () => ctx.aws.kms.send(new PutKeyPolicyCommand({ KeyId: ctx.refs.keyId as string, PolicyName: 'default', Policy: JSON.stringify(intended) })),
       {
-        retryIf: isPrincipalNotYetVisible,
-        onRetry: (attempt) => ctx.progress(`waiting for IAM to make the new role and user visible to KMS (attempt ${attempt})`),
+        retryIf: (error) => isPrincipalNotYetVisible(error) || isKeyNotYetVisible(error),
+        onRetry: (attempt, error) =>
+          ctx.progress(
+            isKeyNotYetVisible(error)
+              ? `waiting for KMS to make the new key visible (attempt ${attempt})`
+              : `waiting for IAM to make the new role and user visible to KMS (attempt ${attempt})`,
+          ),
       },
     );
   },

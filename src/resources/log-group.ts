@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { NotOursError } from '../errors.js';
 import type { StackNames } from '../names.js';
+import { untilKeyVisible } from '../retry.js';
 import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
@@ -71,9 +72,11 @@ export function logGroupResource(spec: { kind: string; title: string; name: (nam
       const logGroupName = spec.name(ctx.names);
       const fields = new Set(changes.map((c) => c.field));
       if (!live) {
-        await logs.send(new CreateLogGroupCommand({ logGroupName, kmsKeyId: intended.kmsKeyArn, tags: intended.tags }));
+        await untilKeyVisible(() => logs.send(new CreateLogGroupCommand({ logGroupName, kmsKeyId: intended.kmsKeyArn, tags: intended.tags })), ctx.progress, 'CloudWatch Logs');
       } else {
-        if (fields.has('encryption')) await logs.send(new AssociateKmsKeyCommand({ logGroupName, kmsKeyId: intended.kmsKeyArn }));
+        if (fields.has('encryption')) {
+          await untilKeyVisible(() => logs.send(new AssociateKmsKeyCommand({ logGroupName, kmsKeyId: intended.kmsKeyArn })), ctx.progress, 'CloudWatch Logs');
+        }
         if (fields.has('tags')) await logs.send(new TagResourceCommand({ resourceArn: live.arn, tags: intended.tags }));
       }
       if (fields.has('retention')) await logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: intended.retentionDays }));

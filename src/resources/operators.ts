@@ -22,7 +22,7 @@ import {
   TagUserCommand,
 } from '@aws-sdk/client-iam';
 import { BridgeError, NotOursError, isNotFound } from '../errors.js';
-import { IAM_PATH, apiArns } from '../names.js';
+import { IAM_PATH, apiArns, partitionValues } from '../names.js';
 import type { PolicyDocument } from '../policy.js';
 import { retryUntil } from '../retry.js';
 import { renderTemplate } from '../templates.js';
@@ -217,6 +217,7 @@ export const operatorsPolicy: Resource<PrincipalPolicies, OperatorsPolicyIntende
     return {
       policyName: n.operatorPolicyName,
       policy: renderTemplate('operators-policy', {
+        ...partitionValues(n),
         BucketArn: n.bucketArn,
         DataPrefix: ctx.config.dataPrefix,
         KeyArn: ctx.refs.keyArn ?? KNOWN_AFTER_APPLY,

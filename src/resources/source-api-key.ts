@@ -11,6 +11,7 @@ import {
   PutParameterCommand,
 } from '@aws-sdk/client-ssm';
 import { NotOursError, UsageError } from '../errors.js';
+import { untilKeyVisible } from '../retry.js';
 import { Secret } from '../secret.js';
 import { isOurs, stackTags, tagList, tagRecord, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
@@ -109,13 +110,13 @@ export const sourceApiKey: Resource<SourceKeyLive, SourceKeyIntended> = {
     };
     if (!live) {
       const value = intended.value as Secret;
-      await ssm.send(new PutParameterCommand({ ...common, Value: value.reveal(), Tags: tagList(intended.tags) }));
+      await untilKeyVisible(() => ssm.send(new PutParameterCommand({ ...common, Value: value.reveal(), Tags: tagList(intended.tags) })), ctx.progress, 'SSM');
       return;
     }
     if (fields.has('type') || fields.has('encryption-key') || fields.has('value')) {
       // Re-encrypting with the stack key needs the value: the new one, or the one stored now.
       const value = intended.value ?? new Secret(await storedValue(ctx));
-      await ssm.send(new PutParameterCommand({ ...common, Value: value.reveal(), Overwrite: true }));
+      await untilKeyVisible(() => ssm.send(new PutParameterCommand({ ...common, Value: value.reveal(), Overwrite: true })), ctx.progress, 'SSM');
     }
     if (fields.has('tags')) {
       await ssm.send(new AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: Name, Tags: tagList(intended.tags) }));

@@ -47,7 +47,7 @@ import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, resetLocal, runCli } from
 const stack = 'auditcheck';
 const Bucket = `${stack}-${LOCAL_ACCOUNT}-us-east-1`;
 const FunctionName = `${stack}-ingest`;
-const RoleName = `${stack}-ingest-role`;
+const RoleName = `${stack}-ingest-role-us-east-1`;
 const aws = localClients();
 const { lambda, apigateway: apigw, logs } = aws;
 let source: SampleSource;
@@ -138,12 +138,12 @@ async function injectDrift() {
   await aws.iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }));
   await aws.iam.send(
     new PutGroupPolicyCommand({
-      GroupName: `${stack}-operators`,
+      GroupName: `${stack}-operators-us-east-1`,
       PolicyName: 'handy',
       PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: `arn:aws:s3:::${Bucket}/*` }] }),
     }),
   );
-  await aws.iam.send(new AttachUserPolicyCommand({ UserName: `${stack}-operator`, PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }));
+  await aws.iam.send(new AttachUserPolicyCommand({ UserName: `${stack}-operator-us-east-1`, PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }));
 
   await lambda.send(new AddPermissionCommand({ FunctionName, StatementId: 'everyone', Action: 'lambda:InvokeFunction', Principal: '*' }));
   const other = await aws.iam.send(new CreateRoleCommand({ RoleName: 'someone-elses-role', AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}' }));

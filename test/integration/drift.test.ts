@@ -37,7 +37,7 @@ import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal
 
 const stack = 'driftcheck';
 const Bucket = `${stack}-${LOCAL_ACCOUNT}-us-east-1`;
-const RoleName = `${stack}-ingest-role`;
+const RoleName = `${stack}-ingest-role-us-east-1`;
 const aws = localClients();
 
 async function converge() {
@@ -190,19 +190,19 @@ describe('setup repairs drift', () => {
   });
 
   it('operators: a policy on the user, the user out of the group, an extra group policy', async () => {
-    const UserName = `${stack}-operator`;
+    const UserName = `${stack}-operator-us-east-1`;
     await aws.iam.send(new AttachUserPolicyCommand({ UserName, PolicyArn: 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess' }));
-    await aws.iam.send(new RemoveUserFromGroupCommand({ UserName, GroupName: `${stack}-operators` }));
+    await aws.iam.send(new RemoveUserFromGroupCommand({ UserName, GroupName: `${stack}-operators-us-east-1` }));
     await aws.iam.send(
       new PutGroupPolicyCommand({
-        GroupName: `${stack}-operators`,
+        GroupName: `${stack}-operators-us-east-1`,
         PolicyName: 'extra',
         PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }] }),
       }),
     );
     await converge();
     expect((await aws.iam.send(new ListAttachedUserPoliciesCommand({ UserName }))).AttachedPolicies).toEqual([]);
-    expect((await aws.iam.send(new ListGroupsForUserCommand({ UserName }))).Groups?.map((g) => g.GroupName)).toEqual([`${stack}-operators`]);
+    expect((await aws.iam.send(new ListGroupsForUserCommand({ UserName }))).Groups?.map((g) => g.GroupName)).toEqual([`${stack}-operators-us-east-1`]);
     await rerunIsClean();
   });
 

@@ -50,7 +50,7 @@ beforeAll(async () => {
     },
   });
   const sts = new STSClient({ region: 'us-east-1', endpoint: local.endpoint });
-  const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/bridge/${stack}-ingest-role`, RoleSessionName: 'test' }));
+  const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/bridge/${stack}-ingest-role-us-east-1`, RoleSessionName: 'test' }));
   const c = assumed.Credentials;
   asRole = new S3Client({
     region: 'us-east-1',

@@ -42,7 +42,7 @@ describe('the deployed function', () => {
     const c = fn.Configuration;
     expect(c).toMatchObject({
       Runtime: 'nodejs24.x',
-      Role: `arn:aws:iam::${LOCAL_ACCOUNT}:role/bridge/${stack}-ingest-role`,
+      Role: `arn:aws:iam::${LOCAL_ACCOUNT}:role/bridge/${stack}-ingest-role-us-east-1`,
       Handler: 'index.handler',
       Timeout: 30,
       MemorySize: 256,

@@ -34,16 +34,16 @@ describe('a same-named resource without the stack tag is never modified', () => 
   });
 
   it('an untagged execution role', async () => {
-    await aws.iam.send(new CreateRoleCommand({ RoleName: 'theirs-ingest-role', AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}' }));
-    await refused('theirs', /IAM role 'theirs-ingest-role' exists but is not tagged/);
+    await aws.iam.send(new CreateRoleCommand({ RoleName: 'theirs-ingest-role-us-east-1', AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}' }));
+    await refused('theirs', /IAM role 'theirs-ingest-role-us-east-1' exists but is not tagged/);
   });
 
   it('an untagged operator user, and a group outside the /bridge/ path', async () => {
-    await aws.iam.send(new CreateUserCommand({ UserName: 'theirs-operator' }));
-    await refused('theirs', /IAM user 'theirs-operator'/);
+    await aws.iam.send(new CreateUserCommand({ UserName: 'theirs-operator-us-east-1' }));
+    await refused('theirs', /IAM user 'theirs-operator-us-east-1'/);
     await resetLocal();
-    await aws.iam.send(new CreateGroupCommand({ GroupName: 'theirs-operators' }));
-    await refused('theirs', /IAM group 'theirs-operators'.*\/bridge\/ path/);
+    await aws.iam.send(new CreateGroupCommand({ GroupName: 'theirs-operators-us-east-1' }));
+    await refused('theirs', /IAM group 'theirs-operators-us-east-1'.*\/bridge\/ path/);
   });
 
   it('an alias pointing to an untagged key', async () => {
@@ -116,7 +116,7 @@ describe('bad input is refused before any change, with exit 2 and one line', () 
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/first setup of stack 'fresh' needs the source API key .* and the source URL/);
     expect(mutatingCalls(run)).toEqual([]);
-    await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'fresh-ingest-role' }))).rejects.toThrow();
+    await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'fresh-ingest-role-us-east-1' }))).rejects.toThrow();
   });
 
   it('an endpoint that does not answer', async () => {

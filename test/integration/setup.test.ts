@@ -92,12 +92,12 @@ describe('a fresh setup', () => {
     const bySid = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
     expect(bySid.AccountAdministration?.Principal).toEqual({ AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:root` });
     expect(bySid.ExecutionRoleUsesKeyOnlyThroughS3AndSSM).toMatchObject({
-      Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:role/bridge/${stack}-ingest-role` },
+      Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:role/bridge/${stack}-ingest-role-us-east-1` },
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
       Condition: { StringEquals: { 'kms:ViaService': ['s3.us-east-1.amazonaws.com', 'ssm.us-east-1.amazonaws.com'] } },
     });
     expect(bySid.OperatorsDecryptOnlyThroughS3).toMatchObject({
-      Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:user/bridge/${stack}-operator` },
+      Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:user/bridge/${stack}-operator-us-east-1` },
       Action: 'kms:Decrypt',
       Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } },
     });
@@ -151,7 +151,7 @@ describe('a fresh setup', () => {
   });
 
   it('creates the execution role trusted by Lambda in this account, with one inline least-privilege policy', async () => {
-    const RoleName = `${stack}-ingest-role`;
+    const RoleName = `${stack}-ingest-role-us-east-1`;
     const role = (await aws.iam.send(new GetRoleCommand({ RoleName }))).Role;
     expect(role?.Path).toBe('/bridge/');
     expect(role?.Tags).toContainEqual({ Key: 'bridge:stack', Value: stack });
@@ -179,11 +179,11 @@ describe('a fresh setup', () => {
   });
 
   it('creates the operators: a group with the read-only policy, a user in it with nothing of its own', async () => {
-    const group = await aws.iam.send(new GetGroupCommand({ GroupName: `${stack}-operators` }));
+    const group = await aws.iam.send(new GetGroupCommand({ GroupName: `${stack}-operators-us-east-1` }));
     expect(group.Group?.Path).toBe('/bridge/');
-    expect(group.Users?.map((u) => u.UserName)).toEqual([`${stack}-operator`]);
+    expect(group.Users?.map((u) => u.UserName)).toEqual([`${stack}-operator-us-east-1`]);
     const policy = parsePolicy(
-      (await aws.iam.send(new GetGroupPolicyCommand({ GroupName: `${stack}-operators`, PolicyName: `${stack}-operators` }))).PolicyDocument as string,
+      (await aws.iam.send(new GetGroupPolicyCommand({ GroupName: `${stack}-operators-us-east-1`, PolicyName: `${stack}-operators` }))).PolicyDocument as string,
     );
     const actions = policy.Statement.flatMap((s) => s.Action as string | string[]);
     // execute-api:Invoke on exactly this API's GET /data on prod, nothing wider.
@@ -206,16 +206,16 @@ describe('a fresh setup', () => {
         'lambda:InvokeFunction',
       ].sort(),
     );
-    const UserName = `${stack}-operator`;
+    const UserName = `${stack}-operator-us-east-1`;
     const user = (await aws.iam.send(new GetUserCommand({ UserName }))).User;
     expect(user?.Tags).toContainEqual({ Key: 'bridge:stack', Value: stack });
     expect((await aws.iam.send(new ListUserPoliciesCommand({ UserName }))).PolicyNames).toEqual([]);
     expect((await aws.iam.send(new ListAttachedUserPoliciesCommand({ UserName }))).AttachedPolicies).toEqual([]);
-    expect((await aws.iam.send(new ListGroupsForUserCommand({ UserName }))).Groups?.map((g) => g.GroupName)).toEqual([`${stack}-operators`]);
+    expect((await aws.iam.send(new ListGroupsForUserCommand({ UserName }))).Groups?.map((g) => g.GroupName)).toEqual([`${stack}-operators-us-east-1`]);
   });
 
   it('writes the one requested operator access key to a 0600 file and prints it nowhere', async () => {
-    const keys = (await aws.iam.send(new ListAccessKeysCommand({ UserName: `${stack}-operator` }))).AccessKeyMetadata ?? [];
+    const keys = (await aws.iam.send(new ListAccessKeysCommand({ UserName: `${stack}-operator-us-east-1` }))).AccessKeyMetadata ?? [];
     expect(keys).toHaveLength(1);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const text = readFileSync(keyFile, 'utf8');
@@ -273,7 +273,7 @@ describe('--dry-run', () => {
     expect(mutatingCalls(run)).toEqual([]);
     expect(run.stdout).toContain('Plan: 12 to create, 0 to update, 2 unchanged. Nothing was changed (dry run).');
     expect(run.stdout).toMatch(/^\+ S3 bucket\s+drycheck-123456789012-us-east-1\s+create$/m);
-    await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'drycheck-ingest-role' }))).rejects.toThrow(/not found|cannot be found/i);
+    await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'drycheck-ingest-role-us-east-1' }))).rejects.toThrow(/not found|cannot be found/i);
   });
 
   it('--json gives the plan with unknown identifiers marked', async () => {

@@ -67,7 +67,7 @@ describe('confirmation', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/without a terminal to confirm in, pass --yes \(nothing was removed\)/);
     expect(mutatingCalls(run)).toEqual([]);
-    expect((await aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role` }))).Role).toBeDefined();
+    expect((await aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role-us-east-1` }))).Role).toBeDefined();
   });
 
   it('--dry-run lists what would go and stay, and changes nothing', async () => {
@@ -96,9 +96,9 @@ describe('teardown without --delete-data', () => {
     expect((await aws.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('Enabled');
     expect((await logGroups()).sort()).toEqual([`/aws/apigateway/${stack}-api`, `/aws/lambda/${stack}-ingest`]);
     await gone(lambda.send(new GetFunctionCommand({ FunctionName: `${stack}-ingest` })));
-    await gone(aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role` })));
-    await gone(aws.iam.send(new GetUserCommand({ UserName: `${stack}-operator` })));
-    await gone(aws.iam.send(new GetGroupCommand({ GroupName: `${stack}-operators` })));
+    await gone(aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role-us-east-1` })));
+    await gone(aws.iam.send(new GetUserCommand({ UserName: `${stack}-operator-us-east-1` })));
+    await gone(aws.iam.send(new GetGroupCommand({ GroupName: `${stack}-operators-us-east-1` })));
     await gone(aws.ssm.send(new GetParameterCommand({ Name: `/${stack}/source/api-key` })));
     expect((await apigw.send(new GetRestApisCommand({}))).items?.some((a) => a.name === `${stack}-api`)).toBe(false);
   });
@@ -196,9 +196,9 @@ describe('in a terminal', () => {
     const wrong = await inTerminal(['teardown', '--stack', stack], 'nope');
     expect(wrong.code).toBe(2);
     expect(wrong.output).toMatch(/the name typed does not match the stack: nothing was removed/);
-    expect((await aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role` }))).Role).toBeDefined();
+    expect((await aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role-us-east-1` }))).Role).toBeDefined();
     const right = await inTerminal(['teardown', '--stack', stack], stack);
     expect(right.code, right.output).toBe(0);
-    await gone(aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role` })));
+    await gone(aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role-us-east-1` })));
   });
 });

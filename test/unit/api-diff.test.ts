@@ -81,7 +81,7 @@ describe('Lambda permission diff', () => {
     Resource: 'fn',
     Condition: { ArnLike: { 'AWS:SourceArn': sourceArn } },
   };
-  const intendedPermission = { sourceArn, functionArn: 'fn' };
+  const intendedPermission = { sourceArn, functionArn: 'fn', principal: 'apigateway.amazonaws.com' };
 
   it('accepts exactly the scoped statement', () => expect(diffPermission({ statements: [ours] }, intendedPermission)).toEqual([]));
 

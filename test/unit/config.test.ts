@@ -30,6 +30,36 @@ describe('stack name', () => {
 describe('region', () => {
   it.each(['us-east-1', 'eu-west-2', 'ap-southeast-4', 'us-gov-west-1', 'cn-north-1', 'il-central-1'])('accepts %s', (r) => expect(validateRegion(r)).toBe(r));
   it.each(['useast1', 'US-EAST-1', 'us-east', 'mars-1', ''])('refuses %s', (r) => expect(() => validateRegion(r)).toThrow(UsageError));
+  it.each(['us-isob-east-1', 'us-iso-east-1', 'eu-isoe-west-1', 'eusc-de-east-1', 'cn-northwest-1'])('accepts the partition region %s', (r) => expect(validateRegion(r)).toBe(r));
+  it.each(['eu-west-9', 'cn-north-7', 'us-gov-central-1'])('refuses %s, which only looks like a region, naming it unknown', (r) => {
+    expect(() => validateRegion(r)).toThrow(/unknown region/);
+  });
+});
+
+describe('names derived from the stack name', () => {
+  it.each([
+    ['awsdata', /SSM refuses parameter names beginning with 'aws' or 'ssm'/],
+    ['ssm-bridge', /SSM refuses/],
+    ['xn--bridge', /bucket name derived from it.*'xn--'/],
+    ['sthree-data', /bucket name derived from it.*'sthree-'/],
+    ['amzn-s3-demo-x', /bucket name derived from it.*'amzn-s3-demo-'/],
+  ])('refuses %s before any call (exit 2)', (stack, message) => {
+    const error = (() => {
+      try {
+        resolveConfig({ stack, region: 'us-east-1' });
+      } catch (e) {
+        return e as UsageError;
+      }
+      return null;
+    })();
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error?.exitCode).toBe(2);
+    expect(error?.message).toMatch(message);
+  });
+
+  it('lets --bucket stand in for a derived bucket name S3 would refuse', () => {
+    expect(resolveConfig({ stack: 'xn--bridge', region: 'us-east-1', bucket: 'my-data' }).stack).toBe('xn--bridge');
+  });
 });
 
 describe('bucket name rules', () => {
@@ -160,5 +190,53 @@ describe('settings sources', () => {
     expect(() => configFileSettings({ source: { urll: 'x' } }, 'f')).toThrow(/unknown key 'source.urll'/);
     writeFileSync(join(dir, 'broken.json'), '{ nope');
     expect(() => loadConfigFile('broken.json', dir)).toThrow(/not valid JSON/);
+  });
+});
+
+describe('the region from the profile (as the AWS CLI finds it)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bridge-profile-'));
+  const configFile = join(dir, 'config');
+  writeFileSync(
+    configFile,
+    [
+      '[default]',
+      'region = eu-north-1',
+      '[profile sandbox]',
+      'region = eu-west-2',
+      '[profile sso-dev]',
+      'sso_session = corp',
+      'sso_account_id = 111122223333',
+      'sso_role_name = Admin',
+      'region = ap-southeast-2',
+      '[sso-session corp]',
+      'sso_region = us-east-1',
+      'sso_start_url = https://example.awsapps.com/start',
+      '',
+    ].join('\n'),
+  );
+  const env = { AWS_CONFIG_FILE: configFile, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') };
+
+  it('takes the region of --profile, of AWS_PROFILE, of an SSO profile, or of [default]', async () => {
+    const { configFrom } = await import('../../src/commands/context.js');
+    expect((await configFrom({ profile: 'sandbox' }, {}, env)).region).toBe('eu-west-2');
+    expect((await configFrom({}, {}, { ...env, AWS_PROFILE: 'sso-dev' })).region).toBe('ap-southeast-2');
+    expect((await configFrom({}, {}, env)).region).toBe('eu-north-1');
+  });
+
+  it('lets --region and AWS_REGION / AWS_DEFAULT_REGION win over the profile', async () => {
+    const { configFrom } = await import('../../src/commands/context.js');
+    expect((await configFrom({ profile: 'sandbox', region: 'us-west-2' }, {}, env)).region).toBe('us-west-2');
+    expect((await configFrom({ profile: 'sandbox' }, {}, { ...env, AWS_DEFAULT_REGION: 'ca-central-1' })).region).toBe('ca-central-1');
+  });
+
+  it('defaults to us-east-1 only when nothing names a region, and says so', async () => {
+    const { configFrom } = await import('../../src/commands/context.js');
+    const notes: string[] = [];
+    const config = await configFrom({}, {}, { AWS_CONFIG_FILE: join(dir, 'absent'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') }, (m) => notes.push(m));
+    expect(config.region).toBe('us-east-1');
+    expect(notes).toEqual([expect.stringMatching(/no region given .*using us-east-1/)]);
+    const quiet: string[] = [];
+    await configFrom({ profile: 'sandbox' }, {}, env, (m) => quiet.push(m));
+    expect(quiet).toEqual([]);
   });
 });

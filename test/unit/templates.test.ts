@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadTemplate, renderPolicy, renderTemplate, type TemplateName } from '../../src/templates.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { partitionValues } from '../../src/names.js';
+import { TEMPLATES_DIR, loadTemplate, renderPolicy, renderTemplate, type TemplateName } from '../../src/templates.js';
 
 const values = {
-  Partition: 'aws',
-  AccountId: '111122223333',
-  Region: 'eu-west-1',
+  ...partitionValues({ partition: 'aws', account: '111122223333', region: 'eu-west-1' }),
   RoleArn: 'arn:aws:iam::111122223333:role/bridge/s-ingest-role',
   OperatorUserArn: 'arn:aws:iam::111122223333:user/bridge/s-operator',
   BucketArn: 'arn:aws:s3:::s-bucket',
@@ -17,11 +17,31 @@ const values = {
   ApiInvokeArn: 'arn:aws:execute-api:eu-west-1:111122223333:abc123/prod/GET/data',
 };
 
-const names: TemplateName[] = ['kms-key-policy', 'bucket-policy', 'execution-role-trust', 'execution-role-policy', 'operators-policy'];
+const names: TemplateName[] = ['kms-key-policy', 'bucket-policy', 'execution-role-trust', 'execution-role-policy', 'operators-policy', 'apigateway-logs-trust', 'apigateway-logs-policy'];
 
 describe('policy templates', () => {
   it.each(names)('%s renders with no placeholder left', (name) => {
     expect(JSON.stringify(renderTemplate(name, values))).not.toMatch(/\$\{/);
+  });
+
+  it('hard-codes no partition and no DNS suffix: China, GovCloud and the ISO partitions get their own', () => {
+    for (const file of readdirSync(TEMPLATES_DIR)) {
+      const text = readFileSync(`${TEMPLATES_DIR}/${file}`, 'utf8');
+      expect(text, file).not.toMatch(/arn:aws[-:]/);
+      expect(text, file).not.toMatch(/amazonaws\.com/);
+    }
+    const cn = renderTemplate('kms-key-policy', { ...values, ...partitionValues({ partition: 'aws-cn', account: '111122223333', region: 'cn-north-1' }) });
+    const text = JSON.stringify(cn);
+    expect(text).toContain('arn:aws-cn:iam::111122223333:root');
+    expect(text).toContain('s3.cn-north-1.amazonaws.com.cn');
+    expect(text).toContain('"logs.cn-north-1.amazonaws.com.cn"');
+  });
+
+  it("trusts API Gateway for the account's CloudWatch role as AWS documents it: no aws:SourceAccount condition", () => {
+    // API Gateway's set-up-logging guide gives this trust; AWS does not document that API Gateway
+    // sends aws:SourceAccount when it assumes the role, so a condition on it could lock it out.
+    const trust = renderTemplate('apigateway-logs-trust', values);
+    expect(trust.Statement).toEqual([{ Sid: 'ApiGatewayWritesStageLogs', Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
   });
 
   it('drops the statements whose placeholder is null (a resource that does not exist yet)', () => {

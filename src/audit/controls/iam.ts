@@ -1,6 +1,7 @@
 import type { RoleIntended, RoleLive } from '../../resources/execution-role.js';
 import type { PrincipalPolicies } from '../../resources/iam-policies.js';
 import type { OperatorsLive, OperatorsPolicyIntended } from '../../resources/operators.js';
+import { servicePrincipal } from '../../names.js';
 import type { PolicyDocument } from '../../policy.js';
 import { compareGrants, describeGrants, escalationGrants, grantsOf, isAdminStatement, type Grant } from '../permissions.js';
 import { principalPolicies } from '../snapshot.js';
@@ -29,7 +30,7 @@ function leastPrivilege(resource: string, policies: PrincipalPolicies, want: Pol
 export const iamControls: Control[] = [
   {
     id: 'iam-role-trust',
-    title: 'The execution role trusts only lambda.amazonaws.com, with the account condition',
+    title: 'The execution role trusts only the Lambda service, with the account condition',
     severity: 'high',
     service: 'iam',
     frameworks: ['Prowler iam_role_cross_service_confused_deputy_prevention'],
@@ -44,7 +45,7 @@ export const iamControls: Control[] = [
         .filter((st) => st.Effect === 'Allow')
         .flatMap((st) => {
           const services = list((st.Principal as { Service?: unknown } | undefined)?.Service);
-          const others = [...awsPrincipals(st), ...services.filter((svc) => svc !== 'lambda.amazonaws.com')];
+          const others = [...awsPrincipals(st), ...services.filter((svc) => svc !== servicePrincipal('lambda', s.names.region))];
           const account = list(st.Condition?.StringEquals?.['aws:SourceAccount'] ?? st.Condition?.StringEquals?.['aws:sourceaccount']);
           return [
             ...(others.length > 0 ? [`trusts ${others.join(', ')}`] : []),

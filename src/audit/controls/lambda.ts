@@ -1,5 +1,5 @@
 import { diffPermission, describeStatement, type PermissionIntended, type PermissionLive } from '../../resources/api-permission.js';
-import type { FunctionIntended, FunctionLive } from '../../resources/function.js';
+import { minimumUnreserved, reservationFits, type FunctionIntended, type FunctionLive } from '../../resources/function.js';
 import type { PolicyStatement } from '../../policy.js';
 import { runtimeSupported } from '../../runtimes.js';
 import type { AuditSnapshot, Control, Verdict } from '../types.js';
@@ -181,7 +181,18 @@ export const lambdaControls: Control[] = [
     fixes: ['function'],
     check: onFunction((f, s) => {
       const want = intended<FunctionIntended>(s, 'function').reservedConcurrency;
-      return f.reservedConcurrency !== null ? pass(f.arn, `${f.reservedConcurrency} (intended ${want})`) : fail(f.arn, 'no reserved concurrency: a flood of calls can run it without bound');
+      if (f.reservedConcurrency !== null) return pass(f.arn, `${f.reservedConcurrency} (intended ${want ?? 'none'})`);
+      // Not reserved is a finding whatever the reason; the reason says what would fix it.
+      const unbounded = 'no reserved concurrency: a flood of calls can run it up to the account limit';
+      if (want === null) return fail(f.arn, `${unbounded} (none chosen with --reserved-concurrency none)`);
+      const account = f.accountConcurrency;
+      if (account && !reservationFits(f, want)) {
+        return fail(
+          f.arn,
+          `${unbounded}: the account's concurrency limit of ${account.limit} leaves no room for ${want} (Lambda keeps ${minimumUnreserved(account)} unreserved); ask for a higher quota, then run setup`,
+        );
+      }
+      return fail(f.arn, unbounded);
     }),
   },
 ];

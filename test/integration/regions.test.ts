@@ -1,0 +1,72 @@
+/**
+ * One stack name, two regions, one account. IAM is global on AWS as on the local AWS, so this
+ * shows for real what used to go wrong: each region's setup rewrote the other's role and group
+ * policies, and a teardown in one region deleted IAM the other still used. The stack's IAM names
+ * carry the region (docs/architecture.md), so each region's audit passes after the other region's
+ * setup and after its teardown.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetRoleCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { startSampleSource, type SampleSource } from '../../src/local/sample-source.js';
+import { TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal, runCli } from '../support/helpers.js';
+
+const stack = 'tworegions';
+const aws = localClients();
+let source: SampleSource;
+
+function setup(region: string) {
+  return runCli(
+    ['setup', '--stack', stack, '--region', region, '--source-url', source.weatherUrl, '--source-key-in', 'query:appid', '--api-key-env', 'TEST_SOURCE_KEY', '--configure-account-logging', '--verbose'],
+    { env: { TEST_SOURCE_KEY } },
+  );
+}
+
+async function audit(region: string) {
+  const run = await runCli(['audit', '--stack', stack, '--region', region, '--json']);
+  const report = JSON.parse(run.stdout) as { summary: Record<string, number>; results: { id: string; status: string; detail: string }[] };
+  return { code: run.code, report, failing: report.results.filter((r) => r.status !== 'PASS' && r.status !== 'SKIP').map((r) => `${r.id}: ${r.detail}`) };
+}
+
+beforeAll(async () => {
+  await resetLocal();
+  source = await startSampleSource({ apiKey: TEST_SOURCE_KEY });
+  const east = await setup('us-east-1');
+  expect(east.code, east.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await source?.stop();
+});
+
+describe('the same stack in us-east-1 and eu-west-1', () => {
+  it('the second region gets its own role, user and group, and leaves the first region passing its audit', async () => {
+    const west = await setup('eu-west-1');
+    expect(west.code, west.stderr).toBe(0);
+    const roles = (await aws.iam.send(new ListRolesCommand({ PathPrefix: '/bridge/' }))).Roles?.map((r) => r.RoleName).sort();
+    expect(roles).toEqual([`${stack}-ingest-role-eu-west-1`, `${stack}-ingest-role-us-east-1`]);
+    const east = await audit('us-east-1');
+    expect(east.failing).toEqual([]);
+    expect(east.code).toBe(0);
+    expect((await audit('eu-west-1')).failing).toEqual([]);
+  });
+
+  it('setup in each region is then a no-op: neither rewrites the other', async () => {
+    for (const region of ['us-east-1', 'eu-west-1']) {
+      const run = await setup(region);
+      expect(run.code, run.stderr).toBe(0);
+      expect(mutatingCalls(run), region).toEqual([]);
+    }
+  });
+
+  it("teardown in one region removes only that region's IAM, and the other region's audit still passes", async () => {
+    const down = await runCli(['teardown', '--stack', stack, '--region', 'eu-west-1', '--delete-data', '--yes', '--json']);
+    expect(down.code, down.stderr).toBe(0);
+    const removed = (JSON.parse(down.stdout) as { removed: { resource: string; name: string }[] }).removed;
+    expect(removed.find((r) => r.resource === 'execution-role')?.name).toBe(`${stack}-ingest-role-eu-west-1`);
+    await expect(aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role-eu-west-1` }))).rejects.toThrow();
+    expect((await aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role-us-east-1` }))).Role?.RoleName).toBeDefined();
+    const east = await audit('us-east-1');
+    expect(east.failing).toEqual([]);
+    expect(east.code).toBe(0);
+  });
+});
