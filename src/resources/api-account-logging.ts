@@ -5,9 +5,10 @@
  * (tagged bridge:shared, not bridge:stack), so no teardown removes it from under another stack.
  */
 import { GetAccountCommand, UpdateAccountCommand } from '@aws-sdk/client-api-gateway';
-import { CreateRoleCommand, GetRoleCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { NotOursError, isNotFound } from '../errors.js';
-import { IAM_PATH, partitionValues } from '../names.js';
+import { CreateRoleCommand, GetRoleCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { BridgeError, NotOursError, isNotFound } from '../errors.js';
+import { IAM_PATH, partitionValues, servicePrincipal } from '../names.js';
+import { diffStatements, parsePolicy } from '../policy.js';
 import { retryUntil } from '../retry.js';
 import { renderTemplate } from '../templates.js';
 import type { Resource, StackContext } from './types.js';
@@ -39,12 +40,18 @@ export const apiAccountLogging: Resource<AccountLoggingLive, { manage: boolean }
   diff: (live, intended) => (intended.manage && !live?.roleArn ? [{ field: 'cloudwatch-role', after: ACCOUNT_LOGGING_ROLE }] : []),
   async apply(ctx) {
     const roleArn = await ensureLoggingRole(ctx);
-    // A new role takes a moment before API Gateway may use it.
+    // A new role takes a moment before API Gateway may use it (Terraform's provider retries the
+    // same answer). One that is still refused after that is wrong, not new: say what to check.
     await retryUntil(
       () => ctx.aws.apigateway.send(new UpdateAccountCommand({ patchOperations: [{ op: 'replace', path: '/cloudwatchRoleArn', value: roleArn }] })),
       {
-        retryIf: (error) => error instanceof Error && error.name === 'BadRequestException' && /role/i.test(error.message),
+        retryIf: isRoleNotYetUsableByApiGateway,
+        timeoutMs: 60_000,
         onRetry: (attempt) => ctx.progress(`waiting for IAM to let API Gateway use the new role (attempt ${attempt})`),
+        onGiveUp: (error, waitedMs) =>
+          new BridgeError(
+            `API Gateway still refuses the CloudWatch role ${roleArn} after ${Math.round(waitedMs / 1000)} s (${(error as Error).message}): check that its trust policy lets ${servicePrincipal('apigateway', ctx.names.region)} assume it and that its policy allows writing to CloudWatch Logs (templates/apigateway-logs-trust.json, templates/apigateway-logs-policy.json)`,
+          ),
       },
     );
     ctx.refs.accountLoggingRole = roleArn;
@@ -52,24 +59,40 @@ export const apiAccountLogging: Resource<AccountLoggingLive, { manage: boolean }
   describe: (ctx) => (ctx.refs.accountLoggingRole ? { name: 'API Gateway CloudWatch role', arn: ctx.refs.accountLoggingRole } : null),
 };
 
+/** API Gateway's answers while a new role is not yet usable by it (as Terraform's provider matches them). */
+export function isRoleNotYetUsableByApiGateway(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'BadRequestException' &&
+    /The role ARN does not have required permissions|API Gateway could not successfully write to CloudWatch Logs using the ARN specified/i.test(error.message)
+  );
+}
+
 async function ensureLoggingRole(ctx: StackContext): Promise<string> {
   const iam = ctx.aws.iam;
+  const values = partitionValues(ctx.names);
+  const trust = renderTemplate('apigateway-logs-trust', values);
   try {
     const role = (await iam.send(new GetRoleCommand({ RoleName: ACCOUNT_LOGGING_ROLE }))).Role;
     if (!role?.Tags?.some((t) => t.Key === SHARED_TAG.Key)) {
       throw new NotOursError('IAM role', ACCOUNT_LOGGING_ROLE, 'Set the API Gateway CloudWatch role yourself, then run setup without --configure-account-logging.');
     }
+    // An earlier bridge gave it an aws:SourceAccount condition API Gateway may not satisfy.
+    const live = role.AssumeRolePolicyDocument ? parsePolicy(role.AssumeRolePolicyDocument) : null;
+    const difference = diffStatements(live, trust);
+    if (difference.extra.length + difference.missing.length > 0) {
+      await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: ACCOUNT_LOGGING_ROLE, PolicyDocument: JSON.stringify(trust) }));
+    }
     return role.Arn as string;
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  const values = partitionValues(ctx.names);
   const created = await iam.send(
     new CreateRoleCommand({
       RoleName: ACCOUNT_LOGGING_ROLE,
       Path: IAM_PATH,
       Description: 'API Gateway writes stage logs to CloudWatch Logs in this account (set by bridge --configure-account-logging)',
-      AssumeRolePolicyDocument: JSON.stringify(renderTemplate('apigateway-logs-trust', values)),
+      AssumeRolePolicyDocument: JSON.stringify(trust),
       Tags: [SHARED_TAG],
     }),
   );

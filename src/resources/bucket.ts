@@ -237,19 +237,17 @@ export function diffBucket(live: BucketLive | null, intended: BucketIntended): F
 async function createBucket(ctx: StackContext, intended: BucketIntended): Promise<void> {
   const Bucket = ctx.names.bucket;
   const region = ctx.config.region;
-  const create = (tags: boolean) =>
-    ctx.aws.s3.send(
-      new CreateBucketCommand({
-        Bucket,
-        ObjectOwnership: 'BucketOwnerEnforced',
-        // us-east-1 is the one region that takes no LocationConstraint. Tags at creation make the
-        // bucket ours atomically, so an interrupted run never leaves an untagged bucket behind.
-        CreateBucketConfiguration: {
-          ...(region === 'us-east-1' ? {} : { LocationConstraint: region as BucketLocationConstraint }),
-          ...(tags ? { Tags: tagList(intended.tags) } : {}),
-        },
-      }),
-    );
+  const create = (tags: boolean) => {
+    // us-east-1 is the one region that takes no LocationConstraint. Tags at creation make the
+    // bucket ours atomically, so an interrupted run never leaves an untagged bucket behind.
+    const configuration = {
+      ...(region === 'us-east-1' ? {} : { LocationConstraint: region as BucketLocationConstraint }),
+      ...(tags ? { Tags: tagList(intended.tags) } : {}),
+    };
+    // An empty <CreateBucketConfiguration/> is MalformedXML to S3: leave the element out.
+    const withConfiguration = Object.keys(configuration).length > 0 ? { CreateBucketConfiguration: configuration } : {};
+    return ctx.aws.s3.send(new CreateBucketCommand({ Bucket, ObjectOwnership: 'BucketOwnerEnforced', ...withConfiguration }));
+  };
   try {
     try {
       await create(true);
