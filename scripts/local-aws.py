@@ -55,6 +55,18 @@ def add_marker_route() -> None:
     server.DomainDispatcherApplication.__call__ = call
 
 
+def warm_tagging_api() -> None:
+    # The Resource Groups Tagging API imports every service's models on its first call (about 3 s
+    # here); bridge asks it on every first setup. Loading it beside the server's start, not in the
+    # first request, keeps that call as quick as the others.
+    import threading
+
+    def load() -> None:
+        import moto.resourcegroupstaggingapi.models  # noqa: F401
+
+    threading.Thread(target=load, daemon=True).start()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="bridge local AWS (moto server on 127.0.0.1)")
     parser.add_argument("--port", type=int, required=True)
@@ -67,6 +79,7 @@ def main() -> None:
         sys.exit(3)
     apply_bucket_policy_correction()
     add_marker_route()
+    warm_tagging_api()
     server.main(["-H", "127.0.0.1", "-p", str(args.port)])
 
 

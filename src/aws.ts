@@ -8,6 +8,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -31,7 +32,16 @@ export function isMutatingCommand(command: string): boolean {
   return !/^(Get|List|Describe|Head)/.test(command);
 }
 
-type AnyClient = IAMClient | KMSClient | S3Client | SSMClient | STSClient | LambdaClient | CloudWatchLogsClient | APIGatewayClient;
+type AnyClient =
+  | IAMClient
+  | KMSClient
+  | S3Client
+  | SSMClient
+  | STSClient
+  | LambdaClient
+  | CloudWatchLogsClient
+  | APIGatewayClient
+  | ResourceGroupsTaggingAPIClient;
 
 // Throttling bursts deserve more patience than the SDK's default of 3 attempts.
 const DEFAULT_MAX_ATTEMPTS = 8;
@@ -66,6 +76,9 @@ export class AwsClients {
   }
   get logs(): CloudWatchLogsClient {
     return this.#client('logs', (config) => new CloudWatchLogsClient(config));
+  }
+  get tagging(): ResourceGroupsTaggingAPIClient {
+    return this.#client('tagging', (config) => new ResourceGroupsTaggingAPIClient(config));
   }
 
   destroy(): void {

@@ -16,6 +16,7 @@ import {
   removeExtraPolicies,
   type PrincipalPolicies,
 } from './iam-policies.js';
+import { removeRoleFromInstanceProfiles } from './iam-cleanup.js';
 import { isOurs, stackTags, tagList, tagRecord, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
@@ -123,6 +124,9 @@ executionRole.teardown = {
     const principal = { kind: 'role', name: ctx.names.roleName } as const;
     // A role goes only without policies: its own and any attached since.
     await removeExtraPolicies(ctx.aws.iam, principal, extraPolicies(live.policies, null));
+    // IAM refuses to delete a role that is in an instance profile (DeleteConflict).
+    const removed = await removeRoleFromInstanceProfiles(ctx.aws.iam, ctx.names.roleName);
     await ctx.aws.iam.send(new DeleteRoleCommand({ RoleName: ctx.names.roleName }));
+    return removed.length > 0 ? removed.join(', ') : undefined;
   },
 };

@@ -21,7 +21,8 @@ import {
   UpdateKeyDescriptionCommand,
   type KeyMetadata,
 } from '@aws-sdk/client-kms';
-import { NotOursError, awsErrorName, isNotFound } from '../errors.js';
+import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
+import { NotOursError, awsErrorName, httpStatusOf, isNotFound } from '../errors.js';
 import { STACK_TAG_KEY, partitionValues } from '../names.js';
 import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
 import { isKeyNotYetVisible, isPrincipalNotYetVisible, retryUntil, untilKeyVisible } from '../retry.js';
@@ -66,10 +67,29 @@ async function describeKey(ctx: StackContext, keyId: string): Promise<KeyMetadat
 }
 
 /**
- * A key tagged for this stack but without the alias: left by a run interrupted between CreateKey
- * and CreateAlias. CreateKey is not idempotent, so setup adopts this key instead of making another.
+ * The keys the Resource Groups Tagging API lists with the stack's tag: one call (a page per 100),
+ * however many keys the region holds. Null when the caller may not use that API
+ * (tag:GetResources), so the caller falls back to looking at every key.
  */
-export async function findUnaliasedStackKey(ctx: StackContext): Promise<KeyMetadata | null> {
+async function keysByTag(ctx: StackContext): Promise<string[] | null> {
+  const arns: string[] = [];
+  let PaginationToken: string | undefined;
+  try {
+    do {
+      const page = await ctx.aws.tagging.send(
+        new GetResourcesCommand({ TagFilters: [{ Key: STACK_TAG_KEY, Values: [ctx.config.stack] }], ResourceTypeFilters: ['kms:key'], PaginationToken }),
+      );
+      arns.push(...(page.ResourceTagMappingList ?? []).map((m) => m.ResourceARN as string));
+      PaginationToken = page.PaginationToken || undefined;
+    } while (PaginationToken);
+  } catch (error) {
+    if (awsErrorName(error) === 'AccessDeniedException' || httpStatusOf(error) === 403) return null;
+    throw error;
+  }
+  return arns;
+}
+
+async function allKeyIds(ctx: StackContext): Promise<string[]> {
   const keyIds: string[] = [];
   let marker: string | undefined;
   do {
@@ -77,8 +97,20 @@ export async function findUnaliasedStackKey(ctx: StackContext): Promise<KeyMetad
     keyIds.push(...(page.Keys ?? []).map((k) => k.KeyId as string));
     marker = page.Truncated ? page.NextMarker : undefined;
   } while (marker);
+  return keyIds;
+}
+
+/**
+ * A key tagged for this stack but without the alias: left by a run interrupted between CreateKey
+ * and CreateAlias. CreateKey is not idempotent, so setup adopts this key instead of making another.
+ * Found through the tagging API; scanning every key of the region (slow and throttled where there
+ * are hundreds) is the fallback for callers refused that API.
+ */
+export async function findUnaliasedStackKey(ctx: StackContext): Promise<KeyMetadata | null> {
+  const keyIds = (await keysByTag(ctx)) ?? (await allKeyIds(ctx));
   const candidates: KeyMetadata[] = [];
-  // A few keys at a time: an account can hold hundreds, and this runs only when the alias is missing.
+  // A few keys at a time; each candidate's tags are read from KMS itself, as the tagging API's
+  // index may lag behind a tag change.
   const examine = async (keyId: string) => {
     let tags: Tags;
     try {

@@ -11,7 +11,6 @@ import {
   CreateAccessKeyCommand,
   CreateGroupCommand,
   CreateUserCommand,
-  DeleteAccessKeyCommand,
   DeleteGroupCommand,
   DeleteUserCommand,
   RemoveUserFromGroupCommand,
@@ -35,6 +34,7 @@ import {
   removeExtraPolicies,
   type PrincipalPolicies,
 } from './iam-policies.js';
+import { groupMembers, removeUserAttachments } from './iam-cleanup.js';
 import { isOurs, stackTags, tagList, tagRecord, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
@@ -251,19 +251,22 @@ operators.teardown = {
     const iam = ctx.aws.iam;
     const UserName = ctx.names.operatorUser;
     const GroupName = ctx.names.operatorGroup;
+    const removed: string[] = [];
     if (live.user) {
-      for (const key of live.user.accessKeys) await iam.send(new DeleteAccessKeyCommand({ UserName, AccessKeyId: key.id }));
-      for (const group of live.user.groups) await iam.send(new RemoveUserFromGroupCommand({ UserName, GroupName: group }));
+      // Whatever people gave the user since (a console password, MFA, keys...) goes with it.
+      removed.push(...(await removeUserAttachments(iam, UserName)));
       await removeExtraPolicies(iam, { kind: 'user', name: UserName }, extraPolicies(live.user.policies, null));
       await iam.send(new DeleteUserCommand({ UserName }));
     }
     if (live.group) {
       // Anyone else put in the group leaves it: the group is the stack's.
-      const members = (await iam.send(new GetGroupCommand({ GroupName }))).Users ?? [];
-      for (const member of members) await iam.send(new RemoveUserFromGroupCommand({ UserName: member.UserName as string, GroupName }));
+      const others = await groupMembers(iam, GroupName);
+      for (const member of others) await iam.send(new RemoveUserFromGroupCommand({ UserName: member, GroupName }));
+      if (others.length > 0) removed.push(`${others.length} other member${others.length === 1 ? '' : 's'} taken out of the group (${others.join(', ')})`);
       await removeExtraPolicies(iam, { kind: 'group', name: GroupName }, extraPolicies(live.group.policies, null));
       await iam.send(new DeleteGroupCommand({ GroupName }));
     }
+    return removed.length > 0 ? `removed with them: ${removed.join(', ')}` : undefined;
   },
 };
 

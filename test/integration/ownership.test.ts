@@ -7,6 +7,7 @@ import { CreateGroupCommand, CreateRoleCommand, CreateUserCommand, GetRoleComman
 import { CreateAliasCommand, CreateKeyCommand, ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { awsError, startAwsProxy } from '../support/aws-proxy.js';
 import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal, runCli, setupArgs } from '../support/helpers.js';
 
 const aws = localClients();
@@ -85,6 +86,32 @@ describe('a run killed between CreateKey and CreateAlias', () => {
     const aliases = (await aws.kms.send(new ListAliasesCommand({}))).Aliases ?? [];
     expect(aliases.find((a) => a.AliasName === 'alias/resumed')?.TargetKeyId).toBe(orphan.KeyMetadata?.KeyId);
     expect(run.stdout).toContain('alias: missing -> set');
+    // Found by its tag through the Resource Groups Tagging API, without scanning the region's keys.
+    expect(run.stderr).toMatch(/^aws tagging GetResources$/m);
+    expect(run.stderr).not.toMatch(/^aws kms ListKeys$/m);
+  });
+
+  it('is found by scanning the keys when the caller may not use the tagging API', async () => {
+    const orphan = await aws.kms.send(new CreateKeyCommand({ Tags: [{ TagKey: 'bridge:stack', TagValue: 'scanned' }] }));
+    // The tagging API's answer to a caller without tag:GetResources.
+    const proxy = await startAwsProxy(process.env.AWS_ENDPOINT_URL as string, [
+      {
+        service: 'tagging',
+        operation: 'GetResources',
+        respond: () =>
+          awsError.json(400, 'AccessDeniedException', `User: arn:aws:iam::${LOCAL_ACCOUNT}:user/deployer is not authorized to perform: tag:GetResources because no identity-based policy allows the tag:GetResources action`),
+      },
+    ]);
+    try {
+      const run = await runCli([...setupArgs('scanned'), '--verbose', '--endpoint-url', proxy.endpoint], { env });
+      expect(run.code, run.stderr).toBe(0);
+      expect(proxy.answered).toEqual([1]);
+      expect(run.stderr).toMatch(/^aws kms ListKeys$/m);
+      expect(mutatingCalls(run)).not.toContain('kms:CreateKey');
+      expect(await keysTaggedFor('scanned')).toEqual([orphan.KeyMetadata?.KeyId]);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 
