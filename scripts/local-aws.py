@@ -1,13 +1,16 @@
-"""The local AWS for bridge: moto server on loopback, with one correction.
+"""The local AWS for bridge: moto server on loopback, with two corrections.
 
 Usage: python3 scripts/local-aws.py --port PORT   (always binds 127.0.0.1)
 
-The correction (see shared LOCAL-AWS.md): moto evaluates a bucket policy for every object request
+The correction (see docs/local-aws.md): moto evaluates a bucket policy for every object request
 with no request context, so every Condition counts as met. The standard TLS-only statement
 (Deny when aws:SecureTransport is false) then denies every read and write, although on AWS it only
 stops plain-HTTP requests. Here a statement carrying a Condition is left out of the bucket's
 verdict, as it would not apply to a TLS request on AWS. Unconditional statements are still
 evaluated. IAM (identity policy) evaluation is untouched.
+
+The second: IAM's ListServiceSpecificCredentials, which moto lacks, answers the empty list (moto
+never makes such credentials), so teardown need not wait out the SDK's retries of a 500.
 
 GET /bridge-local/correction answers 200 "on" so tests can prove the correction is in effect.
 """
@@ -55,6 +58,23 @@ def add_marker_route() -> None:
     server.DomainDispatcherApplication.__call__ = call
 
 
+def add_service_specific_credentials() -> None:
+    # moto 5.2.1 does not implement IAM's ListServiceSpecificCredentials (a 500 page, which the
+    # SDK retries for seconds). moto never creates such credentials, so IAM's answer for every
+    # user here is the empty list: give it, as IAM would.
+    from moto.core.responses import ActionResult
+    from moto.iam.responses import IamResponse
+
+    if hasattr(IamResponse, "list_service_specific_credentials"):
+        return
+
+    def list_service_specific_credentials(self):
+        self.backend.get_user(self._get_param("UserName"))  # NoSuchEntity for an unknown user, as IAM
+        return ActionResult({"ServiceSpecificCredentials": []})
+
+    IamResponse.list_service_specific_credentials = list_service_specific_credentials
+
+
 def warm_tagging_api() -> None:
     # The Resource Groups Tagging API imports every service's models on its first call (about 3 s
     # here); bridge asks it on every first setup. Loading it beside the server's start, not in the
@@ -79,6 +99,7 @@ def main() -> None:
         sys.exit(3)
     apply_bucket_policy_correction()
     add_marker_route()
+    add_service_specific_credentials()
     warm_tagging_api()
     server.main(["-H", "127.0.0.1", "-p", str(args.port)])
 

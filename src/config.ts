@@ -14,9 +14,13 @@ export const DEFAULTS = {
   dataPrefix: 'raw/',
   noncurrentVersionDays: 365,
   logRetentionDays: 365,
-  functionTimeoutSeconds: 30,
+  // Under API Gateway's 29-second integration timeout, so a caller never gets a 504 while the
+  // function goes on writing.
+  functionTimeoutSeconds: 25,
   functionMemoryMb: 256,
   reservedConcurrency: 2,
+  // Without a reservation; with one (N), the stage admits N a second, burst N: a run takes about a
+  // second, so more would only be throttled by Lambda and reach callers as errors.
   apiRateLimit: 10,
   apiBurstLimit: 20,
   apiDailyQuota: 1000,
@@ -205,6 +209,7 @@ export function resolveConfig(raw: RawSettings): StackConfig {
   const stack = validateStackName(raw.stack ?? DEFAULTS.stack);
   const region = validateRegion(raw.region ?? DEFAULTS.region);
   validateDerivedNames(stack, region, raw.bucket !== undefined && raw.bucket !== '');
+  const reserved = validateReservedConcurrency(raw.reservedConcurrency ?? DEFAULTS.reservedConcurrency);
   const config: StackConfig = {
     stack,
     region,
@@ -213,11 +218,11 @@ export function resolveConfig(raw: RawSettings): StackConfig {
     logRetentionDays: validateRetentionDays(raw.logRetentionDays ?? DEFAULTS.logRetentionDays),
     functionTimeoutSeconds: validateRange(raw.functionTimeout ?? DEFAULTS.functionTimeoutSeconds, 'function timeout', 3, 900, 'seconds'),
     functionMemoryMb: validateRange(raw.functionMemory ?? DEFAULTS.functionMemoryMb, 'function memory', 128, 10240, 'MB'),
-    reservedConcurrency: validateReservedConcurrency(raw.reservedConcurrency ?? DEFAULTS.reservedConcurrency),
+    reservedConcurrency: reserved,
     source: {},
     api: {
-      rateLimit: validateRange(raw.apiRateLimit ?? DEFAULTS.apiRateLimit, 'API rate limit', 1, 10000, 'requests per second'),
-      burstLimit: validateRange(raw.apiBurstLimit ?? DEFAULTS.apiBurstLimit, 'API burst limit', 1, 5000, 'requests'),
+      rateLimit: validateRange(raw.apiRateLimit ?? reserved ?? DEFAULTS.apiRateLimit, 'API rate limit', 1, 10000, 'requests per second'),
+      burstLimit: validateRange(raw.apiBurstLimit ?? reserved ?? DEFAULTS.apiBurstLimit, 'API burst limit', 1, 5000, 'requests'),
       dailyQuota: validateRange(raw.apiDailyQuota ?? DEFAULTS.apiDailyQuota, 'API daily quota', 1, 10_000_000, 'requests per day'),
       configureAccountLogging: raw.configureAccountLogging === true,
     },

@@ -52,6 +52,9 @@ export interface ApiArns {
   /** What `execute-api:Invoke` and the Lambda permission name: exactly GET /data on prod. */
   methodArn: string;
   invokeUrl: string;
+  /** Where API Gateway writes the stage's execution logs: a group it would create unencrypted and kept forever. */
+  executionLogGroup: string;
+  executionLogGroupArn: string;
 }
 
 export function apiArns(names: StackNames, apiId: string): ApiArns {
@@ -61,6 +64,8 @@ export function apiArns(names: StackNames, apiId: string): ApiArns {
     stageArn: `arn:${partition}:apigateway:${region}::/restapis/${apiId}/stages/${apiStage}`,
     methodArn: `arn:${partition}:execute-api:${region}:${account}:${apiId}/${apiStage}/GET/data`,
     invokeUrl: `https://${apiId}.execute-api.${region}.${dnsSuffix}/${apiStage}/data`,
+    executionLogGroup: `API-Gateway-Execution-Logs_${apiId}/${apiStage}`,
+    executionLogGroupArn: `arn:${partition}:logs:${region}:${account}:log-group:API-Gateway-Execution-Logs_${apiId}/${apiStage}`,
   };
 }
 

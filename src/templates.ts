@@ -16,7 +16,8 @@ export type TemplateName =
   | 'execution-role-policy'
   | 'operators-policy'
   | 'apigateway-logs-trust'
-  | 'apigateway-logs-policy';
+  | 'apigateway-logs-policy'
+  | 'deployer-policy';
 
 export const TEMPLATES_DIR = packagePath('templates');
 

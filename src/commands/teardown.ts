@@ -8,8 +8,9 @@ import { dependencyOrder, readStackTolerant } from '../engine.js';
 import { BridgeError, ExitCode, NotOursError, UsageError } from '../errors.js';
 import type { Io, Ui } from '../output.js';
 import { countVersions } from '../resources/bucket.js';
+import { apiExecutionLogGroup, earlierExecutionLogGroups, type LogGroupLive } from '../resources/log-group.js';
 import { STACK_RESOURCES } from '../resources/index.js';
-import type { AnyResource, StackContext, TeardownOptions } from '../resources/types.js';
+import { KNOWN_AFTER_APPLY, type AnyResource, type StackContext, type TeardownOptions } from '../resources/types.js';
 import { configFrom, stackContext, type GlobalOptions } from './context.js';
 
 export interface TeardownCliOptions {
@@ -59,6 +60,8 @@ export function teardownPlan(ctx: StackContext, lives: ReadonlyMap<string, unkno
     const live = lives.get(resource.kind) ?? null;
     const retirement = resource.teardown.retire(live, options);
     if (retirement.action === 'with') continue;
+    // A resource named after another that is gone (the API's execution logs) has nothing to say.
+    if (retirement.action === 'absent' && name.includes(KNOWN_AFTER_APPLY)) continue;
     steps.push({ resource, name, live, action: retirement.action, ...(retirement.action === 'retain' ? { reason: retirement.reason } : {}) });
   }
   return steps;
@@ -89,6 +92,14 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
     const bucketVersions = state.lives.get('bucket') ? await countVersions(ctx) : 0;
     const teardownOptions: TeardownOptions = { deleteData: options.deleteData === true, keyDeletionDays, bucketVersions };
     const steps = teardownPlan(ctx, state.lives, state.errors, teardownOptions);
+    // Execution logs of the stack's earlier APIs (kept by an earlier teardown) go as the data goes.
+    const current = (state.lives.get('api-execution-log-group') as LogGroupLive | null | undefined)?.name ?? null;
+    const earlier = (await earlierExecutionLogGroups(ctx, current)).map((group): TeardownStep => {
+      const retirement = apiExecutionLogGroup.teardown?.retire(group, teardownOptions) ?? { action: 'absent' };
+      return { resource: apiExecutionLogGroup, name: group.name, live: group, action: retirement.action === 'remove' ? 'remove' : 'retain', ...(retirement.action === 'retain' ? { reason: retirement.reason } : {}) };
+    });
+    const keyStep = steps.findIndex((step) => step.resource.kind === 'kms-key');
+    steps.splice(keyStep < 0 ? steps.length : keyStep, 0, ...earlier);
     ui.idle();
     const json: TeardownJson = { stack: config.stack, region: config.region, account: ctx.names.account, dryRun: options.dryRun === true, removed: [], retained: [], absent: [] };
     for (const step of steps) {

@@ -110,6 +110,13 @@ async function shipLogs(ctx: StackContext, log: string, startedAt: number): Prom
 
 export async function invokeLocally(ctx: StackContext, event: string, warn: (message: string) => void): Promise<Invocation> {
   const configuration = await deployedConfiguration(ctx);
+  if (!ctx.config.endpoint) {
+    // The execution role trusts only Lambda, so nobody else can take its credentials: the local run
+    // is the caller's, with the caller's rights, which may be more or fewer than the role's.
+    warn(
+      `this local run uses your credentials, not the execution role ${ctx.names.roleName}, so it proves nothing about the role's access; run bridge invoke without --local to run the function as deployed`,
+    );
+  }
   const env = await childEnvironment(ctx, configuration);
   const requestId = randomUUID();
   const startedAt = Date.now();

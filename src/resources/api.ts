@@ -24,7 +24,7 @@ import {
   type Resource as ApiGatewayResource,
 } from '@aws-sdk/client-api-gateway';
 import type { ApiAuth } from '../config.js';
-import { NotOursError, isNotFound } from '../errors.js';
+import { BridgeError, NotOursError, isNotFound } from '../errors.js';
 import { apiArns } from '../names.js';
 import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
@@ -109,7 +109,14 @@ function authOf(method: MethodLive | null): ApiAuth | undefined {
   return method.apiKeyRequired ? 'api-key' : undefined;
 }
 
-async function findApi(ctx: StackContext): Promise<{ id: string; tags: Tags; rootResourceId: string } | null> {
+/** The REST API itself: found by name, proven ours by its tag. */
+export interface RestApiLive {
+  id: string;
+  tags: Tags;
+  rootResourceId: string;
+}
+
+async function findApi(ctx: StackContext): Promise<RestApiLive | null> {
   const named: { id: string; tags: Tags; rootResourceId: string }[] = [];
   let position: string | undefined;
   do {
@@ -152,8 +159,9 @@ async function readStage(ctx: StackContext, restApiId: string): Promise<StageLiv
   };
 }
 
-export async function readApi(ctx: StackContext): Promise<ApiLive | null> {
-  const api = await findApi(ctx);
+/** The method, integration and stage; `lives` holds the REST API when the engine read it already. */
+export async function readApi(ctx: StackContext, lives?: ReadonlyMap<string, unknown>): Promise<ApiLive | null> {
+  const api = lives ? ((lives.get('rest-api') as RestApiLive | null | undefined) ?? null) : await findApi(ctx);
   if (!api) return null;
   const resources: ApiGatewayResource[] = [];
   let position: string | undefined;
@@ -209,11 +217,9 @@ function describeMethod(m: { authorizationType: string; apiKeyRequired: boolean 
 
 export function diffApi(live: ApiLive | null, intended: ApiIntended): FieldChange[] {
   if (!live) {
-    return ['api', 'resource', 'method', 'integration', 'deployment', 'stage', 'access-logging', 'execution-logging', 'throttling', 'tracing', 'tags'].map(
-      (field) => ({ field }),
-    );
+    return ['resource', 'method', 'integration', 'deployment', 'stage', 'access-logging', 'execution-logging', 'throttling', 'tracing'].map((field) => ({ field }));
   }
-  const changes: FieldChange[] = [...tagsChange(live.tags, intended.tags)];
+  const changes: FieldChange[] = [];
   if (!live.dataResourceId) changes.push({ field: 'resource', after: '/data' });
   const m = live.method;
   if (!m || m.authorizationType !== intended.authorizationType || m.apiKeyRequired !== intended.apiKeyRequired) {
@@ -269,15 +275,52 @@ export function stagePatches(fields: Set<string>, intended: ApiIntended): PatchO
   return ops;
 }
 
-export const restApi: Resource<ApiLive, ApiIntended> = {
-  kind: 'api',
+/**
+ * The REST API on its own, made first: its id names the execution log group API Gateway writes
+ * to, which the key policy must allow and which must exist (encrypted, with retention) before
+ * execution logging is turned on.
+ */
+export const restApiShell: Resource<RestApiLive, { tags: Tags }> = {
+  kind: 'rest-api',
   title: 'REST API',
-  dependsOn: ['function', 'api-log-group', 'api-account-logging'],
-  name: (ctx) => `${ctx.names.apiName} GET /data`,
-  read: (ctx) => readApi(ctx),
+  dependsOn: [],
+  name: (ctx) => ctx.names.apiName,
+  read: (ctx) => findApi(ctx),
   learn(ctx, live) {
     if (!live) return;
     ctx.refs.apiId = live.id;
+    ctx.refs.apiRootResourceId = live.rootResourceId;
+  },
+  intended: (ctx) => ({ tags: stackTags(ctx.config.stack) }),
+  diff: (live, intended) => (live ? tagsChange(live.tags, intended.tags) : [{ field: 'api' }, { field: 'tags' }]),
+  async apply(ctx, live, intended) {
+    const apigw = ctx.aws.apigateway;
+    if (live) {
+      await apigw.send(new TagResourceCommand({ resourceArn: apiArns(ctx.names, live.id).restApiArn, tags: intended.tags }));
+      return;
+    }
+    const created = await apigw.send(
+      new CreateRestApiCommand({
+        name: ctx.names.apiName,
+        description: `bridge stack ${ctx.config.stack}: GET /data runs the ingest function`,
+        endpointConfiguration: { types: ['REGIONAL'] },
+        tags: intended.tags,
+      }),
+    );
+    ctx.refs.apiId = created.id as string;
+    ctx.refs.apiRootResourceId = created.rootResourceId;
+  },
+  describe: () => null,
+};
+
+export const restApi: Resource<ApiLive, ApiIntended> = {
+  kind: 'api',
+  title: 'API method and stage',
+  dependsOn: ['rest-api', 'function', 'api-log-group', 'api-execution-log-group', 'api-account-logging'],
+  name: (ctx) => `${ctx.names.apiName} GET /data, stage ${ctx.names.apiStage}`,
+  read: (ctx, lives) => readApi(ctx, lives),
+  learn(ctx, live) {
+    if (!live) return;
     const auth = authOf(live.method);
     if (auth) ctx.refs.apiAuth = auth;
   },
@@ -286,26 +329,13 @@ export const restApi: Resource<ApiLive, ApiIntended> = {
   async apply(ctx, live, intended, changes) {
     const apigw = ctx.aws.apigateway;
     const fields = new Set(changes.map((c) => c.field));
-    let restApiId = live?.id;
-    let rootResourceId = live?.rootResourceId;
-    if (!live) {
-      const created = await apigw.send(
-        new CreateRestApiCommand({
-          name: ctx.names.apiName,
-          description: `bridge stack ${ctx.config.stack}: GET /data runs the ingest function`,
-          endpointConfiguration: { types: ['REGIONAL'] },
-          tags: intended.tags,
-        }),
-      );
-      restApiId = created.id as string;
-      rootResourceId = created.rootResourceId;
-      if (!rootResourceId) {
-        const resources = await apigw.send(new GetResourcesCommand({ restApiId }));
-        rootResourceId = resources.items?.find((r) => r.path === '/')?.id;
-      }
+    const id = ctx.refs.apiId;
+    if (!id) throw new BridgeError('internal: the REST API was not made before its method');
+    let rootResourceId = live?.rootResourceId ?? ctx.refs.apiRootResourceId;
+    if (!rootResourceId) {
+      const resources = await apigw.send(new GetResourcesCommand({ restApiId: id }));
+      rootResourceId = resources.items?.find((r) => r.path === '/')?.id;
     }
-    const id = restApiId as string;
-    ctx.refs.apiId = id;
     let resourceId = live?.dataResourceId ?? null;
     if (!resourceId) {
       resourceId = (await apigw.send(new CreateResourceCommand({ restApiId: id, parentId: rootResourceId as string, pathPart: 'data' }))).id as string;
@@ -339,7 +369,6 @@ export const restApi: Resource<ApiLive, ApiIntended> = {
     const patches = stagePatches(stageCreated ? new Set(['access-logging', 'execution-logging', 'throttling']) : fields, intended);
     if (patches.length > 0) await apigw.send(new UpdateStageCommand({ restApiId: id, stageName: ctx.names.apiStage, patchOperations: patches }));
     const arns = apiArns(ctx.names, id);
-    if (live && fields.has('tags')) await apigw.send(new TagResourceCommand({ resourceArn: arns.restApiArn, tags: intended.tags }));
     if (live?.stage && fields.has('stage-tags')) await apigw.send(new TagResourceCommand({ resourceArn: arns.stageArn, tags: intended.tags }));
   },
   describe(ctx): Record<string, string> {
@@ -358,7 +387,9 @@ export const restApi: Resource<ApiLive, ApiIntended> = {
   },
 };
 
-restApi.teardown = {
+restApi.teardown = { retire: () => ({ action: 'with', other: 'rest-api' }), destroy: async () => undefined };
+
+restApiShell.teardown = {
   retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
   async destroy(ctx, live) {
     // The API takes its resources, methods, stage and deployments with it.

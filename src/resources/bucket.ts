@@ -338,6 +338,17 @@ export async function emptyBucket(ctx: StackContext, progress: (message: string)
   }
 }
 
+export const TEARDOWN_DENY_SID = 'TeardownDenyWrites';
+
+/** The live bucket policy (or none) with one more statement: nobody may write objects. */
+export function withWritesDenied(policy: PolicyDocument | null, bucketArn: string): PolicyDocument {
+  const kept = (policy?.Statement ?? []).filter((s) => s.Sid !== TEARDOWN_DENY_SID);
+  return {
+    Version: policy?.Version ?? '2012-10-17',
+    Statement: [...kept, { Sid: TEARDOWN_DENY_SID, Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `${bucketArn}/*` }],
+  };
+}
+
 export async function countVersions(ctx: StackContext): Promise<number> {
   let count = 0;
   let KeyMarker: string | undefined;
@@ -359,16 +370,13 @@ bucket.teardown = {
     }
     return { action: 'remove' };
   },
-  async destroy(ctx, _live, options) {
+  async destroy(ctx, live, options) {
     const Bucket = ctx.names.bucket;
     let note: string | undefined;
     if (options.bucketVersions > 0) {
-      // First stop new writes, so emptying the bucket is not a race with the function.
-      const denyWrites = {
-        Version: '2012-10-17',
-        Statement: [{ Sid: 'TeardownDenyWrites', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `${ctx.names.bucketArn}/*` }],
-      };
-      await ctx.aws.s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(denyWrites) }));
+      // First stop new writes, so emptying the bucket is not a race with the function. Added to
+      // the policy there is, so TLS-only and the key pinning hold while the data is still there.
+      await ctx.aws.s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(withWritesDenied(live.policy, ctx.names.bucketArn)) }));
       note = `${await emptyBucket(ctx, ctx.progress)} object versions and delete markers deleted`;
     }
     await ctx.aws.s3.send(new DeleteBucketCommand({ Bucket }));

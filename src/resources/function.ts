@@ -239,6 +239,9 @@ export function isRoleNotYetUsable(error: unknown): boolean {
   );
 }
 
+/** API Gateway's default (and, without a quota increase, largest) integration timeout for REST APIs. */
+export const API_INTEGRATION_TIMEOUT_SECONDS = 29;
+
 const WAIT = { maxWaitTime: 300, minDelay: 1, maxDelay: 5 };
 
 /**
@@ -276,6 +279,11 @@ export const ingestFunction: Resource<FunctionLive, FunctionIntended> = {
     if (placement) ctx.refs.keyPlacement = { in: placement[1] as 'query' | 'header', name: placement[2] as string };
   },
   check(ctx, live) {
+    if (ctx.config.functionTimeoutSeconds > API_INTEGRATION_TIMEOUT_SECONDS) {
+      ctx.notes.push(
+        `the function may run ${ctx.config.functionTimeoutSeconds} s, longer than API Gateway's ${API_INTEGRATION_TIMEOUT_SECONDS} s integration timeout: callers of GET /data then get a 504 while the function goes on; keep --function-timeout at ${API_INTEGRATION_TIMEOUT_SECONDS - 4} or less unless the API is not how it runs`,
+      );
+    }
     const want = ctx.config.reservedConcurrency;
     if (live?.accountConcurrency && want !== null && live.reservedConcurrency !== want && !reservationFits(live, want)) {
       ctx.notes.push(reservationSkippedNote(want, accountWhy(live.accountConcurrency)));

@@ -25,7 +25,7 @@ import {
   RemoveUserFromGroupCommand,
   type IAMClient,
 } from '@aws-sdk/client-iam';
-import { awsErrorName, isNotFound } from '../errors.js';
+import { awsErrorName, httpStatusOf, isNotFound } from '../errors.js';
 
 /** Paginates an IAM list call (Marker / IsTruncated). */
 async function listAll<T>(page: (marker: string | undefined) => Promise<{ items: T[]; marker?: string }>): Promise<T[]> {
@@ -97,10 +97,15 @@ export async function removeUserAttachments(iam: IAMClient, UserName: string): P
     return { items: (r.Certificates ?? []).map((c) => c.CertificateId as string), marker: next(r) };
   });
   for (const CertificateId of certificates) await iam.send(new DeleteSigningCertificateCommand({ UserName, CertificateId }));
-  const serviceCredentials = await tolerant(
-    iam.send(new ListServiceSpecificCredentialsCommand({ UserName })).then((r) => (r.ServiceSpecificCredentials ?? []).map((c) => c.ServiceSpecificCredentialId as string)),
-    [] as string[],
-  );
+  const serviceCredentials = await iam
+    .send(new ListServiceSpecificCredentialsCommand({ UserName }))
+    .then((r) => (r.ServiceSpecificCredentials ?? []).map((c) => c.ServiceSpecificCredentialId as string))
+    .catch((error: unknown) => {
+      // The local AWS does not implement this call (a 500 page). Anything left after all would come
+      // back as IAM's DeleteConflict from DeleteUser, naming it, so nothing is hidden by going on.
+      if (isNotFound(error) || awsErrorName(error) === 'NotSupportedService' || (httpStatusOf(error) ?? 0) >= 500) return [] as string[];
+      throw error;
+    });
   for (const ServiceSpecificCredentialId of serviceCredentials) {
     await iam.send(new DeleteServiceSpecificCredentialCommand({ UserName, ServiceSpecificCredentialId }));
   }

@@ -2,18 +2,19 @@
 import { apiAccountLogging } from './api-account-logging.js';
 import { apiKey } from './api-key.js';
 import { apiPermission } from './api-permission.js';
-import { restApi } from './api.js';
+import { restApi, restApiShell } from './api.js';
 import { bucket } from './bucket.js';
 import { executionRole } from './execution-role.js';
 import { ingestFunction } from './function.js';
 import { kmsKey, kmsKeyPolicy } from './kms-key.js';
-import { apiLogGroup, functionLogGroup } from './log-group.js';
+import { apiExecutionLogGroup, apiLogGroup, functionLogGroup } from './log-group.js';
 import { operators, operatorsPolicy } from './operators.js';
 import { sourceApiKey } from './source-api-key.js';
 import type { AnyResource } from './types.js';
 
 export const STACK_RESOURCES: readonly AnyResource[] = [
   kmsKey,
+  restApiShell,
   bucket,
   executionRole,
   operators,
@@ -23,6 +24,7 @@ export const STACK_RESOURCES: readonly AnyResource[] = [
   ingestFunction,
   apiAccountLogging,
   apiLogGroup,
+  apiExecutionLogGroup,
   restApi,
   apiPermission,
   apiKey,

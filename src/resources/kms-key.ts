@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { NotOursError, awsErrorName, httpStatusOf, isNotFound } from '../errors.js';
-import { STACK_TAG_KEY, partitionValues } from '../names.js';
+import { STACK_TAG_KEY, apiArns, partitionValues } from '../names.js';
 import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
 import { isKeyNotYetVisible, isPrincipalNotYetVisible, retryUntil, untilKeyVisible } from '../retry.js';
 import { renderTemplate } from '../templates.js';
@@ -198,7 +198,7 @@ export const kmsKey: Resource<KeyLive, KeyIntended> = {
     let keyId = live?.keyId;
     if (!live) {
       // Created with the administration statement only; kms-key-policy adds the principals later.
-      const bootstrap = renderTemplate('kms-key-policy', { ...policyValues(ctx), RoleArn: null, OperatorUserArn: null });
+      const bootstrap = renderTemplate('kms-key-policy', { ...policyValues(ctx), RoleArn: null, OperatorUserArn: null, ApiExecutionLogGroupArn: null });
       const created = await ctx.aws.kms.send(
         new CreateKeyCommand({
           Description: intended.description,
@@ -242,13 +242,15 @@ export function policyValues(ctx: StackContext) {
     OperatorUserArn: ctx.names.operatorUserArn,
     FunctionLogGroupArn: ctx.names.functionLogGroupArn,
     ApiLogGroupArn: ctx.names.apiLogGroupArn,
+    ApiExecutionLogGroupArn: ctx.refs.apiId ? apiArns(ctx.names, ctx.refs.apiId).executionLogGroupArn : KNOWN_AFTER_APPLY,
   };
 }
 
 export const kmsKeyPolicy: Resource<PolicyDocument, PolicyDocument> = {
   kind: 'kms-key-policy',
   title: 'KMS key policy',
-  dependsOn: ['kms-key', 'execution-role', 'operators'],
+  // The REST API's id names its execution log group, which CloudWatch Logs encrypts with the key.
+  dependsOn: ['kms-key', 'execution-role', 'operators', 'rest-api'],
   name: (ctx) => ctx.names.keyAlias,
   read: async (_ctx, lives) => (lives.get('kms-key') as KeyLive | null)?.policy ?? null,
   intended: (ctx) => renderTemplate('kms-key-policy', policyValues(ctx)),

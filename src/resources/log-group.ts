@@ -11,13 +11,15 @@ import {
   PutRetentionPolicyCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { NotOursError } from '../errors.js';
-import type { StackNames } from '../names.js';
+import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
+import { NotOursError, awsErrorName, httpStatusOf } from '../errors.js';
+import { STACK_TAG_KEY, apiArns } from '../names.js';
 import { untilKeyVisible } from '../retry.js';
 import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
 export interface LogGroupLive {
+  name: string;
   arn: string;
   retentionDays: number | null;
   kmsKeyId: string | null;
@@ -30,7 +32,7 @@ export interface LogGroupIntended {
   tags: Tags;
 }
 
-export async function readLogGroup(ctx: StackContext, name: string): Promise<LogGroupLive | null> {
+export async function readLogGroup(ctx: StackContext, name: string, adoptUntagged = false): Promise<LogGroupLive | null> {
   let nextToken: string | undefined;
   do {
     const page = await ctx.aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name, nextToken }));
@@ -39,8 +41,8 @@ export async function readLogGroup(ctx: StackContext, name: string): Promise<Log
       // DescribeLogGroups's `arn` ends in ':*'; the tagging API wants the ARN without it.
       const arn = group.logGroupArn ?? (group.arn ?? '').replace(/:\*$/, '');
       const tags = (await ctx.aws.logs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? {};
-      if (!isOurs(tags, ctx.config.stack)) throw new NotOursError('log group', name, 'Delete it if it is left from an earlier function of that name, or choose another --stack.');
-      return { arn, retentionDays: group.retentionInDays ?? null, kmsKeyId: group.kmsKeyId ?? null, tags };
+      if (!isOurs(tags, ctx.config.stack) && !(adoptUntagged && tags[STACK_TAG_KEY] === undefined)) throw new NotOursError('log group', name, 'Delete it if it is left from an earlier function of that name, or choose another --stack.');
+      return { name, arn, retentionDays: group.retentionInDays ?? null, kmsKeyId: group.kmsKeyId ?? null, tags };
     }
     nextToken = page.nextToken;
   } while (nextToken);
@@ -58,18 +60,33 @@ export function diffLogGroup(live: LogGroupLive | null, intended: LogGroupIntend
   return changes;
 }
 
-export function logGroupResource(spec: { kind: string; title: string; name: (names: StackNames) => string; arn: (names: StackNames) => string; dependsOn: string[] }): Resource<LogGroupLive, LogGroupIntended> {
+interface LogGroupSpec {
+  kind: string;
+  title: string;
+  /** Its name and ARN, or null while they depend on something not made yet (the API's id). */
+  name: (ctx: StackContext) => string | null;
+  arn: (ctx: StackContext) => string | null;
+  dependsOn: string[];
+  /** A group someone else creates under this name for a resource of ours (API Gateway's execution logs). */
+  adoptUntagged?: boolean;
+}
+
+export function logGroupResource(spec: LogGroupSpec): Resource<LogGroupLive, LogGroupIntended> {
+  const nameOf = (ctx: StackContext) => spec.name(ctx) ?? KNOWN_AFTER_APPLY;
   return {
     kind: spec.kind,
     title: spec.title,
     dependsOn: spec.dependsOn,
-    name: (ctx) => spec.name(ctx.names),
-    read: (ctx) => readLogGroup(ctx, spec.name(ctx.names)),
+    name: nameOf,
+    read: (ctx) => {
+      const name = spec.name(ctx);
+      return name ? readLogGroup(ctx, name, spec.adoptUntagged === true) : Promise.resolve(null);
+    },
     intended: (ctx) => ({ retentionDays: ctx.config.logRetentionDays, kmsKeyArn: ctx.refs.keyArn ?? KNOWN_AFTER_APPLY, tags: stackTags(ctx.config.stack) }),
     diff: diffLogGroup,
     async apply(ctx, live, intended, changes) {
       const logs = ctx.aws.logs;
-      const logGroupName = spec.name(ctx.names);
+      const logGroupName = nameOf(ctx);
       const fields = new Set(changes.map((c) => c.field));
       if (!live) {
         await untilKeyVisible(() => logs.send(new CreateLogGroupCommand({ logGroupName, kmsKeyId: intended.kmsKeyArn, tags: intended.tags })), ctx.progress, 'CloudWatch Logs');
@@ -81,15 +98,15 @@ export function logGroupResource(spec: { kind: string; title: string; name: (nam
       }
       if (fields.has('retention')) await logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: intended.retentionDays }));
     },
-    describe: (ctx) => ({ name: spec.name(ctx.names), arn: spec.arn(ctx.names) }),
+    describe: (ctx) => ({ name: nameOf(ctx), arn: spec.arn(ctx) ?? KNOWN_AFTER_APPLY }),
   };
 }
 
 export const functionLogGroup = logGroupResource({
   kind: 'function-log-group',
   title: 'Function log group',
-  name: (n) => n.functionLogGroup,
-  arn: (n) => n.functionLogGroupArn,
+  name: (ctx) => ctx.names.functionLogGroup,
+  arn: (ctx) => ctx.names.functionLogGroupArn,
   // CloudWatch Logs may use the key only once the key policy lets it.
   dependsOn: ['kms-key-policy'],
 });
@@ -97,22 +114,77 @@ export const functionLogGroup = logGroupResource({
 export const apiLogGroup = logGroupResource({
   kind: 'api-log-group',
   title: 'API access log group',
-  name: (n) => n.apiLogGroup,
-  arn: (n) => n.apiLogGroupArn,
+  name: (ctx) => ctx.names.apiLogGroup,
+  arn: (ctx) => ctx.names.apiLogGroupArn,
   dependsOn: ['kms-key-policy'],
 });
 
-function logGroupTeardown(resource: Resource<LogGroupLive, LogGroupIntended>, name: (names: StackNames) => string): void {
+/**
+ * API-Gateway-Execution-Logs_{apiId}/prod: API Gateway creates it itself on the first execution
+ * log, unencrypted and kept forever. Made first, with the key and retention; one API Gateway made
+ * already (for the stack's own API, whose id is in its name) is adopted.
+ */
+export const apiExecutionLogGroup = logGroupResource({
+  kind: 'api-execution-log-group',
+  title: 'API execution log group',
+  name: (ctx) => (ctx.refs.apiId ? apiArns(ctx.names, ctx.refs.apiId).executionLogGroup : null),
+  arn: (ctx) => (ctx.refs.apiId ? apiArns(ctx.names, ctx.refs.apiId).executionLogGroupArn : null),
+  dependsOn: ['kms-key-policy', 'rest-api'],
+  adoptUntagged: true,
+});
+
+/**
+ * Execution log groups of the stack's earlier APIs: a teardown that kept the data removed the API
+ * but kept its execution logs, and the next setup made a new API with a new id. Found by the
+ * stack tag through the tagging API (or, where that is refused, by name and tag).
+ */
+export async function earlierExecutionLogGroups(ctx: StackContext, current: string | null): Promise<LogGroupLive[]> {
+  const prefix = 'API-Gateway-Execution-Logs_';
+  let names: string[];
+  try {
+    names = [];
+    let PaginationToken: string | undefined;
+    do {
+      const page = await ctx.aws.tagging.send(
+        new GetResourcesCommand({ TagFilters: [{ Key: STACK_TAG_KEY, Values: [ctx.config.stack] }], ResourceTypeFilters: ['logs'], PaginationToken }),
+      );
+      names.push(...(page.ResourceTagMappingList ?? []).map((m) => (m.ResourceARN ?? '').replace(/^arn:[^:]+:logs:[^:]+:\d+:log-group:/, '').replace(/:\*$/, '')));
+      PaginationToken = page.PaginationToken || undefined;
+    } while (PaginationToken);
+  } catch (error) {
+    if (awsErrorName(error) !== 'AccessDeniedException' && httpStatusOf(error) !== 403) throw error;
+    names = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await ctx.aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: prefix, nextToken }));
+      names.push(...(page.logGroups ?? []).map((g) => g.logGroupName as string));
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+  const candidates = names.filter((name) => name.startsWith(prefix) && name !== current);
+  const found: LogGroupLive[] = [];
+  for (const name of candidates) {
+    const live = await readLogGroup(ctx, name).catch((error: unknown) => {
+      if (error instanceof NotOursError) return null;
+      throw error;
+    });
+    if (live) found.push(live);
+  }
+  return found;
+}
+
+function logGroupTeardown(resource: Resource<LogGroupLive, LogGroupIntended>, name: (ctx: StackContext) => string): void {
   resource.teardown = {
     retire(live, options) {
       if (!live) return { action: 'absent' };
       return options.deleteData ? { action: 'remove' } : { action: 'retain', reason: 'kept with the data (--delete-data removes it)' };
     },
-    async destroy(ctx) {
-      await ctx.aws.logs.send(new DeleteLogGroupCommand({ logGroupName: name(ctx.names) }));
+    async destroy(ctx, live) {
+      await ctx.aws.logs.send(new DeleteLogGroupCommand({ logGroupName: live.name ?? name(ctx) }));
     },
   };
 }
 
-logGroupTeardown(functionLogGroup, (n) => n.functionLogGroup);
-logGroupTeardown(apiLogGroup, (n) => n.apiLogGroup);
+logGroupTeardown(functionLogGroup, (ctx) => ctx.names.functionLogGroup);
+logGroupTeardown(apiLogGroup, (ctx) => ctx.names.apiLogGroup);
+logGroupTeardown(apiExecutionLogGroup, (ctx) => apiExecutionLogGroup.name(ctx));

@@ -224,6 +224,7 @@ export const operatorsPolicy: Resource<PrincipalPolicies, OperatorsPolicyIntende
         Region: n.region,
         FunctionLogGroupArn: n.functionLogGroupArn,
         ApiLogGroupArn: n.apiLogGroupArn,
+        ApiExecutionLogGroupArn: ctx.refs.apiId ? apiArns(n, ctx.refs.apiId).executionLogGroupArn : KNOWN_AFTER_APPLY,
         FunctionArn: n.functionArn,
         ApiInvokeArn: ctx.refs.apiId ? apiArns(n, ctx.refs.apiId).methodArn : KNOWN_AFTER_APPLY,
       }),

@@ -16,8 +16,9 @@ export interface StackRefs {
   /** The deployed function's source settings, kept when this run gives none. */
   sourceUrl?: string;
   keyPlacement?: KeyPlacement;
-  /** The REST API's id, once it exists. */
+  /** The REST API's id and root resource, once it exists. */
   apiId?: string;
+  apiRootResourceId?: string;
   /** How the deployed method is protected, kept when this run gives none. */
   apiAuth?: ApiAuth;
   /** API Gateway's account-wide CloudWatch role, when set: logging needs it. */

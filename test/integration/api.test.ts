@@ -78,7 +78,7 @@ describe('the API as set up', () => {
   it('deploys stage prod with throttling and tracing, logging waiting for the account role', async () => {
     const stage = await apigw.send(new GetStageCommand({ restApiId: apiId, stageName: 'prod' }));
     expect(stage.tracingEnabled).toBe(true);
-    expect(stage.methodSettings?.['*/*']).toMatchObject({ throttlingRateLimit: 10, throttlingBurstLimit: 20, loggingLevel: 'OFF', dataTraceEnabled: false });
+    expect(stage.methodSettings?.['*/*']).toMatchObject({ throttlingRateLimit: 2, throttlingBurstLimit: 2, loggingLevel: 'OFF', dataTraceEnabled: false });
     expect(stage.tags).toMatchObject({ 'bridge:stack': stack });
     expect(stage.accessLogSettings?.destinationArn).toBeUndefined();
     expect(await deployments()).toBe(1);
@@ -164,7 +164,7 @@ describe('setup repairs API drift', () => {
       }),
     );
     const run = await converge();
-    expect(run.stdout).toContain('throttling: 10000/s burst 20 -> 10/s burst 20');
+    expect(run.stdout).toContain('throttling: 10000/s burst 2 -> 2/s burst 2');
     expect(run.stdout).toContain('tracing: off -> on');
     expect(mutatingCalls(run)).toEqual(['apigateway:UpdateStage']);
   });
@@ -189,7 +189,7 @@ describe('--api-auth api-key', () => {
     expect(method).toMatchObject({ authorizationType: 'NONE', apiKeyRequired: true });
     expect(await deployments()).toBe(before + 1);
     const plan = (await apigw.send(new GetUsagePlansCommand({}))).items?.find((p) => p.name === `${stack}-usage-plan`);
-    expect(plan).toMatchObject({ throttle: { rateLimit: 10, burstLimit: 20 }, quota: { limit: 500, period: 'DAY' }, apiStages: [{ apiId, stage: 'prod' }] });
+    expect(plan).toMatchObject({ throttle: { rateLimit: 2, burstLimit: 2 }, quota: { limit: 500, period: 'DAY' }, apiStages: [{ apiId, stage: 'prod' }] });
     const key = (await apigw.send(new GetApiKeysCommand({}))).items?.find((k) => k.name === `${stack}-api-key`);
     expect(key?.enabled).toBe(true);
     expect((await apigw.send(new GetUsagePlanKeysCommand({ usagePlanId: plan?.id }))).items?.map((k) => k.id)).toEqual([key?.id]);

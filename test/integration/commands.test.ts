@@ -67,7 +67,7 @@ describe('bridge demo', () => {
     const run = bridge(['demo']);
     expect(await run.exited, run.err()).toBe(0);
     const out = run.out();
-    expect(out).toContain('Done: 12 created, 1 updated, 1 unchanged.');
+    expect(out).toContain('Done: 14 created, 1 updated, 1 unchanged.');
     // Two invocations, each storing a new object under the stack key with a checksum S3 agrees with.
     const stored = [...out.matchAll(/object {3}s3:\/\/demo-123456789012-us-east-1\/(raw\/\d{4}\/\d{2}\/\d{2}\/\S+\.json)/g)].map((m) => m[1]);
     expect(stored).toHaveLength(2);
@@ -75,7 +75,7 @@ describe('bridge demo', () => {
     expect(out.match(/\(S3 holds the same SHA-256\)/g)).toHaveLength(2);
     expect(out).toMatch(/KMS key {2}arn:aws:kms:us-east-1:123456789012:key\//);
     expect(out).toMatch(/REPORT RequestId: \S+\tDuration: [\d.]+ ms/);
-    expect(out).toContain('Done: 0 created, 0 updated, 14 unchanged.');
+    expect(out).toContain('Done: 0 created, 0 updated, 16 unchanged.');
     expect(out).toMatch(/Invoke URL: https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/prod\/data/);
     // The audit: all pass, the injected drift caught, --fix mends it through setup's code.
     expect(out).toContain('34 passed, 0 failed, 0 errors, 0 skipped (34 controls)');
@@ -86,7 +86,7 @@ describe('bridge demo', () => {
     expect(run.err()).toMatch(/After: 34 passed, 0 failed, 0 errors\./);
     expect(out).toMatch(/S3 bucket +demo-123456789012-us-east-1 +removed: \d+ object versions and delete markers deleted/);
     expect(out).toMatch(/KMS key +alias\/demo +removed: deletion scheduled for \d{4}-\d{2}-\d{2}; to cancel: aws kms cancel-key-deletion/);
-    expect(out).toContain('Removed 9, retained 0, already gone 1.');
+    expect(out).toContain('Removed 10, retained 0, already gone 1.');
     expect(Date.now() - started).toBeLessThan(60_000);
     const endpoint = /local AWS {3}(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
     const sourceUrl = /source API {2}(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;

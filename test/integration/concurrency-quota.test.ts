@@ -75,6 +75,10 @@ describe('setup on an account whose concurrency quota leaves no room for a reser
     const run = await setup(['--reserved-concurrency', 'none']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).not.toMatch(/skipped/);
-    expect(mutatingCalls(run)).toEqual([]);
+    // Without a reservation the stage's throttling goes back to its own defaults (10/s, burst 20).
+    expect(mutatingCalls(run)).toEqual(['apigateway:UpdateStage']);
+    expect(run.stdout).toContain('throttling: 2/s burst 2 -> 10/s burst 20');
+    const again = await setup(['--reserved-concurrency', 'none']);
+    expect(mutatingCalls(again)).toEqual([]);
   });
 });

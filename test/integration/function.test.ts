@@ -44,7 +44,7 @@ describe('the deployed function', () => {
       Runtime: 'nodejs24.x',
       Role: `arn:aws:iam::${LOCAL_ACCOUNT}:role/bridge/${stack}-ingest-role-us-east-1`,
       Handler: 'index.handler',
-      Timeout: 30,
+      Timeout: 25,
       MemorySize: 256,
       Architectures: ['arm64'],
       TracingConfig: { Mode: 'Active' },
@@ -102,12 +102,12 @@ describe('setup repairs function drift', () => {
     );
     const run = await converge();
     expect(run.stdout).toContain("- API_KEY (not bridge's: removed)");
-    expect(run.stdout).toContain('timeout: 3 -> 30');
+    expect(run.stdout).toContain('timeout: 3 -> 25');
     expect(run.stdout + run.stderr).not.toContain('plaintext-key-9911');
     expect(mutatingCalls(run)).toEqual(['lambda:UpdateFunctionConfiguration']);
     const after = (await lambda.send(new GetFunctionCommand({ FunctionName }))).Configuration;
     expect(after?.Environment?.Variables?.API_KEY).toBeUndefined();
-    expect(after?.Timeout).toBe(30);
+    expect(after?.Timeout).toBe(25);
   });
 
   it('reserved concurrency removed, and log retention changed', async () => {
@@ -121,8 +121,15 @@ describe('setup repairs function drift', () => {
 
   it('new settings given on the command line are applied', async () => {
     const run = await converge(['--function-memory', '512', '--reserved-concurrency', '1', '--log-retention-days', '30']);
-    // Retention applies to both of the stack's log groups.
-    expect(mutatingCalls(run).sort()).toEqual(['lambda:PutFunctionConcurrency', 'lambda:UpdateFunctionConfiguration', 'logs:PutRetentionPolicy', 'logs:PutRetentionPolicy']);
+    // Retention applies to the stack's three log groups; the stage's throttling follows the reservation.
+    expect(mutatingCalls(run).sort()).toEqual([
+      'apigateway:UpdateStage',
+      'lambda:PutFunctionConcurrency',
+      'lambda:UpdateFunctionConfiguration',
+      'logs:PutRetentionPolicy',
+      'logs:PutRetentionPolicy',
+      'logs:PutRetentionPolicy',
+    ]);
     expect((await lambda.send(new GetFunctionCommand({ FunctionName }))).Configuration?.MemorySize).toBe(512);
   });
 });

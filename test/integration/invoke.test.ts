@@ -164,7 +164,7 @@ describe('when the source fails, nothing is stored and the error is reported (ex
     expect(run.stderr).toMatch(/SourceError: source did not answer within \d+ ms at http:\/\/127\.0\.0\.1:\d+\/slow/);
     expect(Date.now() - started).toBeLessThan(6_000);
     expect(await versionCount()).toBe(before);
-    await setSource(source.weatherUrl, ['--function-timeout', '30']);
+    await setSource(source.weatherUrl, ['--function-timeout', '25']);
   });
 });
 

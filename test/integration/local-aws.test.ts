@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateUserCommand, ListServiceSpecificCredentialsCommand } from '@aws-sdk/client-iam';
 import { correctionInEffect, startLocalAws } from '../../src/local/moto.js';
 import { renderTemplate } from '../../src/templates.js';
 import { localClients, resetLocal } from '../support/helpers.js';
@@ -19,6 +20,12 @@ beforeAll(async () => {
 });
 
 describe('the local AWS launcher', () => {
+  it("answers IAM's ListServiceSpecificCredentials as IAM does (moto 5.2.1 lacks it): empty for a user, NoSuchEntity for none", async () => {
+    await aws.iam.send(new CreateUserCommand({ UserName: 'credentials-check' }));
+    expect((await aws.iam.send(new ListServiceSpecificCredentialsCommand({ UserName: 'credentials-check' }))).ServiceSpecificCredentials).toEqual([]);
+    await expect(aws.iam.send(new ListServiceSpecificCredentialsCommand({ UserName: 'nobody-here' }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
+  });
+
   it('reports the correction in effect', async () => {
     expect(await correctionInEffect(process.env.AWS_ENDPOINT_URL as string)).toBe(true);
   });

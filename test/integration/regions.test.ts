@@ -42,7 +42,7 @@ describe('the same stack in us-east-1 and eu-west-1', () => {
   it('the second region gets its own role, user and group, and leaves the first region passing its audit', async () => {
     const west = await setup('eu-west-1');
     expect(west.code, west.stderr).toBe(0);
-    const roles = (await aws.iam.send(new ListRolesCommand({ PathPrefix: '/bridge/' }))).Roles?.map((r) => r.RoleName).sort();
+    const roles = (await aws.iam.send(new ListRolesCommand({ PathPrefix: '/bridge/' }))).Roles?.map((r) => r.RoleName).filter((name) => name?.startsWith(stack)).sort();
     expect(roles).toEqual([`${stack}-ingest-role-eu-west-1`, `${stack}-ingest-role-us-east-1`]);
     const east = await audit('us-east-1');
     expect(east.failing).toEqual([]);

@@ -31,6 +31,7 @@ import {
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
 } from '@aws-sdk/client-s3';
+import { DescribeLogGroupsCommand, ListTagsForResourceCommand as ListLogTagsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeParametersCommand, GetParameterCommand, ListTagsForResourceCommand } from '@aws-sdk/client-ssm';
 import { parsePolicy } from '../../src/policy.js';
 import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal, runCli, setupArgs, type CliRun } from '../support/helpers.js';
@@ -60,6 +61,7 @@ describe('a fresh setup', () => {
     expect(json).toMatchObject({ stack, region: 'us-east-1', account: LOCAL_ACCOUNT, dryRun: false });
     expect(json.changes.map((c: { resource: string; action: string }) => [c.resource, c.action])).toEqual([
       ['kms-key', 'create'],
+      ['rest-api', 'create'],
       ['bucket', 'create'],
       ['execution-role', 'create'],
       ['operators', 'create'],
@@ -70,6 +72,7 @@ describe('a fresh setup', () => {
       // Account-wide logging is left alone without --configure-account-logging; no API key without api-key mode.
       ['api-account-logging', 'noop'],
       ['api-log-group', 'create'],
+      ['api-execution-log-group', 'create'],
       ['api', 'create'],
       ['api-permission', 'create'],
       ['api-key', 'noop'],
@@ -101,7 +104,8 @@ describe('a fresh setup', () => {
       Action: 'kms:Decrypt',
       Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } },
     });
-    // CloudWatch Logs may use the key for the stack's two log groups, nothing else.
+    const apiId = JSON.parse(first.stdout).resources.api.id as string;
+    // CloudWatch Logs may use the key for the stack's three log groups, nothing else.
     expect(bySid.CloudWatchLogsEncryptsStackLogGroupsOnly).toMatchObject({
       Principal: { Service: 'logs.us-east-1.amazonaws.com' },
       Condition: {
@@ -109,11 +113,26 @@ describe('a fresh setup', () => {
           'kms:EncryptionContext:aws:logs:arn': [
             `arn:aws:logs:us-east-1:${LOCAL_ACCOUNT}:log-group:/aws/lambda/${stack}-ingest`,
             `arn:aws:logs:us-east-1:${LOCAL_ACCOUNT}:log-group:/aws/apigateway/${stack}-api`,
+            `arn:aws:logs:us-east-1:${LOCAL_ACCOUNT}:log-group:API-Gateway-Execution-Logs_${apiId}/prod`,
           ],
         },
       },
     });
     expect(policy.Statement).toHaveLength(4);
+  });
+
+  it("creates API Gateway's execution log group before API Gateway would (unencrypted, kept forever): stack key, retention, tagged", async () => {
+    const apiId = JSON.parse(first.stdout).resources.api.id as string;
+    const name = `API-Gateway-Execution-Logs_${apiId}/prod`;
+    const group = (await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name }))).logGroups?.find((g) => g.logGroupName === name);
+    expect(group).toMatchObject({ kmsKeyId: keyArn, retentionInDays: 365 });
+    const arn = `arn:aws:logs:us-east-1:${LOCAL_ACCOUNT}:log-group:${name}`;
+    expect((await aws.logs.send(new ListLogTagsCommand({ resourceArn: arn }))).tags).toEqual({ 'bridge:stack': stack });
+    // The operators may read it, as they read the stack's other logs.
+    const policy = parsePolicy(
+      (await aws.iam.send(new GetGroupPolicyCommand({ GroupName: `${stack}-operators-us-east-1`, PolicyName: `${stack}-operators` }))).PolicyDocument as string,
+    );
+    expect(policy.Statement.find((st) => st.Sid === 'ReadStackLogs')?.Resource).toContain(`${arn}:*`);
   });
 
   it('creates the bucket private, versioned, SSE-KMS with the stack key, with its policy and lifecycle', async () => {
@@ -252,7 +271,7 @@ describe('a second setup', () => {
     const run = await runCli(['setup', '--stack', stack, '--verbose']);
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
-    expect(run.stdout).toContain('Done: 0 created, 0 updated, 14 unchanged.');
+    expect(run.stdout).toContain('Done: 0 created, 0 updated, 16 unchanged.');
   });
 
   it('with a new key value updates only the parameter, saying so without the value', async () => {
@@ -271,7 +290,7 @@ describe('--dry-run', () => {
     const run = await runCli([...setupArgs('drycheck'), '--dry-run', '--verbose'], { env });
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
-    expect(run.stdout).toContain('Plan: 12 to create, 0 to update, 2 unchanged. Nothing was changed (dry run).');
+    expect(run.stdout).toContain('Plan: 14 to create, 0 to update, 2 unchanged. Nothing was changed (dry run).');
     expect(run.stdout).toMatch(/^\+ S3 bucket\s+drycheck-123456789012-us-east-1\s+create$/m);
     await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'drycheck-ingest-role-us-east-1' }))).rejects.toThrow(/not found|cannot be found/i);
   });

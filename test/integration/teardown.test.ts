@@ -34,7 +34,7 @@ async function versions(): Promise<number> {
 
 async function logGroups(): Promise<string[]> {
   const groups = await logs.send(new DescribeLogGroupsCommand({}));
-  return (groups.logGroups ?? []).map((g) => g.logGroupName as string).filter((n) => n.includes(stack));
+  return (groups.logGroups ?? []).map((g) => g.logGroupName as string).filter((n) => n.includes(stack) || n.startsWith('API-Gateway-Execution-Logs_'));
 }
 
 async function setUp() {
@@ -75,7 +75,7 @@ describe('confirmation', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
     expect(run.stdout).toMatch(/S3 bucket +downcheck-123456789012-us-east-1 +would be retained: holds 3 object versions and delete markers/);
-    expect(run.stdout).toContain('Would remove 5, retained 4, already gone 1.');
+    expect(run.stdout).toContain('Would remove 5, retained 5, already gone 1.');
   });
 });
 
@@ -89,12 +89,15 @@ describe('teardown without --delete-data', () => {
   });
 
   it('removes the API, function, parameter, operators and role; keeps the bucket with every version, the logs and the key', async () => {
-    expect(json.removed.map((r) => r.resource)).toEqual(['api', 'function', 'source-api-key', 'operators', 'execution-role']);
-    expect(json.retained.map((r) => r.resource).sort()).toEqual(['api-log-group', 'bucket', 'function-log-group', 'kms-key']);
+    expect(json.removed.map((r) => r.resource)).toEqual(['function', 'source-api-key', 'operators', 'execution-role', 'rest-api']);
+    expect(json.retained.map((r) => r.resource).sort()).toEqual(['api-execution-log-group', 'api-log-group', 'bucket', 'function-log-group', 'kms-key']);
     expect(json.retained.find((r) => r.resource === 'bucket')?.reason).toMatch(/holds 3 object versions/);
     expect(await versions()).toBe(3);
     expect((await aws.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('Enabled');
-    expect((await logGroups()).sort()).toEqual([`/aws/apigateway/${stack}-api`, `/aws/lambda/${stack}-ingest`]);
+    const kept = (await logGroups()).sort();
+    expect(kept).toHaveLength(3);
+    expect(kept.slice(0, 2)).toEqual([`/aws/apigateway/${stack}-api`, `/aws/lambda/${stack}-ingest`]);
+    expect(kept[2]).toMatch(/^API-Gateway-Execution-Logs_\w+\/prod$/);
     await gone(lambda.send(new GetFunctionCommand({ FunctionName: `${stack}-ingest` })));
     await gone(aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role-us-east-1` })));
     await gone(aws.iam.send(new GetUserCommand({ UserName: `${stack}-operator-us-east-1` })));
@@ -108,7 +111,9 @@ describe('teardown without --delete-data', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
     expect(run.stdout).toMatch(/Lambda function +downcheck-ingest +already gone/);
-    expect(run.stdout).toContain('Removed 0, retained 4, already gone 6.');
+    // The API is gone, so its execution logs are found by their tag, and kept with the data.
+    expect(run.stdout).toMatch(/API execution log group +API-Gateway-Execution-Logs_\w+\/prod +retained/);
+    expect(run.stdout).toContain('Removed 0, retained 5, already gone 6.');
   });
 
   it('setup brings the stack back on the kept bucket, key and logs', async () => {
@@ -152,7 +157,7 @@ describe('teardown --delete-data', () => {
     expect(json.removed).toEqual([]);
     expect(json.retained).toEqual([]);
     expect(json.absent.map((a: { resource: string }) => a.resource).sort()).toEqual(
-      ['api', 'api-key', 'api-log-group', 'bucket', 'execution-role', 'function', 'function-log-group', 'kms-key', 'operators', 'source-api-key'].sort(),
+      ['rest-api', 'api-key', 'api-log-group', 'bucket', 'execution-role', 'function', 'function-log-group', 'kms-key', 'operators', 'source-api-key'].sort(),
     );
   });
 });

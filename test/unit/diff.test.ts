@@ -1,11 +1,12 @@
 /** The pure diffs behind setup's plan: what counts as drift, and what does not. */
 import { describe, expect, it } from 'vitest';
-import { diffBucket, intendedLifecycleRule, type BucketIntended, type BucketLive } from '../../src/resources/bucket.js';
+import { diffBucket, intendedLifecycleRule, withWritesDenied, type BucketIntended, type BucketLive } from '../../src/resources/bucket.js';
 import { diffRole, type RoleIntended, type RoleLive } from '../../src/resources/execution-role.js';
 import { diffOperators, type OperatorsIntended, type OperatorsLive } from '../../src/resources/operators.js';
 import { diffSourceKey } from '../../src/resources/source-api-key.js';
 import { Secret } from '../../src/secret.js';
 import type { PolicyDocument } from '../../src/policy.js';
+import { renderTemplate } from '../../src/templates.js';
 
 const KEY = 'arn:aws:kms:us-east-1:1:key/k';
 const policy: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::b' }] };
@@ -121,5 +122,17 @@ describe('source key diff', () => {
   it('sees a plain String and a key by another key', () => {
     expect(fields(diffSourceKey({ type: 'String', keyId: null, tags: { 'bridge:stack': 's' }, valueMatches: true }, intended))).toEqual(['type', 'encryption-key']);
     expect(diffSourceKey({ type: 'SecureString', keyId: 'alias/s', tags: { 'bridge:stack': 's' }, valueMatches: null }, intended)).toEqual([]);
+  });
+});
+
+describe("teardown's deny-writes step", () => {
+  it('adds its Deny to the live bucket policy, keeping TLS-only and the key pinning while the data is there', () => {
+    const live = renderTemplate('bucket-policy', { BucketArn: 'arn:aws:s3:::b', KeyArn: 'arn:aws:kms:us-east-1:1:key/k' });
+    const merged = withWritesDenied(live, 'arn:aws:s3:::b');
+    expect(merged.Statement.map((s) => s.Sid)).toEqual(['DenyInsecureTransport', 'DenyUploadsNamingAnotherKmsKey', 'DenyUploadsNamingOtherEncryption', 'TeardownDenyWrites']);
+    expect(merged.Statement.at(-1)).toEqual({ Sid: 'TeardownDenyWrites', Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: 'arn:aws:s3:::b/*' });
+    // Run again after a failed teardown: one Deny, not two.
+    expect(withWritesDenied(merged, 'arn:aws:s3:::b').Statement).toHaveLength(4);
+    expect(withWritesDenied(null, 'arn:aws:s3:::b').Statement).toHaveLength(1);
   });
 });

@@ -13,6 +13,7 @@ const values = {
   ParameterArn: 'arn:aws:ssm:eu-west-1:111122223333:parameter/s/source/api-key',
   FunctionLogGroupArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/s-ingest',
   ApiLogGroupArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:/aws/apigateway/s-api',
+  ApiExecutionLogGroupArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:API-Gateway-Execution-Logs_abc123/prod',
   FunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:s-ingest',
   ApiInvokeArn: 'arn:aws:execute-api:eu-west-1:111122223333:abc123/prod/GET/data',
 };

@@ -1,5 +1,7 @@
 /** Logs and the source key: the stack's other stores. */
+import type { RestApiLive } from '../../resources/api.js';
 import type { LogGroupLive } from '../../resources/log-group.js';
+import { apiArns } from '../../names.js';
 import type { SourceKeyIntended, SourceKeyLive } from '../../resources/source-api-key.js';
 import type { Control } from '../types.js';
 import { fail, intended, live, missing, pass } from './verdicts.js';
@@ -13,12 +15,15 @@ export const dataControls: Control[] = [
     frameworks: ['Security Hub CloudWatch.16', 'Prowler cloudwatch_log_group_retention_policy_specific_days_enabled', 'Prowler cloudwatch_log_group_kms_encryption_enabled'],
     remediation: 'Set retention and associate the stack key (bridge audit --fix).',
     source: 'src/resources/log-group.ts',
-    reads: ['function-log-group', 'api-log-group', 'kms-key'],
-    fixes: ['function-log-group', 'api-log-group'],
+    reads: ['function-log-group', 'api-log-group', 'api-execution-log-group', 'kms-key'],
+    fixes: ['function-log-group', 'api-log-group', 'api-execution-log-group'],
     check(s) {
+      const api = live<RestApiLive>(s, 'rest-api');
       const groups: [string, LogGroupLive | null][] = [
         [s.names.functionLogGroup, live<LogGroupLive>(s, 'function-log-group')],
         [s.names.apiLogGroup, live<LogGroupLive>(s, 'api-log-group')],
+        // API Gateway's execution logs, once there is an API to write them.
+        ...(api ? ([[apiArns(s.names, api.id).executionLogGroup, live<LogGroupLive>(s, 'api-execution-log-group')]] as [string, LogGroupLive | null][]) : []),
       ];
       const problems = groups.flatMap(([name, group]) => {
         if (!group) return [`${name} does not exist`];
@@ -27,7 +32,7 @@ export const dataControls: Control[] = [
           ...(group.kmsKeyId !== s.keyArn ? [`${name} is ${group.kmsKeyId ? `encrypted with ${group.kmsKeyId}` : 'not encrypted with the stack key'}`] : []),
         ];
       });
-      return problems.length === 0 ? pass(s.names.functionLogGroup, 'both groups: retention set, stack key') : fail(s.names.functionLogGroup, problems.join('; '));
+      return problems.length === 0 ? pass(s.names.functionLogGroup, `${groups.length} groups: retention set, stack key`) : fail(s.names.functionLogGroup, problems.join('; '));
     },
   },
   {
