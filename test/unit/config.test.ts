@@ -143,18 +143,18 @@ describe('settings sources', () => {
     expect(envSettings({ AWS_DEFAULT_REGION: 'us-west-2' }).region).toBe('us-west-2');
   });
 
-  it('defaults: stack databridge, us-east-1, raw/, 365 days, 30 s, 256 MB, concurrency 2', () => {
+  it('defaults: stack databridge, us-east-1, raw/, 365 days, 25 s (under API Gateway's 29 s), 256 MB, concurrency 2 and throttling to match', () => {
     expect(resolveConfig({})).toEqual({
       stack: 'databridge',
       region: 'us-east-1',
       dataPrefix: 'raw/',
       noncurrentVersionDays: 365,
       logRetentionDays: 365,
-      functionTimeoutSeconds: 30,
+      functionTimeoutSeconds: 25,
       functionMemoryMb: 256,
       reservedConcurrency: 2,
       source: {},
-      api: { rateLimit: 10, burstLimit: 20, dailyQuota: 1000, configureAccountLogging: false },
+      api: { rateLimit: 2, burstLimit: 2, dailyQuota: 1000, configureAccountLogging: false },
     });
   });
 
@@ -238,5 +238,21 @@ describe('the region from the profile (as the AWS CLI finds it)', () => {
     const quiet: string[] = [];
     await configFrom({ profile: 'sandbox' }, {}, env, (m) => quiet.push(m));
     expect(quiet).toEqual([]);
+  });
+});
+
+describe('reserved concurrency and throttling', () => {
+  it('accepts none: no reservation, and the stage keeps its own defaults (10/s, burst 20)', () => {
+    const config = resolveConfig({ reservedConcurrency: 'none' });
+    expect(config.reservedConcurrency).toBeNull();
+    expect(config.api).toMatchObject({ rateLimit: 10, burstLimit: 20 });
+  });
+
+  it('lets throttling given on its own win over the reservation', () => {
+    expect(resolveConfig({ reservedConcurrency: '5', apiRateLimit: '50' }).api).toMatchObject({ rateLimit: 50, burstLimit: 5 });
+  });
+
+  it.each(['0', '-1', 'some', '1001'])('refuses %s, naming none as the way to have no reservation', (value) => {
+    expect(() => resolveConfig({ reservedConcurrency: value })).toThrow(/or none for no reservation/);
   });
 });
