@@ -143,7 +143,7 @@ describe('settings sources', () => {
     expect(envSettings({ AWS_DEFAULT_REGION: 'us-west-2' }).region).toBe('us-west-2');
   });
 
-  it('defaults: stack databridge, us-east-1, raw/, 365 days, 25 s (under API Gateway's 29 s), 256 MB, concurrency 2 and throttling to match', () => {
+  it('defaults: stack databridge, us-east-1, raw/, 365 days, 25 s (under API Gateway 29 s), 256 MB, concurrency 2 and throttling to match', () => {
     expect(resolveConfig({})).toEqual({
       stack: 'databridge',
       region: 'us-east-1',
