@@ -5,6 +5,18 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AwsSettings } from './aws.js';
 import { UsageError } from './errors.js';
+import { partitionOf } from './names.js';
+
+/** The commercial regions every account has; every region launched since March 2019 is opt-in. */
+const ENABLED_BY_DEFAULT = new Set([
+  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'sa-east-1',
+  'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-north-1',
+  'ap-south-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2',
+]);
+
+export function isOptInRegion(region: string): boolean {
+  return partitionOf(region) === 'aws' && !ENABLED_BY_DEFAULT.has(region);
+}
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', 'TimeoutError']);
 
@@ -23,6 +35,12 @@ export function explainPreflightError(error: unknown, settings: AwsSettings): Us
     const where = settings.endpoint ?? `AWS in ${settings.region}`;
     const fix = settings.endpoint ? `start the local AWS ('bridge local') or fix --endpoint-url / AWS_ENDPOINT_URL` : 'check your network';
     return new UsageError(`${where} does not answer (${code || name}): ${fix}`);
+  }
+  if (['InvalidClientTokenId', 'UnrecognizedClientException'].includes(name) && isOptInRegion(settings.region)) {
+    // A region that is not enabled for the account answers exactly as for a bad token.
+    return new UsageError(
+      `AWS rejected the credentials in ${settings.region} (${name}): ${settings.region} is an opt-in region; if it is not enabled for this account, enable it (aws account enable-region --region-name ${settings.region}) or choose another --region, else refresh the credentials`,
+    );
   }
   if (['InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken', 'ExpiredTokenException', 'UnrecognizedClientException'].includes(name)) {
     return new UsageError(`AWS rejected the credentials (${name}): refresh them ('aws sso login', or new access keys) and try again`);

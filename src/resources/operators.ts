@@ -227,6 +227,8 @@ export const operatorsPolicy: Resource<PrincipalPolicies, OperatorsPolicyIntende
         ApiExecutionLogGroupArn: ctx.refs.apiId ? apiArns(n, ctx.refs.apiId).executionLogGroupArn : KNOWN_AFTER_APPLY,
         FunctionArn: n.functionArn,
         ApiInvokeArn: ctx.refs.apiId ? apiArns(n, ctx.refs.apiId).methodArn : KNOWN_AFTER_APPLY,
+        // bridge invoke --via-api finds the API and its stage first (GetRestApis, GetStage).
+        ApiId: ctx.refs.apiId ?? KNOWN_AFTER_APPLY,
       }),
     };
   },

@@ -185,3 +185,16 @@ describe('GetFunction returns Tags only to callers allowed lambda:ListTags (Lamb
     expect((await aws.lambda.send(new GetFunctionCommand({ FunctionName: `${stack}-ingest` }))).Configuration).toBeDefined();
   });
 });
+
+describe('an opt-in region that is not enabled for the account', () => {
+  it('is named as the likely cause, with the command that enables it, instead of only "refresh your credentials"', async () => {
+    // STS in a region the account has not enabled rejects the token (InvalidClientTokenId, 403).
+    use({ service: 'sts', operation: 'GetCallerIdentity', respond: () => awsError.query(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.') });
+    const run = await runCli(['setup', '--dry-run', '--stack', 'optin', '--region', 'af-south-1', '--endpoint-url', proxy.endpoint]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/af-south-1 is an opt-in region; if it is not enabled for this account, enable it \(aws account enable-region --region-name af-south-1\)/);
+    const old = await runCli(['setup', '--dry-run', '--stack', 'optin', '--region', 'eu-west-1', '--endpoint-url', proxy.endpoint]);
+    expect(old.code).toBe(2);
+    expect(old.stderr).toMatch(/AWS rejected the credentials \(InvalidClientTokenId\): refresh them/);
+  });
+});

@@ -208,9 +208,15 @@ describe('a fresh setup', () => {
     // execute-api:Invoke on exactly this API's GET /data on prod, nothing wider.
     const apiId = JSON.parse(first.stdout).resources.api.id;
     expect(policy.Statement.find((s) => s.Action === 'execute-api:Invoke')?.Resource).toBe(`arn:aws:execute-api:us-east-1:${LOCAL_ACCOUNT}:${apiId}/prod/GET/data`);
+    expect(policy.Statement.find((s) => s.Action === 'apigateway:GET')?.Resource).toEqual([
+      'arn:aws:apigateway:us-east-1::/restapis',
+      `arn:aws:apigateway:us-east-1::/restapis/${apiId}/*`,
+    ]);
     expect(actions.sort()).toEqual(
       [
         'execute-api:Invoke',
+        // Only to find this API and its stage before calling it (bridge invoke --via-api).
+        'apigateway:GET',
         's3:ListBucket',
         's3:ListBucketVersions',
         's3:GetObject',

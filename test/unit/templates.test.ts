@@ -16,6 +16,7 @@ const values = {
   ApiExecutionLogGroupArn: 'arn:aws:logs:eu-west-1:111122223333:log-group:API-Gateway-Execution-Logs_abc123/prod',
   FunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:s-ingest',
   ApiInvokeArn: 'arn:aws:execute-api:eu-west-1:111122223333:abc123/prod/GET/data',
+  ApiId: 'abc123',
 };
 
 const names: TemplateName[] = ['kms-key-policy', 'bucket-policy', 'execution-role-trust', 'execution-role-policy', 'operators-policy', 'apigateway-logs-trust', 'apigateway-logs-policy'];
