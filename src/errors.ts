@@ -1,4 +1,4 @@
-/** Exit codes are a public contract (DESIGN.md). */
+/** Exit codes are a public contract (README.md, "Exit codes"). */
 export const ExitCode = {
   ok: 0,
   failure: 1,

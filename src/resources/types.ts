@@ -1,5 +1,5 @@
 /**
- * The one shape every resource kind has (DESIGN.md): read live state, say what it should be,
+ * The one shape every resource kind has (docs/architecture.md): read live state, say what it should be,
  * diff the two (pure), apply the differences. setup, --dry-run, audit and teardown all use it.
  */
 import type { AwsClients } from '../aws.js';

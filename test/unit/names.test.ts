@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { apiArns, isKnownRegion, partitionInfo, partitionOf, partitionValues, servicePrincipal, stackNames, viaService } from '../../src/names.js';
 
-describe('stack names (the DESIGN.md contract)', () => {
+describe('stack names (the contract in docs/architecture.md)', () => {
   const n = stackNames('databridge', '111122223333', 'eu-west-1');
 
   it('derives every name from stack, account and region', () => {
