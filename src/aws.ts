@@ -78,7 +78,8 @@ export class AwsClients {
     return this.#client('logs', (config) => new CloudWatchLogsClient(config));
   }
   get tagging(): ResourceGroupsTaggingAPIClient {
-    return this.#client('tagging', (config) => new ResourceGroupsTaggingAPIClient(config));
+    // Only ever a lookup with a fallback (tag-search.ts): not worth waiting out eight attempts.
+    return this.#client('tagging', (config) => new ResourceGroupsTaggingAPIClient({ ...config, maxAttempts: Math.min(config.maxAttempts ?? 2, 2) }));
   }
 
   destroy(): void {

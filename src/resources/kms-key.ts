@@ -21,12 +21,12 @@ import {
   UpdateKeyDescriptionCommand,
   type KeyMetadata,
 } from '@aws-sdk/client-kms';
-import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
-import { NotOursError, awsErrorName, httpStatusOf, isNotFound } from '../errors.js';
+import { NotOursError, awsErrorName, isNotFound } from '../errors.js';
 import { STACK_TAG_KEY, apiArns, partitionValues } from '../names.js';
 import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
 import { isKeyNotYetVisible, isPrincipalNotYetVisible, retryUntil, untilKeyVisible } from '../retry.js';
 import { renderTemplate } from '../templates.js';
+import { taggedArns } from './tag-search.js';
 import { isOurs, stackTags, tagRecord, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
@@ -66,29 +66,6 @@ async function describeKey(ctx: StackContext, keyId: string): Promise<KeyMetadat
   }
 }
 
-/**
- * The keys the Resource Groups Tagging API lists with the stack's tag: one call (a page per 100),
- * however many keys the region holds. Null when the caller may not use that API
- * (tag:GetResources), so the caller falls back to looking at every key.
- */
-async function keysByTag(ctx: StackContext): Promise<string[] | null> {
-  const arns: string[] = [];
-  let PaginationToken: string | undefined;
-  try {
-    do {
-      const page = await ctx.aws.tagging.send(
-        new GetResourcesCommand({ TagFilters: [{ Key: STACK_TAG_KEY, Values: [ctx.config.stack] }], ResourceTypeFilters: ['kms:key'], PaginationToken }),
-      );
-      arns.push(...(page.ResourceTagMappingList ?? []).map((m) => m.ResourceARN as string));
-      PaginationToken = page.PaginationToken || undefined;
-    } while (PaginationToken);
-  } catch (error) {
-    if (awsErrorName(error) === 'AccessDeniedException' || httpStatusOf(error) === 403) return null;
-    throw error;
-  }
-  return arns;
-}
-
 async function allKeyIds(ctx: StackContext): Promise<string[]> {
   const keyIds: string[] = [];
   let marker: string | undefined;
@@ -107,7 +84,7 @@ async function allKeyIds(ctx: StackContext): Promise<string[]> {
  * are hundreds) is the fallback for callers refused that API.
  */
 export async function findUnaliasedStackKey(ctx: StackContext): Promise<KeyMetadata | null> {
-  const keyIds = (await keysByTag(ctx)) ?? (await allKeyIds(ctx));
+  const keyIds = (await taggedArns(ctx, 'kms:key')) ?? (await allKeyIds(ctx));
   const candidates: KeyMetadata[] = [];
   // A few keys at a time; each candidate's tags are read from KMS itself, as the tagging API's
   // index may lag behind a tag change.

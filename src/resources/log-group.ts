@@ -11,10 +11,10 @@ import {
   PutRetentionPolicyCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
-import { NotOursError, awsErrorName, httpStatusOf } from '../errors.js';
+import { NotOursError } from '../errors.js';
 import { STACK_TAG_KEY, apiArns } from '../names.js';
 import { untilKeyVisible } from '../retry.js';
+import { taggedArns } from './tag-search.js';
 import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
@@ -140,19 +140,9 @@ export const apiExecutionLogGroup = logGroupResource({
  */
 export async function earlierExecutionLogGroups(ctx: StackContext, current: string | null): Promise<LogGroupLive[]> {
   const prefix = 'API-Gateway-Execution-Logs_';
-  let names: string[];
-  try {
-    names = [];
-    let PaginationToken: string | undefined;
-    do {
-      const page = await ctx.aws.tagging.send(
-        new GetResourcesCommand({ TagFilters: [{ Key: STACK_TAG_KEY, Values: [ctx.config.stack] }], ResourceTypeFilters: ['logs'], PaginationToken }),
-      );
-      names.push(...(page.ResourceTagMappingList ?? []).map((m) => (m.ResourceARN ?? '').replace(/^arn:[^:]+:logs:[^:]+:\d+:log-group:/, '').replace(/:\*$/, '')));
-      PaginationToken = page.PaginationToken || undefined;
-    } while (PaginationToken);
-  } catch (error) {
-    if (awsErrorName(error) !== 'AccessDeniedException' && httpStatusOf(error) !== 403) throw error;
+  // The tagging API filters log groups by service only on the local AWS; AWS takes both forms.
+  let names = (await taggedArns(ctx, 'logs'))?.map((arn) => arn.replace(/^arn:[^:]+:logs:[^:]+:\d+:log-group:/, '').replace(/:\*$/, ''));
+  if (!names) {
     names = [];
     let nextToken: string | undefined;
     do {

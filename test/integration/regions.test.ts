@@ -7,8 +7,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetRoleCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { parsePolicy } from '../../src/policy.js';
 import { startSampleSource, type SampleSource } from '../../src/local/sample-source.js';
-import { TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal, runCli } from '../support/helpers.js';
+import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal, runCli } from '../support/helpers.js';
 
 const stack = 'tworegions';
 const aws = localClients();
@@ -21,8 +23,8 @@ function setup(region: string) {
   );
 }
 
-async function audit(region: string) {
-  const run = await runCli(['audit', '--stack', stack, '--region', region, '--json']);
+async function audit(region: string, name = stack) {
+  const run = await runCli(['audit', '--stack', name, '--region', region, '--json']);
   const report = JSON.parse(run.stdout) as { summary: Record<string, number>; results: { id: string; status: string; detail: string }[] };
   return { code: run.code, report, failing: report.results.filter((r) => r.status !== 'PASS' && r.status !== 'SKIP').map((r) => `${r.id}: ${r.detail}`) };
 }
@@ -68,5 +70,31 @@ describe('the same stack in us-east-1 and eu-west-1', () => {
     const east = await audit('us-east-1');
     expect(east.failing).toEqual([]);
     expect(east.code).toBe(0);
+  });
+});
+
+describe('a stack in China (aws-cn): partition, DNS suffix and service names from the SDK', () => {
+  const cn = 'partitioned';
+  it('sets up with arn:aws-cn: ARNs and the China service names, passes its own audit, and tears down', async () => {
+    const run = await runCli(
+      ['setup', '--stack', cn, '--region', 'cn-north-1', '--source-url', source.weatherUrl, '--source-key-in', 'query:appid', '--api-key-env', 'TEST_SOURCE_KEY', '--configure-account-logging', '--json'],
+      { env: { TEST_SOURCE_KEY } },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const resources = (JSON.parse(run.stdout) as { resources: Record<string, Record<string, string>> }).resources;
+    expect(resources['execution-role']?.arn).toBe(`arn:aws-cn:iam::${LOCAL_ACCOUNT}:role/bridge/${cn}-ingest-role-cn-north-1`);
+    expect(resources.api?.invokeUrl).toMatch(/^https:\/\/\w+\.execute-api\.cn-north-1\.amazonaws\.com\.cn\/prod\/data$/);
+    const kms = new KMSClient({ region: 'cn-north-1', endpoint: process.env.AWS_ENDPOINT_URL as string });
+    const key = await kms.send(new DescribeKeyCommand({ KeyId: `alias/${cn}` }));
+    const policy = JSON.stringify(parsePolicy((await kms.send(new GetKeyPolicyCommand({ KeyId: key.KeyMetadata?.KeyId, PolicyName: 'default' }))).Policy as string));
+    expect(policy).toContain('"logs.cn-north-1.amazonaws.com.cn"');
+    expect(policy).toContain('"s3.cn-north-1.amazonaws.com.cn"');
+    expect(policy).toContain(`arn:aws-cn:iam::${LOCAL_ACCOUNT}:root`);
+    expect(policy).not.toMatch(/arn:aws:/);
+    kms.destroy();
+    const checked = await audit('cn-north-1', cn);
+    expect(checked.failing).toEqual([]);
+    const down = await runCli(['teardown', '--stack', cn, '--region', 'cn-north-1', '--delete-data', '--yes']);
+    expect(down.code, down.stderr).toBe(0);
   });
 });
