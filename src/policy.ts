@@ -21,6 +21,12 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
+/** IAM's glob: * any run of characters, ? any one; case-insensitive unless told. */
+export function globMatches(pattern: string, value: string, caseInsensitive = true): boolean {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`, caseInsensitive ? 'i' : '').test(value);
+}
+
 /** Parses a policy as AWS returns it: plain JSON, or URL-encoded JSON (IAM). */
 export function parsePolicy(text: string): PolicyDocument {
   const trimmed = text.trim();

@@ -5,7 +5,7 @@
  * list comes in as data.
  */
 import type { PolicyDocument, PolicyStatement } from '../policy.js';
-import { normaliseStatement } from '../policy.js';
+import { globMatches, normaliseStatement } from '../policy.js';
 
 /** service prefix (lower case) -> its actions (lower case, without the prefix). */
 export type ActionCatalogue = ReadonlyMap<string, readonly string[]>;
@@ -22,11 +22,7 @@ function list(value: string | string[] | undefined): string[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-/** IAM's glob: * any run of characters, ? any one; case-insensitive. */
-export function globMatches(pattern: string, value: string, caseInsensitive = true): boolean {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`, caseInsensitive ? 'i' : '').test(value);
-}
+export { globMatches };
 
 /** The concrete actions a pattern names. A service the catalogue does not know stays as written. */
 export function expandAction(pattern: string, catalogue: ActionCatalogue): string[] {
