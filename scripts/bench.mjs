@@ -50,7 +50,7 @@ try {
   await step('setup (no change)', (i) => time(['setup', '--stack', `bench${i}`, '--quiet']));
   await step('setup --dry-run', (i) => time(['setup', '--stack', `bench${i}`, '--dry-run']));
   await step('invoke --local', (i) => time(['invoke', '--stack', `bench${i}`, '--local']));
-  await step('audit (34 controls)', (i) => time(['audit', '--stack', `bench${i}`, '--json']));
+  await step('audit (35 controls)', (i) => time(['audit', '--stack', `bench${i}`, '--json']));
   await step('teardown --delete-data', (i) => time(['teardown', '--stack', `bench${i}`, '--yes', '--delete-data', '--quiet']));
 } finally {
   await Promise.all([local.stop(), source.stop()]);

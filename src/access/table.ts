@@ -92,7 +92,11 @@ export function accessTable(n: StackNames, facts: StackFacts): AccessRow[] {
   add('execution-role', 'deny', "changes an object's ACL", 's3:PutObjectAcl', object, tls());
   add('execution-role', 'allow', 'has S3 make a data key for the bucket', 'kms:GenerateDataKey', facts.keyArn, viaS3());
   add('execution-role', 'deny', 'has S3 make a data key for another bucket', 'kms:GenerateDataKey', facts.keyArn, viaS3(`arn:${n.partition}:s3:::someone-elses-bucket`));
-  add('execution-role', 'deny', 'has S3 decrypt with the key (it never reads)', 'kms:Decrypt', facts.keyArn, viaS3());
+  // With S3 Bucket Keys, S3 may check the bucket's key with Decrypt on the writer's behalf (S3 User
+  // Guide, "Replication with S3 Bucket Keys"): allowed for this bucket only; reading stays denied
+  // by S3 itself (no s3:GetObject).
+  add('execution-role', 'allow', "has S3 check the bucket's key with Decrypt (S3 Bucket Keys)", 'kms:Decrypt', facts.keyArn, viaS3());
+  add('execution-role', 'deny', 'has S3 decrypt for another bucket', 'kms:Decrypt', facts.keyArn, viaS3(`arn:${n.partition}:s3:::someone-elses-bucket`));
   add('execution-role', 'allow', "has SSM decrypt the source key's parameter", 'kms:Decrypt', facts.keyArn, viaSsm());
   add('execution-role', 'deny', "has SSM decrypt another parameter's value", 'kms:Decrypt', facts.keyArn, viaSsm(otherParameter));
   add('execution-role', 'deny', 'decrypts with the key directly', 'kms:Decrypt', facts.keyArn, { 'kms:calleraccount': n.account });
@@ -119,6 +123,7 @@ export function accessTable(n: StackNames, facts: StackFacts): AccessRow[] {
   add('operator', 'deny', 'deletes a reading', 's3:DeleteObject', object, tls());
   add('operator', 'deny', "changes the bucket's policy", 's3:PutBucketPolicy', n.bucketArn, tls());
   add('operator', 'allow', 'has S3 decrypt what it reads', 'kms:Decrypt', facts.keyArn, viaS3());
+  add('operator', 'deny', 'has S3 decrypt for another bucket', 'kms:Decrypt', facts.keyArn, viaS3(`arn:${n.partition}:s3:::someone-elses-bucket`));
   add('operator', 'deny', 'has SSM decrypt the source key', 'kms:Decrypt', facts.keyArn, viaSsm());
   add('operator', 'deny', 'decrypts with the key directly', 'kms:Decrypt', facts.keyArn, { 'kms:calleraccount': n.account });
   add('operator', 'deny', 'reads the source key', 'ssm:GetParameter', n.parameterArn);

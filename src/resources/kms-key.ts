@@ -216,6 +216,8 @@ export function policyValues(ctx: StackContext) {
   return {
     ...partitionValues(ctx.names),
     RoleArn: ctx.names.roleArn,
+    BucketArn: ctx.names.bucketArn,
+    ParameterArn: ctx.names.parameterArn,
     OperatorUserArn: ctx.names.operatorUserArn,
     FunctionLogGroupArn: ctx.names.functionLogGroupArn,
     ApiLogGroupArn: ctx.names.apiLogGroupArn,

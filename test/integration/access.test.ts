@@ -3,11 +3,10 @@
  * back from the local AWS (not from the templates), all together as AWS evaluates them. The local
  * AWS evaluates none of these documents itself; bridge's evaluator does (src/access/evaluate.ts).
  *
- * It finds what judging one document at a time could not: the key policy lets the execution role
- * use the key through S3 and SSM for any bucket and any parameter, and decrypt through S3 although
- * it never reads (a key-policy statement naming a principal of the account allows on its own, so
- * the role's narrower IAM conditions do not count). Those rows are listed below as known, until the
- * key policy is scoped as the IAM side is; any other row that does not hold fails the test.
+ * It found what judging one document at a time could not: the key policy let the execution role
+ * use the key through S3 and SSM for any bucket and any parameter (a key-policy statement naming a
+ * principal of the account allows on its own, so the role's narrower IAM conditions did not count).
+ * The key policy is now scoped per service and encryption context; every row must hold.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GetGroupPolicyCommand, GetRoleCommand, GetRolePolicyCommand } from '@aws-sdk/client-iam';
@@ -26,12 +25,6 @@ const n = stackNames(stack, LOCAL_ACCOUNT, 'us-east-1');
 let rows: AccessRow[];
 let judged: Judged[];
 
-/** Known not to hold until the key policy is scoped per service and encryption context. */
-const KNOWN = new Set([
-  'execution-role: has S3 make a data key for another bucket',
-  'execution-role: has S3 decrypt with the key (it never reads)',
-  "execution-role: has SSM decrypt another parameter's value",
-]);
 
 beforeAll(async () => {
   await resetLocal();
@@ -71,15 +64,15 @@ describe('who may do what, evaluated over every policy of a fresh stack together
     expect(judged.filter((j) => j.verdict.decision === 'cannot-judge').map((j) => `${label(j)}: ${j.verdict.reason}`)).toEqual([]);
   });
 
-  it('every request evaluates as intended, but the key-policy rows known to be wider', () => {
+  it('every request evaluates as intended', () => {
     const wrong = judged.filter((j) => !j.holds).map((j) => `${label(j)} (${j.verdict.decision}, intended ${j.row.intended}; ${j.verdict.reason})`);
-    expect(wrong.filter((line) => ![...KNOWN].some((known) => line.startsWith(known)))).toEqual([]);
+    expect(wrong).toEqual([]);
   });
 
-  it('the known rows are allowed by the key policy statement for the role, on its own', () => {
-    for (const j of judged.filter((x) => KNOWN.has(label(x)))) {
-      expect(j.verdict).toMatchObject({ decision: 'allow', by: [{ policy: 'key policy', sid: 'ExecutionRoleUsesKeyOnlyThroughS3AndSSM' }] });
-    }
-    expect(judged.filter((j) => KNOWN.has(label(j)))).toHaveLength(KNOWN.size);
+  it("the role's key use through SSM is decided by the key policy's statement for that parameter alone", () => {
+    const other = judged.find((j) => label(j) === "execution-role: has SSM decrypt another parameter's value");
+    expect(other?.verdict).toMatchObject({ decision: 'deny', explicit: false });
+    const own = judged.find((j) => label(j) === "execution-role: has SSM decrypt the source key's parameter");
+    expect(own?.verdict.by[0]).toMatchObject({ policy: 'key policy', sid: 'ExecutionRoleDecryptsOnlyTheSourceKeyThroughSSM' });
   });
 });

@@ -94,15 +94,23 @@ describe('a fresh setup', () => {
     const policy = parsePolicy((await aws.kms.send(new GetKeyPolicyCommand({ KeyId: KeyMetadata?.KeyId, PolicyName: 'default' }))).Policy as string);
     const bySid = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
     expect(bySid.AccountAdministration?.Principal).toEqual({ AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:root` });
-    expect(bySid.ExecutionRoleUsesKeyOnlyThroughS3AndSSM).toMatchObject({
+    // Each use of the key is scoped to its service and its encryption context: the bucket, the parameter.
+    const bucketContext = { 'kms:EncryptionContext:aws:s3:arn': [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] };
+    expect(bySid.ExecutionRoleUsesKeyOnlyThroughS3ForTheBucket).toMatchObject({
       Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:role/bridge/${stack}-ingest-role-us-east-1` },
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      Condition: { StringEquals: { 'kms:ViaService': ['s3.us-east-1.amazonaws.com', 'ssm.us-east-1.amazonaws.com'] } },
+      Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' }, StringLike: bucketContext },
+    });
+    expect(bySid.ExecutionRoleDecryptsOnlyTheSourceKeyThroughSSM).toMatchObject({
+      Action: 'kms:Decrypt',
+      Condition: {
+        StringEquals: { 'kms:ViaService': 'ssm.us-east-1.amazonaws.com', 'kms:EncryptionContext:PARAMETER_ARN': `arn:aws:ssm:us-east-1:${LOCAL_ACCOUNT}:parameter/${stack}/source/api-key` },
+      },
     });
     expect(bySid.OperatorsDecryptOnlyThroughS3).toMatchObject({
       Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:user/bridge/${stack}-operator-us-east-1` },
       Action: 'kms:Decrypt',
-      Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } },
+      Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' }, StringLike: bucketContext },
     });
     const apiId = JSON.parse(first.stdout).resources.api.id as string;
     // CloudWatch Logs may use the key for the stack's three log groups, nothing else.
@@ -118,7 +126,7 @@ describe('a fresh setup', () => {
         },
       },
     });
-    expect(policy.Statement).toHaveLength(4);
+    expect(policy.Statement).toHaveLength(5);
   });
 
   it("creates API Gateway's execution log group before API Gateway would (unencrypted, kept forever): stack key, retention, tagged", async () => {

@@ -1,0 +1,76 @@
+/**
+ * The access table (src/access/table.ts) judged over the stack's live policies together, as AWS
+ * evaluates them: a finding names the request, the verdict, the intended one and the statement
+ * that decided. A request the evaluator cannot judge makes the control ERROR, never a pass.
+ */
+import { judgeAccess, type StackPolicies } from '../../access/judge.js';
+import { accessTable } from '../../access/table.js';
+import type { NamedPolicy } from '../../access/evaluate.js';
+import type { RestApiLive } from '../../resources/api.js';
+import type { PermissionLive } from '../../resources/api-permission.js';
+import type { BucketLive } from '../../resources/bucket.js';
+import type { RoleLive } from '../../resources/execution-role.js';
+import type { PrincipalPolicies } from '../../resources/iam-policies.js';
+import type { KeyLive } from '../../resources/kms-key.js';
+import type { OperatorsLive } from '../../resources/operators.js';
+import type { AuditSnapshot, Control } from '../types.js';
+import { fail, live, missing, pass } from './verdicts.js';
+
+function named(owner: string, policies: PrincipalPolicies, s: AuditSnapshot): NamedPolicy[] {
+  return [
+    ...Object.entries(policies.inline).map(([name, document]) => ({ name: `inline policy ${name} of ${owner}`, document })),
+    ...policies.attached.flatMap((arn) => {
+      const document = s.managedPolicies.get(arn);
+      return document ? [{ name: `managed policy ${arn.split('/').pop()} on ${owner}`, document }] : [];
+    }),
+  ];
+}
+
+/** Every document that decides access in the stack, as it is live. */
+export function livePolicies(s: AuditSnapshot): StackPolicies {
+  const role = live<RoleLive>(s, 'execution-role');
+  const operators = live<OperatorsLive>(s, 'operators');
+  const permission = live<PermissionLive>(s, 'api-permission');
+  return {
+    role: role ? named(s.names.roleName, role.policies, s) : [],
+    operator: [
+      ...(operators?.user ? named(s.names.operatorUser, operators.user.policies, s) : []),
+      ...(operators?.group && operators.user?.groups.includes(s.names.operatorGroup) ? named(s.names.operatorGroup, operators.group.policies, s) : []),
+    ],
+    bucket: live<BucketLive>(s, 'bucket')?.policy ?? null,
+    key: live<KeyLive>(s, 'kms-key')?.policy ?? null,
+    function: permission ? { Version: '2012-10-17', Statement: permission.statements } : null,
+    trust: role?.trust ?? null,
+  };
+}
+
+export const accessControls: Control[] = [
+  {
+    id: 'access-as-intended',
+    title: 'Who may do what, with every policy evaluated together as AWS does, is as the access table says',
+    severity: 'high',
+    service: 'iam',
+    frameworks: ['IAM policy evaluation logic', 'KMS key policy evaluation'],
+    remediation: 'Put back the documents the finding names (bridge audit --fix); the decisive statement is named for each request.',
+    source: 'src/access/table.ts',
+    reads: ['execution-role', 'operators', 'bucket', 'kms-key', 'api-permission', 'rest-api', 'managed-policies'],
+    fixes: ['execution-role', 'operators', 'operators-policy', 'bucket', 'kms-key-policy', 'api-permission'],
+    check(s) {
+      const api = live<RestApiLive>(s, 'rest-api');
+      if (!s.keyArn) return missing(s.names.keyAlias, 'the stack key');
+      if (!api) return missing(s.names.apiName, 'the REST API');
+      const judged = judgeAccess(accessTable(s.names, { keyArn: s.keyArn, apiId: api.id, dataPrefix: s.dataPrefix }), s.names, livePolicies(s));
+      const unjudged = judged.filter((j) => j.verdict.decision === 'cannot-judge');
+      if (unjudged.length > 0) throw new Error(`${unjudged.length} requests cannot be judged (${unjudged[0]!.row.request.action}: ${unjudged[0]!.verdict.reason})`);
+      const wrong = judged.filter((j) => !j.holds);
+      if (wrong.length === 0) return pass(s.names.stack, `${judged.length} requests of 8 principals decided as intended`);
+      return fail(
+        s.names.stack,
+        wrong
+          .slice(0, 6)
+          .map((j) => `${j.row.principal} ${j.row.request.action} on ${j.row.request.resource} (${j.row.what}): ${j.verdict.decision}, intended ${j.row.intended}; ${j.verdict.reason}`)
+          .join('; ') + (wrong.length > 6 ? `; and ${wrong.length - 6} more` : ''),
+      );
+    },
+  },
+];
