@@ -1,5 +1,8 @@
 /** `bridge audit`: judge every control of the stack; --fix re-applies through setup's code and judges again. */
 import { writeFileSync } from 'node:fs';
+import { explain, explanationLines, isPrincipalName } from '../access/explain.js';
+import { accessTable, principals } from '../access/table.js';
+import { livePolicies } from '../audit/controls/access.js';
 import { CONTROLS } from '../audit/controls/index.js';
 import { renderMarkdown } from '../audit/report/markdown.js';
 import { renderSarif } from '../audit/report/sarif.js';
@@ -26,6 +29,7 @@ export interface AuditOptions {
   failOn?: string;
   fix?: boolean;
   failuresOnly?: boolean;
+  explain?: string[];
 }
 
 export function parseAuditOptions(options: AuditOptions, json: boolean): { format: AuditFormat; failOn: Severity; output?: string } {
@@ -93,7 +97,39 @@ async function fix(ctx: StackContext, report: AuditReport, state: { lives: Map<s
   return notes;
 }
 
+/** --explain: one request over the live policies, with the decision's path; exit 3 when not as intended. */
+async function runExplain(ctx: StackContext, request: string[], ui: Ui): Promise<number> {
+  const [principal, action, resource] = request as [string, string, string];
+  if (!isPrincipalName(principal, ctx.names)) {
+    throw new UsageError(`--explain: unknown principal '${principal}': use one of ${Object.keys(principals(ctx.names)).join(', ')}`);
+  }
+  const snapshot = await gatherSnapshot(ctx);
+  const api = snapshot.lives.get('rest-api') as { id: string } | null | undefined;
+  if (!snapshot.keyArn || !api) throw new BridgeError(`stack ${ctx.config.stack} is not complete in ${ctx.config.region} (no key or no API): run bridge setup first`);
+  const rows = accessTable(ctx.names, { keyArn: snapshot.keyArn, apiId: api.id, dataPrefix: ctx.config.dataPrefix });
+  const explanation = explain(rows, ctx.names, livePolicies(snapshot), principal, action, resource);
+  ui.idle();
+  if (ui.options.json) ui.json(explanation);
+  else explanationLines(explanation).forEach((line) => ui.out(line));
+  if (explanation.verdict.decision === 'cannot-judge') return ExitCode.failure;
+  return explanation.row && explanation.verdict.decision !== explanation.row.intended ? ExitCode.auditFailed : ExitCode.ok;
+}
+
 export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui: Ui): Promise<number> {
+  if (options.explain) {
+    if (options.explain.length !== 3 || !/^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(options.explain[1] as string) || !/^(arn:|\*$)/.test(options.explain[2] as string)) {
+      throw new UsageError('--explain takes PRINCIPAL ACTION RESOURCE, e.g. --explain execution-role s3:GetObject arn:aws:s3:::BUCKET/raw/x.json');
+    }
+    const config = await configFrom(globals, {}, process.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
+    const ctx = await stackContext(config, {});
+    try {
+      ui.working(`explaining for stack ${config.stack}`);
+      return await runExplain(ctx, options.explain, ui);
+    } finally {
+      ui.idle();
+      ctx.aws.destroy();
+    }
+  }
   const { format, failOn, output } = parseAuditOptions(options, globals.json === true);
   const config = await configFrom(globals, {}, process.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
   const ctx = await stackContext(config, {});

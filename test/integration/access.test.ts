@@ -76,3 +76,33 @@ describe('who may do what, evaluated over every policy of a fresh stack together
     expect(own?.verdict.by[0]).toMatchObject({ policy: 'key policy', sid: 'ExecutionRoleDecryptsOnlyTheSourceKeyThroughSSM' });
   });
 });
+
+describe('bridge audit --explain PRINCIPAL ACTION RESOURCE', () => {
+  it('shows the request, its context, the decision and the statement that decided, and says it is as intended', async () => {
+    const object = `${n.bucketArn}/raw/2026/12/02/reading.json`;
+    const run = await runCli(['audit', '--stack', stack, '--explain', 'operator', 's3:GetObject', object]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`request   ${n.operatorUserArn} s3:GetObject on ${object}`);
+    expect(run.stdout).toMatch(/^context   .*aws:securetransport=true/m);
+    expect(run.stdout).toMatch(/^decision  allow: allowed by inline policy accesscheck-operators of accesscheck-operators-us-east-1 ReadIngestedData$/m);
+    expect(run.stdout).toMatch(/^as intended$/m);
+  });
+
+  it("judges the table's row for the request, with its context, and says when nothing allows a request", async () => {
+    const keyArn = (await aws.kms.send(new DescribeKeyCommand({ KeyId: `alias/${stack}` }))).KeyMetadata?.Arn as string;
+    const denied = await runCli(['audit', '--stack', stack, '--explain', 'execution-role', 'kms:Decrypt', keyArn, '--json']);
+    const explanation = JSON.parse(denied.stdout) as { verdict: { decision: string; explicit: boolean }; row: { what: string } };
+    // Two rows have this action and key (S3 for the bucket: allowed; directly: denied): the first is judged.
+    expect(explanation.row.what).toBe("has S3 check the bucket's key with Decrypt (S3 Bucket Keys)");
+    expect(explanation.verdict.decision).toBe('allow');
+    const other = await runCli(['audit', '--stack', stack, '--explain', 'anonymous', 's3:GetObject', `${n.bucketArn}/raw/2026/12/02/reading.json`]);
+    expect(other.code).toBe(0);
+    expect(other.stdout).toMatch(/^decision  deny \(implicit\): implicitly denied/m);
+  });
+
+  it('refuses a principal it does not know, naming those it does (exit 2)', async () => {
+    const run = await runCli(['audit', '--stack', stack, '--explain', 'root', 's3:GetObject', n.bucketArn]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown principal 'root': use one of execution-role, operator, api-gateway/);
+  });
+});
