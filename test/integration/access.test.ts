@@ -83,8 +83,8 @@ describe('bridge audit --explain PRINCIPAL ACTION RESOURCE', () => {
     const run = await runCli(['audit', '--stack', stack, '--explain', 'operator', 's3:GetObject', object]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`request   ${n.operatorUserArn} s3:GetObject on ${object}`);
-    expect(run.stdout).toMatch(/^context   .*aws:securetransport=true/m);
-    expect(run.stdout).toMatch(/^decision  allow: allowed by inline policy accesscheck-operators of accesscheck-operators-us-east-1 ReadIngestedData$/m);
+    expect(run.stdout).toMatch(/^context {3}.*aws:securetransport=true/m);
+    expect(run.stdout).toMatch(/^decision {2}allow: allowed by inline policy accesscheck-operators of accesscheck-operators-us-east-1 ReadIngestedData$/m);
     expect(run.stdout).toMatch(/^as intended$/m);
   });
 
@@ -97,7 +97,7 @@ describe('bridge audit --explain PRINCIPAL ACTION RESOURCE', () => {
     expect(explanation.verdict.decision).toBe('allow');
     const other = await runCli(['audit', '--stack', stack, '--explain', 'anonymous', 's3:GetObject', `${n.bucketArn}/raw/2026/12/02/reading.json`]);
     expect(other.code).toBe(0);
-    expect(other.stdout).toMatch(/^decision  deny \(implicit\): implicitly denied/m);
+    expect(other.stdout).toMatch(/^decision {2}deny \(implicit\): implicitly denied/m);
   });
 
   it('refuses a principal it does not know, naming those it does (exit 2)', async () => {
