@@ -1,5 +1,5 @@
 /**
- * The operators: group S-operators holds a read-only policy for the stack; user S-operator is in
+ * The operators: group S-operators-R holds a read-only policy for the stack; user S-operator-R is in
  * it and holds no policies of its own. An access key is made only on request, written to a 0600
  * file, never printed.
  */
