@@ -100,8 +100,10 @@ function naming(statement: PolicyStatement, principal: RequestPrincipal): Naming
   const p = statement.Principal;
   if (p === undefined) throw new CannotJudge('a resource-policy statement without Principal');
   if (p === '*') return 'direct';
-  if (typeof p !== 'object' || p === null) throw new CannotJudge(`Principal ${JSON.stringify(p)}`);
-  const entries = p as Record<string, unknown>;
+  // AWS returns {"AWS": ARN}; the local AWS returns a Lambda permission's account or ARN bare.
+  const shaped = typeof p === 'string' && (/^\d{12}$/.test(p) || p.startsWith('arn:')) ? { AWS: p } : p;
+  if (typeof shaped !== 'object' || shaped === null) throw new CannotJudge(`Principal ${JSON.stringify(p)}`);
+  const entries = shaped as Record<string, unknown>;
   for (const key of Object.keys(entries)) if (!['AWS', 'Service', 'Federated', 'CanonicalUser'].includes(key)) throw new CannotJudge(`Principal ${key}`);
   const aws = list(entries.AWS);
   const services = list(entries.Service);

@@ -132,3 +132,14 @@ describe('what it cannot judge, it says so', () => {
     expect(evaluate(req(), set({ resource: bucket })).decision).toBe('cannot-judge');
   });
 });
+
+describe('a resource policy naming the account, in the same account (IAM User Guide, "Policy evaluation logic")', () => {
+  it('hands the decision to IAM: a principal without an identity policy is still denied', () => {
+    // The local AWS returns such a Lambda permission's principal bare ("111122223333"), AWS as {"AWS": ARN}.
+    for (const Principal of [A, { AWS: `arn:aws:iam::${A}:root` }]) {
+      const fn = { name: 'function policy', document: doc({ Sid: 'account', Effect: 'Allow', Principal, Action: 'lambda:InvokeFunction', Resource: 'arn:aws:lambda:r:1:function:f' }) };
+      const alice = { kind: 'aws' as const, arn: `arn:aws:iam::${A}:user/alice`, account: A };
+      expect(evaluate(req({ principal: alice, action: 'lambda:InvokeFunction', resource: 'arn:aws:lambda:r:1:function:f' }), set({ resource: fn })).decision).toBe('deny');
+    }
+  });
+});
