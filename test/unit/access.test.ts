@@ -98,3 +98,15 @@ describe('one widening of one document flips a row', () => {
     expect(after.filter((line) => !KNOWN.includes(line)).length).toBeGreaterThan(0);
   });
 });
+
+describe("the README's access table", () => {
+  it('is the access table as it is now (npm run docs writes it)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { ACCESS_TABLE_BEGIN, ACCESS_TABLE_END, renderAccessMarkdown } = await import('../../src/access/render.js');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const block = readme.slice(readme.indexOf(ACCESS_TABLE_BEGIN), readme.indexOf(ACCESS_TABLE_END) + ACCESS_TABLE_END.length);
+    expect(block).toBe(renderAccessMarkdown());
+    // Every principal of the table has its row, with what it may and may not do.
+    expect(block.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| principal'))).toHaveLength(8);
+  });
+});
