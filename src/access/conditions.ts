@@ -28,7 +28,7 @@ function comparer(base: string): ((actual: string, wanted: string) => boolean) |
   const numeric = (f: (a: number, b: number) => boolean) => (a: string, b: string) => {
     const x = Number(a);
     const y = Number(b);
-    return Number.isFinite(x) && Number.isFinite(y) && f(x, y);
+    return a.trim() !== '' && b.trim() !== '' && Number.isFinite(x) && Number.isFinite(y) && f(x, y);
   };
   switch (base) {
     case 'StringEquals':
@@ -74,7 +74,14 @@ const NEGATED: Record<string, string> = {
  * presence; ForAnyValue is true when any request value matches, ForAllValues when every one does
  * (and so when there is none); with several policy values, one match is enough.
  */
-export function conditionHolds(operator: string, key: string, policyValue: unknown, context: RequestContext): boolean {
+export function conditionHolds(
+  operator: string,
+  key: string,
+  policyValue: unknown,
+  context: RequestContext,
+  /** Whether the request's context says all there is of this key (else an absent key is unknown). */
+  modelled: (key: string) => boolean = () => true,
+): boolean {
   let op = operator;
   let set: 'any' | 'all' | null = null;
   if (op.startsWith('ForAnyValue:')) {
@@ -87,7 +94,9 @@ export function conditionHolds(operator: string, key: string, policyValue: unkno
   const ifExists = op.endsWith('IfExists');
   if (ifExists) op = op.slice(0, -'IfExists'.length);
   const actual = values(context[key.toLowerCase()]);
+  if (actual === undefined && !modelled(key.toLowerCase())) throw new CannotJudge(`condition key ${key}, which the request does not model`);
   const wanted = list(policyValue);
+  if (wanted.some((w) => /\$\{[^}]+\}/.test(w))) throw new CannotJudge(`policy variable in the condition on ${key}`);
   if (op === 'Null') {
     if (set || ifExists) throw new CannotJudge(`condition operator ${operator}`);
     const absent = actual === undefined;
@@ -97,9 +106,10 @@ export function conditionHolds(operator: string, key: string, policyValue: unkno
   const compare = comparer(negatedBase ?? op);
   if (!compare) throw new CannotJudge(`condition operator ${operator}`);
   if (actual === undefined) {
+    if (ifExists) return true;
     if (set === 'all') return true;
     if (set === 'any') return false;
-    return ifExists || negatedBase !== undefined;
+    return negatedBase !== undefined;
   }
   const matchesOne = (a: string) => wanted.some((w) => compare(a, w));
   if (negatedBase !== undefined) {
@@ -113,10 +123,14 @@ export function conditionHolds(operator: string, key: string, policyValue: unkno
 }
 
 /** Every operator and key of a Condition block holds (they are ANDed). */
-export function conditionsHold(condition: Record<string, Record<string, unknown>> | undefined, context: RequestContext): boolean {
+export function conditionsHold(
+  condition: Record<string, Record<string, unknown>> | undefined,
+  context: RequestContext,
+  modelled?: (key: string) => boolean,
+): boolean {
   for (const [operator, block] of Object.entries(condition ?? {})) {
     for (const [key, value] of Object.entries(block ?? {})) {
-      if (!conditionHolds(operator, key, value, context)) return false;
+      if (!conditionHolds(operator, key, value, context, modelled)) return false;
     }
   }
   return true;

@@ -61,6 +61,27 @@ export interface Verdict {
   reason: string;
 }
 
+/**
+ * The condition keys a request of the table says all there is of: when one of these is absent, AWS
+ * does not send it. Any other key (aws:PrincipalType, aws:SourceIp, tags...) AWS may well send,
+ * so a condition on it cannot be judged from the table.
+ */
+const MODELLED_KEYS = new Set([
+  'aws:securetransport',
+  'aws:principalarn',
+  'aws:principalaccount',
+  'aws:sourcearn',
+  'aws:sourceaccount',
+  'kms:viaservice',
+  'kms:calleraccount',
+  's3:x-amz-server-side-encryption',
+  's3:x-amz-server-side-encryption-aws-kms-key-id',
+]);
+
+export function isModelledKey(key: string): boolean {
+  return MODELLED_KEYS.has(key) || key.startsWith('kms:encryptioncontext:');
+}
+
 const KNOWN_ELEMENTS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
 
 function list(value: unknown): string[] {
@@ -95,6 +116,13 @@ function accountOfArn(value: string): string | undefined {
   return /^arn:[\w-]+:iam::(\d{12}):root$/.exec(value)?.[1] ?? (/^\d{12}$/.test(value) ? value : undefined);
 }
 
+/** A role's session (arn:P:sts::A:assumed-role/NAME/SESSION) is the role (arn:P:iam::A:role/PATH/NAME). */
+function sameRole(policyArn: string, requestArn: string): boolean {
+  const session = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(requestArn);
+  const role = /^arn:([\w-]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(policyArn);
+  return session !== null && role !== null && session[1] === role[1] && session[2] === role[2] && session[3] === role[3];
+}
+
 function naming(statement: PolicyStatement, principal: RequestPrincipal): Naming {
   if (statement.NotPrincipal !== undefined) throw new CannotJudge('NotPrincipal');
   const p = statement.Principal;
@@ -110,7 +138,7 @@ function naming(statement: PolicyStatement, principal: RequestPrincipal): Naming
   if (aws.includes('*')) return 'direct';
   if (principal.kind === 'service') return services.includes(principal.service) ? 'direct' : 'none';
   if (principal.kind === 'anonymous') return 'none';
-  if (aws.includes(principal.arn)) return 'direct';
+  if (aws.includes(principal.arn) || aws.some((value) => sameRole(value, principal.arn))) return 'direct';
   if (aws.some((value) => accountOfArn(value) === principal.account)) return 'account';
   return 'none';
 }
@@ -130,7 +158,7 @@ function applicable(policy: NamedPolicy, request: AccessRequest, identity: boole
     if (!matchesResource(statement, request.resource, !identity)) return;
     const named: Naming = identity ? 'direct' : naming(statement, request.principal);
     if (named === 'none') return;
-    if (!conditionsHold(statement.Condition as Record<string, Record<string, unknown>> | undefined, request.context)) return;
+    if (!conditionsHold(statement.Condition as Record<string, Record<string, unknown>> | undefined, request.context, isModelledKey)) return;
     found.push({ decider: { policy: policy.name, sid: statement.Sid ?? `statement ${index + 1}`, effect: statement.Effect }, naming: named, identity });
   });
   return found;

@@ -30,6 +30,8 @@ export interface StackFacts {
   keyArn: string;
   apiId: string;
   dataPrefix: string;
+  /** With an API key (api-key mode) API Gateway does not ask IAM about execute-api:Invoke. */
+  apiAuth?: 'aws-iam' | 'api-key';
 }
 
 /** A 12-digit account that is not the stack's, for the cross-account rows. */
@@ -130,8 +132,10 @@ export function accessTable(n: StackNames, facts: StackFacts): AccessRow[] {
   add('operator', 'allow', 'runs the function', 'lambda:InvokeFunction', n.functionArn);
   add('operator', 'allow', "reads the function's configuration", 'lambda:GetFunctionConfiguration', n.functionArn);
   add('operator', 'deny', "changes the function's code", 'lambda:UpdateFunctionCode', n.functionArn);
-  add('operator', 'allow', 'calls GET /data', 'execute-api:Invoke', api.methodArn);
-  add('operator', 'deny', 'calls another method of the API', 'execute-api:Invoke', `arn:${n.partition}:execute-api:${n.region}:${n.account}:${facts.apiId}/prod/POST/data`);
+  if (facts.apiAuth !== 'api-key') {
+    add('operator', 'allow', 'calls GET /data', 'execute-api:Invoke', api.methodArn);
+    add('operator', 'deny', 'calls another method of the API', 'execute-api:Invoke', `arn:${n.partition}:execute-api:${n.region}:${n.account}:${facts.apiId}/prod/POST/data`);
+  }
   add('operator', 'allow', "reads the function's logs", 'logs:FilterLogEvents', `${n.functionLogGroupArn}:*`);
   add('operator', 'deny', 'writes into the logs', 'logs:PutLogEvents', `${n.functionLogGroupArn}:log-stream:x`);
 

@@ -106,7 +106,8 @@ async function runExplain(ctx: StackContext, request: string[], ui: Ui): Promise
   const snapshot = await gatherSnapshot(ctx);
   const api = snapshot.lives.get('rest-api') as { id: string } | null | undefined;
   if (!snapshot.keyArn || !api) throw new BridgeError(`stack ${ctx.config.stack} is not complete in ${ctx.config.region} (no key or no API): run bridge setup first`);
-  const rows = accessTable(ctx.names, { keyArn: snapshot.keyArn, apiId: api.id, dataPrefix: ctx.config.dataPrefix });
+  const apiAuth = (snapshot.intended.get('api') as { auth?: 'aws-iam' | 'api-key' } | undefined)?.auth ?? 'aws-iam';
+  const rows = accessTable(ctx.names, { keyArn: snapshot.keyArn, apiId: api.id, dataPrefix: ctx.config.dataPrefix, apiAuth });
   const explanation = explain(rows, ctx.names, livePolicies(snapshot), principal, action, resource);
   ui.idle();
   if (ui.options.json) ui.json(explanation);

@@ -143,3 +143,29 @@ describe('a resource policy naming the account, in the same account (IAM User Gu
     }
   });
 });
+
+describe('what the table does not model is not guessed (a second read of the evaluator)', () => {
+  it('a condition on a key AWS may send but the request does not model: cannot judge', () => {
+    // AWS sends aws:PrincipalType with every request; treating it as absent would call this a deny.
+    const key = { name: 'key policy', document: doc({ Effect: 'Allow', Principal: '*', Action: 'kms:Decrypt', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalType': 'User' } } }) };
+    expect(evaluate(req({ action: 'kms:Decrypt', resource: 'k' }), set({ resource: key, resourcePolicyRequired: true })).decision).toBe('cannot-judge');
+  });
+
+  it('a policy variable in a condition value: cannot judge', () => {
+    const inline = { name: 'inline', document: doc({ Effect: 'Allow', Action: 's3:PutObject', Resource: '*', Condition: { StringNotEquals: { 'aws:PrincipalArn': '${aws:username}' } } }) };
+    expect(evaluate(req(), set({ identity: [inline] })).decision).toBe('cannot-judge');
+  });
+
+  it("a role's session is the role a resource policy names, whatever the role's path", () => {
+    const session = { kind: 'aws' as const, arn: `arn:aws:sts::${A}:assumed-role/s-ingest-role-eu-west-1/run-1`, account: A };
+    const fn = { name: 'function policy', document: doc({ Sid: 'Role', Effect: 'Allow', Principal: { AWS: role.arn }, Action: 'lambda:InvokeFunction', Resource: '*' }) };
+    expect(evaluate(req({ principal: session, action: 'lambda:InvokeFunction', resource: 'f' }), set({ resource: fn })).decision).toBe('allow');
+    const other = { kind: 'aws' as const, arn: `arn:aws:sts::${A}:assumed-role/someone-else/run-1`, account: A };
+    expect(evaluate(req({ principal: other, action: 'lambda:InvokeFunction', resource: 'f' }), set({ resource: fn })).decision).toBe('deny');
+  });
+
+  it('IfExists holds for an absent key under ForAnyValue too; an empty value is no number', () => {
+    expect(conditionHolds('ForAnyValue:StringEqualsIfExists', 'aws:TagKeys', ['a'], {})).toBe(true);
+    expect(conditionHolds('NumericEquals', 's3:max-keys', '0', { 's3:max-keys': '' })).toBe(false);
+  });
+});

@@ -6,7 +6,7 @@
 import { judgeAccess, type StackPolicies } from '../../access/judge.js';
 import { accessTable } from '../../access/table.js';
 import type { NamedPolicy } from '../../access/evaluate.js';
-import type { RestApiLive } from '../../resources/api.js';
+import type { ApiIntended, RestApiLive } from '../../resources/api.js';
 import type { PermissionLive } from '../../resources/api-permission.js';
 import type { BucketLive } from '../../resources/bucket.js';
 import type { RoleLive } from '../../resources/execution-role.js';
@@ -14,7 +14,7 @@ import type { PrincipalPolicies } from '../../resources/iam-policies.js';
 import type { KeyLive } from '../../resources/kms-key.js';
 import type { OperatorsLive } from '../../resources/operators.js';
 import type { AuditSnapshot, Control } from '../types.js';
-import { fail, live, missing, pass } from './verdicts.js';
+import { fail, intended, live, missing, pass } from './verdicts.js';
 
 function named(owner: string, policies: PrincipalPolicies, s: AuditSnapshot): NamedPolicy[] {
   return [
@@ -59,11 +59,12 @@ export const accessControls: Control[] = [
       const api = live<RestApiLive>(s, 'rest-api');
       if (!s.keyArn) return missing(s.names.keyAlias, 'the stack key');
       if (!api) return missing(s.names.apiName, 'the REST API');
-      const judged = judgeAccess(accessTable(s.names, { keyArn: s.keyArn, apiId: api.id, dataPrefix: s.dataPrefix }), s.names, livePolicies(s));
+      const apiAuth = intended<ApiIntended | undefined>(s, 'api')?.auth ?? 'aws-iam';
+      const judged = judgeAccess(accessTable(s.names, { keyArn: s.keyArn, apiId: api.id, dataPrefix: s.dataPrefix, apiAuth }), s.names, livePolicies(s));
       const unjudged = judged.filter((j) => j.verdict.decision === 'cannot-judge');
       if (unjudged.length > 0) throw new Error(`${unjudged.length} requests cannot be judged (${unjudged[0]!.row.request.action}: ${unjudged[0]!.verdict.reason})`);
       const wrong = judged.filter((j) => !j.holds);
-      if (wrong.length === 0) return pass(s.names.stack, `${judged.length} requests of 8 principals decided as intended`);
+      if (wrong.length === 0) return pass(s.names.stack, `${judged.length} requests of ${new Set(judged.map((j) => j.row.principal)).size} principals decided as intended`);
       return fail(
         s.names.stack,
         wrong
