@@ -57,14 +57,18 @@ export function teardownPlan(ctx: StackContext, lives: ReadonlyMap<string, unkno
       continue;
     }
     if (error) throw error;
-    const live = lives.get(resource.kind) ?? null;
-    const retirement = resource.teardown.retire(live, options);
-    if (retirement.action === 'with') continue;
+    const step = teardownStep(resource, name, lives.get(resource.kind) ?? null, options);
     // A resource named after another that is gone (the API's execution logs) has nothing to say.
-    if (retirement.action === 'absent' && name.includes(KNOWN_AFTER_APPLY)) continue;
-    steps.push({ resource, name, live, action: retirement.action, ...(retirement.action === 'retain' ? { reason: retirement.reason } : {}) });
+    if (step && !(step.action === 'absent' && name.includes(KNOWN_AFTER_APPLY))) steps.push(step);
   }
   return steps;
+}
+
+/** One resource's step, from its pure retire(); null when it goes with another resource. */
+export function teardownStep(resource: AnyResource, name: string, live: unknown, options: TeardownOptions): TeardownStep | null {
+  const retirement = resource.teardown?.retire(live, options) ?? { action: 'absent' };
+  if (retirement.action === 'with') return null;
+  return { resource, name, live, action: retirement.action, ...(retirement.action === 'retain' ? { reason: retirement.reason } : {}) };
 }
 
 async function confirm(io: Io, ui: Ui, stack: string): Promise<void> {
@@ -94,10 +98,7 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
     const steps = teardownPlan(ctx, state.lives, state.errors, teardownOptions);
     // Execution logs of the stack's earlier APIs (kept by an earlier teardown) go as the data goes.
     const current = (state.lives.get('api-execution-log-group') as LogGroupLive | null | undefined)?.name ?? null;
-    const earlier = (await earlierExecutionLogGroups(ctx, current)).map((group): TeardownStep => {
-      const retirement = apiExecutionLogGroup.teardown?.retire(group, teardownOptions) ?? { action: 'absent' };
-      return { resource: apiExecutionLogGroup, name: group.name, live: group, action: retirement.action === 'remove' ? 'remove' : 'retain', ...(retirement.action === 'retain' ? { reason: retirement.reason } : {}) };
-    });
+    const earlier = (await earlierExecutionLogGroups(ctx, current)).flatMap((group) => teardownStep(apiExecutionLogGroup, group.name, group, teardownOptions) ?? []);
     const keyStep = steps.findIndex((step) => step.resource.kind === 'kms-key');
     steps.splice(keyStep < 0 ? steps.length : keyStep, 0, ...earlier);
     ui.idle();

@@ -163,18 +163,17 @@ export async function earlierExecutionLogGroups(ctx: StackContext, current: stri
   return found;
 }
 
-function logGroupTeardown(resource: Resource<LogGroupLive, LogGroupIntended>, name: (ctx: StackContext) => string): void {
+function logGroupTeardown(resource: Resource<LogGroupLive, LogGroupIntended>): void {
   resource.teardown = {
     retire(live, options) {
       if (!live) return { action: 'absent' };
       return options.deleteData ? { action: 'remove' } : { action: 'retain', reason: 'kept with the data (--delete-data removes it)' };
     },
     async destroy(ctx, live) {
-      await ctx.aws.logs.send(new DeleteLogGroupCommand({ logGroupName: live.name ?? name(ctx) }));
+      await ctx.aws.logs.send(new DeleteLogGroupCommand({ logGroupName: live.name }));
     },
   };
 }
 
-logGroupTeardown(functionLogGroup, (ctx) => ctx.names.functionLogGroup);
-logGroupTeardown(apiLogGroup, (ctx) => ctx.names.apiLogGroup);
-logGroupTeardown(apiExecutionLogGroup, (ctx) => apiExecutionLogGroup.name(ctx));
+// The live state names the group: earlier execution log groups are removed through it too.
+for (const resource of [functionLogGroup, apiLogGroup, apiExecutionLogGroup]) logGroupTeardown(resource);
