@@ -12,6 +12,7 @@ import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
+import type { AccessAnalyzerClient } from '@aws-sdk/client-accessanalyzer';
 
 export interface AwsSettings {
   region: string;
@@ -27,9 +28,12 @@ export interface CallRecord {
   command: string;
 }
 
-/** Read-only calls by their name: everything else changes something (--verbose's call log is read with it). */
+/**
+ * Read-only calls by their name: everything else changes something (--verbose's call log is read
+ * with it). IAM's simulator and Access Analyzer's policy checks only judge documents sent to them.
+ */
 export function isMutatingCommand(command: string): boolean {
-  return !/^(Get|List|Describe|Head)/.test(command);
+  return !/^(Get|List|Describe|Head|Simulate|Check|ValidatePolicy$)/.test(command);
 }
 
 type AnyClient =
@@ -41,7 +45,8 @@ type AnyClient =
   | LambdaClient
   | CloudWatchLogsClient
   | APIGatewayClient
-  | ResourceGroupsTaggingAPIClient;
+  | ResourceGroupsTaggingAPIClient
+  | AccessAnalyzerClient;
 
 // Throttling bursts deserve more patience than the SDK's default of 3 attempts.
 const DEFAULT_MAX_ATTEMPTS = 8;
@@ -82,6 +87,16 @@ export class AwsClients {
     return this.#client('tagging', (config) => new ResourceGroupsTaggingAPIClient({ ...config, maxAttempts: Math.min(config.maxAttempts ?? 2, 2) }));
   }
 
+  /** IAM for audit --aws-checks' policy simulator: a second opinion gets the SDK's usual three attempts. */
+  get iamSecondOpinion(): IAMClient {
+    return this.#client('iam-second-opinion', (config) => new IAMClient({ ...config, maxAttempts: Math.min(config.maxAttempts ?? 3, 3) }));
+  }
+  /** Only audit --aws-checks asks Access Analyzer: loaded when asked, not at start-up. */
+  async accessAnalyzer(): Promise<AccessAnalyzerClient> {
+    const { AccessAnalyzerClient } = await import('@aws-sdk/client-accessanalyzer');
+    return this.#client('accessanalyzer', (config) => new AccessAnalyzerClient({ ...config, maxAttempts: Math.min(config.maxAttempts ?? 3, 3) }));
+  }
+
   destroy(): void {
     for (const client of this.#clients.values()) client.destroy();
     this.#clients.clear();
@@ -93,7 +108,7 @@ export class AwsClients {
       client = make(this.#baseConfig());
       (client.middlewareStack as unknown as RecordableStack).add(
         (next, context) => (args) => {
-          this.calls.push({ service, command: String(context.commandName ?? 'unknown').replace(/Command$/, '') });
+          this.calls.push({ service: service.replace(/-second-opinion$/, ''), command: String(context.commandName ?? 'unknown').replace(/Command$/, '') });
           return next(args);
         },
         { step: 'initialize', name: 'bridgeCallRecorder' },

@@ -67,6 +67,7 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--fail-on <severity>', 'exit 3 when a control at or above this fails: critical, high, medium, low (default)')
     .option('--fix', "re-apply the intended state for what failed (setup's code), then audit again")
     .option('--explain <request...>', 'PRINCIPAL ACTION RESOURCE: how the live policies decide one request (e.g. execution-role s3:GetObject ARN)')
+    .option('--aws-checks', "also ask AWS's own engines: IAM's policy simulator and IAM Access Analyzer (some of its checks are billed per call)")
     .option('--failures-only', 'table and markdown: list only failing and errored controls (the summary still counts all)')
     .action(async (options: AuditOptions, command: Command) => {
       await run(() => runAudit(command.optsWithGlobals() as GlobalOptions, options, uiFor(command)));

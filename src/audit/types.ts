@@ -1,4 +1,5 @@
 /** The audit's data: controls, the snapshot they judge, and their results (the JSON contract). */
+import type { AwsOpinions } from '../access/aws-checks.js';
 import type { StackNames } from '../names.js';
 import type { PolicyDocument } from '../policy.js';
 import type { ActionCatalogue } from './permissions.js';
@@ -36,6 +37,8 @@ export interface AuditSnapshot {
   /** The local handler bundle's hash (what the deployed code should be). */
   localCodeSha256: string | null;
   actions: ActionCatalogue;
+  /** AWS's own engines' answers, with audit --aws-checks only. */
+  aws?: AwsOpinions;
 }
 
 export interface Verdict {

@@ -1,15 +1,17 @@
 /** `bridge audit`: judge every control of the stack; --fix re-applies through setup's code and judges again. */
 import { writeFileSync } from 'node:fs';
 import { explain, explanationLines, isPrincipalName } from '../access/explain.js';
-import { accessTable, principals } from '../access/table.js';
-import { livePolicies } from '../audit/controls/access.js';
+import { principals } from '../access/table.js';
+import { liveAccessTable, livePolicies } from '../audit/controls/access.js';
+import { gatherAwsOpinions } from '../audit/aws-opinions.js';
+import { awsCheckControls } from '../audit/controls/aws-checks.js';
 import { CONTROLS } from '../audit/controls/index.js';
 import { renderMarkdown } from '../audit/report/markdown.js';
 import { renderSarif } from '../audit/report/sarif.js';
 import { renderTable } from '../audit/report/table.js';
 import { auditReport, failingAtOrAbove } from '../audit/run.js';
 import { gatherSnapshot } from '../audit/snapshot.js';
-import { SEVERITIES, type AuditReport, type Severity } from '../audit/types.js';
+import { SEVERITIES, type AuditReport, type Control, type Severity } from '../audit/types.js';
 import { validateOutputFile } from '../config.js';
 import { applyStack } from '../engine.js';
 import { BridgeError, ExitCode, UsageError } from '../errors.js';
@@ -30,6 +32,7 @@ export interface AuditOptions {
   fix?: boolean;
   failuresOnly?: boolean;
   explain?: string[];
+  awsChecks?: boolean;
 }
 
 export function parseAuditOptions(options: AuditOptions, json: boolean): { format: AuditFormat; failOn: Severity; output?: string } {
@@ -43,35 +46,48 @@ export function parseAuditOptions(options: AuditOptions, json: boolean): { forma
   return parsed;
 }
 
-export function renderReport(report: AuditReport, format: AuditFormat, ui: Ui, failuresOnly = false): string {
+export function renderReport(report: AuditReport, format: AuditFormat, ui: Ui, failuresOnly = false, controls: readonly Control[] = CONTROLS): string {
   // For people only: the machine formats keep every result (SARIF lists failures anyway).
   const shown = failuresOnly ? { ...report, results: report.results.filter((r) => r.status === 'FAIL' || r.status === 'ERROR') } : report;
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
     case 'sarif':
-      return `${JSON.stringify(renderSarif(report, CONTROLS, VERSION), null, 2)}\n`;
+      return `${JSON.stringify(renderSarif(report, controls, VERSION), null, 2)}\n`;
     case 'markdown':
       return renderMarkdown(shown);
     case 'table':
-      return `${renderTable(shown, CONTROLS, ui.chalk, { verbose: ui.options.verbose }).join('\n')}\n`;
+      return `${renderTable(shown, controls, ui.chalk, { verbose: ui.options.verbose }).join('\n')}\n`;
   }
 }
 
-async function audit(ctx: StackContext) {
-  const snapshot = await gatherSnapshot(ctx);
+/** The catalogue, with the second opinion of AWS's engines when asked for. */
+function catalogue(awsChecks: boolean): readonly Control[] {
+  return awsChecks ? [...CONTROLS, ...awsCheckControls] : CONTROLS;
+}
+
+async function audit(ctx: StackContext, awsChecks: boolean, ui: Ui) {
+  const snapshot: Awaited<ReturnType<typeof gatherSnapshot>> = await gatherSnapshot(ctx);
   // What the stack owns is what teardown would remove; account-wide settings do not count.
   const nothing = STACK_RESOURCES.filter((r) => r.teardown).every((r) => snapshot.state.lives.get(r.kind) == null);
   if (nothing && snapshot.errors.size === 0) {
     throw new BridgeError(`stack ${ctx.config.stack} was not found in ${ctx.config.region} (account ${ctx.names.account}): run bridge setup first, or give the right --stack and --region`);
   }
-  return { snapshot, report: auditReport({ stack: ctx.config.stack, region: ctx.config.region, account: ctx.names.account }, CONTROLS, snapshot) };
+  if (awsChecks) {
+    ui.working("asking IAM's policy simulator and IAM Access Analyzer");
+    snapshot.aws = await gatherAwsOpinions(ctx, snapshot);
+    for (const outcome of Object.values(snapshot.aws)) {
+      if (outcome.status === 'unavailable') ui.err(`${ui.chalk.yellow('note:')} ${outcome.reason}: its controls are skipped, the audit goes on`);
+    }
+  }
+  return { snapshot, report: auditReport({ stack: ctx.config.stack, region: ctx.config.region, account: ctx.names.account }, catalogue(awsChecks), snapshot) };
 }
 
 /** Re-applies the resources behind the failing controls, through setup's own code. */
 async function fix(ctx: StackContext, report: AuditReport, state: { lives: Map<string, unknown> }, ui: Ui): Promise<string[]> {
   const failing = new Set(report.results.filter((r) => r.status === 'FAIL').map((r) => r.id));
-  const kinds = new Set(CONTROLS.filter((c) => failing.has(c.id)).flatMap((c) => c.fixes));
+  const controls = [...CONTROLS, ...awsCheckControls];
+  const kinds = new Set(controls.filter((c) => failing.has(c.id)).flatMap((c) => c.fixes));
   const notes: string[] = [];
   for (const resource of STACK_RESOURCES) {
     if (!kinds.has(resource.kind)) continue;
@@ -83,7 +99,7 @@ async function fix(ctx: StackContext, report: AuditReport, state: { lives: Map<s
     }
   }
   for (const id of failing) {
-    if (CONTROLS.find((c) => c.id === id)?.fixes.length === 0) notes.push(`${id} cannot be fixed by setup: see its remediation`);
+    if (controls.find((c) => c.id === id)?.fixes.length === 0) notes.push(`${id} cannot be fixed by setup: see its remediation`);
   }
   if (kinds.size === 0) return notes;
   const result = await applyStack(ctx, STACK_RESOURCES, state, (event) => {
@@ -104,10 +120,8 @@ async function runExplain(ctx: StackContext, request: string[], ui: Ui): Promise
     throw new UsageError(`--explain: unknown principal '${principal}': use one of ${Object.keys(principals(ctx.names)).join(', ')}`);
   }
   const snapshot = await gatherSnapshot(ctx);
-  const api = snapshot.lives.get('rest-api') as { id: string } | null | undefined;
-  if (!snapshot.keyArn || !api) throw new BridgeError(`stack ${ctx.config.stack} is not complete in ${ctx.config.region} (no key or no API): run bridge setup first`);
-  const apiAuth = (snapshot.intended.get('api') as { auth?: 'aws-iam' | 'api-key' } | undefined)?.auth ?? 'aws-iam';
-  const rows = accessTable(ctx.names, { keyArn: snapshot.keyArn, apiId: api.id, dataPrefix: ctx.config.dataPrefix, apiAuth });
+  const rows = liveAccessTable(snapshot);
+  if (!rows) throw new BridgeError(`stack ${ctx.config.stack} is not complete in ${ctx.config.region} (no key or no API): run bridge setup first`);
   const explanation = explain(rows, ctx.names, livePolicies(snapshot), principal, action, resource);
   ui.idle();
   if (ui.options.json) ui.json(explanation);
@@ -136,17 +150,18 @@ export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui
   const ctx = await stackContext(config, {});
   try {
     ui.working(`auditing stack ${config.stack}`);
-    let { snapshot, report } = await audit(ctx);
+    const awsChecks = options.awsChecks === true;
+    let { snapshot, report } = await audit(ctx, awsChecks, ui);
     ui.idle();
     if (options.fix && report.summary.fail > 0) {
       const before = report.summary;
       ui.err(ui.chalk.bold(`Before: ${before.pass} passed, ${before.fail} failed, ${before.error} errors. Fixing through setup:`));
       const notes = await fix(ctx, report, snapshot.state, ui);
-      ({ snapshot, report } = await audit({ ...ctx, refs: {} }));
+      ({ snapshot, report } = await audit({ ...ctx, refs: {} }, awsChecks, ui));
       for (const note of notes) ui.err(`${ui.chalk.yellow('note:')} ${note}`);
       ui.err(ui.chalk.bold(`After: ${report.summary.pass} passed, ${report.summary.fail} failed, ${report.summary.error} errors.`));
     }
-    const text = renderReport(report, format, ui, options.failuresOnly === true);
+    const text = renderReport(report, format, ui, options.failuresOnly === true, catalogue(awsChecks));
     if (output) {
       writeFileSync(output, text);
       ui.err(`wrote ${format} to ${output}: ${report.summary.pass} passed, ${report.summary.fail} failed, ${report.summary.error} errors`);

@@ -5,53 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { judgeAccess, type StackPolicies } from '../../src/access/judge.js';
 import { accessTable } from '../../src/access/table.js';
-import { apiArns, partitionValues, stackNames } from '../../src/names.js';
 import type { PolicyDocument } from '../../src/policy.js';
-import { renderTemplate } from '../../src/templates.js';
+import { apiId, keyArn, n, templatePolicies } from '../support/template-policies.js';
 
-const n = stackNames('weather', '111122223333', 'eu-west-1');
-const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const apiId = 'a1b2c3d4e5';
-const api = apiArns(n, apiId);
-const values = {
-  ...partitionValues(n),
-  BucketArn: n.bucketArn,
-  KeyArn: keyArn,
-  DataPrefix: 'raw/',
-  ParameterArn: n.parameterArn,
-  FunctionLogGroupArn: n.functionLogGroupArn,
-  ApiLogGroupArn: n.apiLogGroupArn,
-  ApiExecutionLogGroupArn: api.executionLogGroupArn,
-  RoleArn: n.roleArn,
-  OperatorUserArn: n.operatorUserArn,
-  FunctionArn: n.functionArn,
-  ApiInvokeArn: api.methodArn,
-  ApiId: apiId,
-};
-const functionPolicy: PolicyDocument = {
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Sid: 'bridge-api-get-data',
-      Effect: 'Allow',
-      Principal: { Service: 'apigateway.amazonaws.com' },
-      Action: 'lambda:InvokeFunction',
-      Resource: n.functionArn,
-      Condition: { ArnLike: { 'AWS:SourceArn': api.methodArn }, StringEquals: { 'AWS:SourceAccount': n.account } },
-    },
-  ],
-};
-
-function templates(): StackPolicies {
-  return {
-    role: [{ name: 'role policy', document: renderTemplate('execution-role-policy', values) }],
-    operator: [{ name: 'operators policy', document: renderTemplate('operators-policy', values) }],
-    bucket: renderTemplate('bucket-policy', values),
-    key: renderTemplate('kms-key-policy', values),
-    function: functionPolicy,
-    trust: renderTemplate('execution-role-trust', values),
-  };
-}
+const templates = () => templatePolicies();
 
 const rows = accessTable(n, { keyArn, apiId, dataPrefix: 'raw/' });
 const failing = (policies: StackPolicies) => judgeAccess(rows, n, policies).filter((j) => !j.holds).map((j) => `${j.row.principal}: ${j.row.what}`);

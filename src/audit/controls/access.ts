@@ -4,7 +4,7 @@
  * that decided. A request the evaluator cannot judge makes the control ERROR, never a pass.
  */
 import { judgeAccess, type StackPolicies } from '../../access/judge.js';
-import { accessTable } from '../../access/table.js';
+import { accessTable, type AccessRow } from '../../access/table.js';
 import type { NamedPolicy } from '../../access/evaluate.js';
 import type { ApiIntended, RestApiLive } from '../../resources/api.js';
 import type { PermissionLive } from '../../resources/api-permission.js';
@@ -44,6 +44,14 @@ export function livePolicies(s: AuditSnapshot): StackPolicies {
   };
 }
 
+/** The access table for the stack as it is live; null when the key or the API is not there to name. */
+export function liveAccessTable(s: AuditSnapshot): AccessRow[] | null {
+  const api = live<RestApiLive>(s, 'rest-api');
+  if (!s.keyArn || !api) return null;
+  const apiAuth = intended<ApiIntended | undefined>(s, 'api')?.auth ?? 'aws-iam';
+  return accessTable(s.names, { keyArn: s.keyArn, apiId: api.id, dataPrefix: s.dataPrefix, apiAuth });
+}
+
 export const accessControls: Control[] = [
   {
     id: 'access-as-intended',
@@ -56,11 +64,10 @@ export const accessControls: Control[] = [
     reads: ['execution-role', 'operators', 'bucket', 'kms-key', 'api-permission', 'rest-api', 'managed-policies'],
     fixes: ['execution-role', 'operators', 'operators-policy', 'bucket', 'kms-key-policy', 'api-permission'],
     check(s) {
-      const api = live<RestApiLive>(s, 'rest-api');
       if (!s.keyArn) return missing(s.names.keyAlias, 'the stack key');
-      if (!api) return missing(s.names.apiName, 'the REST API');
-      const apiAuth = intended<ApiIntended | undefined>(s, 'api')?.auth ?? 'aws-iam';
-      const judged = judgeAccess(accessTable(s.names, { keyArn: s.keyArn, apiId: api.id, dataPrefix: s.dataPrefix, apiAuth }), s.names, livePolicies(s));
+      const rows = liveAccessTable(s);
+      if (!rows) return missing(s.names.apiName, 'the REST API');
+      const judged = judgeAccess(rows, s.names, livePolicies(s));
       const unjudged = judged.filter((j) => j.verdict.decision === 'cannot-judge');
       if (unjudged.length > 0) throw new Error(`${unjudged.length} requests cannot be judged (${unjudged[0]!.row.request.action}: ${unjudged[0]!.verdict.reason})`);
       const wrong = judged.filter((j) => !j.holds);
