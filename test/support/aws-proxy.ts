@@ -38,14 +38,78 @@ export interface ProxyRule {
   respond: (request: ProxyRequest, forward: () => Promise<ProxyResponse>) => ProxyResponse | Promise<ProxyResponse>;
 }
 
+/** A steady share of faults before any rule or moto answers (the request never reaches moto). */
+export interface FaultPlan {
+  /** Share of requests answered with a fault, 0..1. */
+  share: number;
+  /** Which faults, drawn in turn; default every kind. */
+  kinds?: FaultKind[];
+  /** Seed for the draw, so a failing run can be replayed. */
+  seed?: number;
+  /** Leave these alone (`service:operation`), e.g. the test's own reads. */
+  spare?: (request: ProxyRequest) => boolean;
+}
+
+/**
+ * The answers AWS gives under load, in each protocol's shape: throttling by its per-service name
+ * (ThrottlingException, Throttling, SlowDown, TooManyRequestsException), 429, 500, 503, a
+ * connection dropped without an answer, and latency (an answer, late).
+ */
+export type FaultKind = 'throttling' | '429' | '500' | '503' | 'drop' | 'latency';
+export const FAULT_KINDS: FaultKind[] = ['throttling', '429', '500', '503', 'drop', 'latency'];
+
 export interface AwsProxy {
   endpoint: string;
   /** Every request seen, as `service:operation`, answered by a rule or not. */
   seen: string[];
+  /** The same requests, whole (bodies included), for tests that check what bridge sent. */
+  requests: ProxyRequest[];
   /** How many requests each rule answered, in the order given. */
   answered: number[];
   rules: ProxyRule[];
+  /** Set to inject faults from now on; null stops them. */
+  faults: FaultPlan | null;
+  /** Faults injected, as `kind service:operation`. */
+  injected: string[];
   close(): Promise<void>;
+}
+
+/** mulberry32: a small seeded generator, so fault runs replay. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Throttling as each service names it, in its protocol's shape. */
+function throttlingFor(service: string): ProxyResponse {
+  switch (service) {
+    case 'iam':
+    case 'sts':
+      return awsError.query(400, 'Throttling', 'Rate exceeded');
+    case 's3':
+      return awsError.s3(503, 'SlowDown', 'Please reduce your request rate.');
+    case 'lambda':
+      return awsError.restJson(429, 'TooManyRequestsException', 'Rate exceeded');
+    case 'apigateway':
+      return awsError.restJson(429, 'TooManyRequestsException', 'Too Many Requests');
+    default:
+      return awsError.json(400, 'ThrottlingException', 'Rate exceeded');
+  }
+}
+
+function serverErrorFor(service: string, status: number): ProxyResponse {
+  const code = status === 503 ? 'ServiceUnavailable' : 'InternalFailure';
+  const message = status === 503 ? 'Service is unavailable. Please try again.' : 'An internal error occurred.';
+  if (service === 'iam' || service === 'sts') return { ...awsError.query(status, code, message), status };
+  if (service === 's3') return awsError.s3(status, status === 503 ? 'ServiceUnavailable' : 'InternalError', message);
+  if (service === 'lambda' || service === 'apigateway') return awsError.restJson(status, status === 503 ? 'ServiceException' : 'InternalFailure', message);
+  return awsError.json(status, status === 503 ? 'ServiceUnavailableException' : 'InternalFailure', message);
 }
 
 function serviceOf(headers: IncomingHttpHeaders): string {
@@ -87,8 +151,20 @@ function forwardTo(target: URL, method: string, url: string, headers: IncomingHt
 export async function startAwsProxy(target: string, rules: ProxyRule[] = []): Promise<AwsProxy> {
   const upstream = new URL(target);
   const seen: string[] = [];
+  const requests: ProxyRequest[] = [];
   const answered = rules.map(() => 0);
-  const proxy: Partial<AwsProxy> = { seen, answered, rules };
+  const injected: string[] = [];
+  const proxy: Partial<AwsProxy> = { seen, requests, answered, rules, faults: null, injected };
+  let draw: { plan: FaultPlan; random: () => number; turn: number } | null = null;
+  /** The fault for this request, if the plan draws one. */
+  const faultFor = (request: ProxyRequest): FaultKind | null => {
+    const plan = proxy.faults;
+    if (!plan || plan.share <= 0) return null;
+    if (!draw || draw.plan !== plan) draw = { plan, random: seeded(plan.seed ?? 1), turn: 0 };
+    if (plan.spare?.(request) || draw.random() >= plan.share) return null;
+    const kinds = plan.kinds ?? FAULT_KINDS;
+    return kinds[draw.turn++ % kinds.length] as FaultKind;
+  };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -99,7 +175,23 @@ export async function startAwsProxy(target: string, rules: ProxyRule[] = []): Pr
       const url = req.url ?? '/';
       const request: ProxyRequest = { method, url, headers: req.headers, body, service: serviceOf(req.headers), operation: operationOf(method, url, req.headers, body) };
       seen.push(`${request.service}:${request.operation}`);
+      requests.push(request);
       const forward = () => forwardTo(upstream, method, url, req.headers, raw);
+      const fault = faultFor(request);
+      if (fault) {
+        injected.push(`${fault} ${request.service}:${request.operation}`);
+        if (fault === 'drop') {
+          req.socket.destroy();
+          return;
+        }
+        if (fault !== 'latency') {
+          const response = fault === 'throttling' ? throttlingFor(request.service) : fault === '429' ? { ...throttlingFor(request.service), status: 429 } : serverErrorFor(request.service, Number(fault));
+          res.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
+          res.end(response.body);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
       try {
         let response: ProxyResponse | undefined;
         for (const [index, rule] of (proxy.rules as ProxyRule[]).entries()) {
