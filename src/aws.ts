@@ -13,6 +13,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AccessAnalyzerClient } from '@aws-sdk/client-accessanalyzer';
+import { CliRetryStrategy } from './retry.js';
 
 export interface AwsSettings {
   region: string;
@@ -50,9 +51,19 @@ type AnyClient =
 
 // Throttling bursts deserve more patience than the SDK's default of 3 attempts.
 const DEFAULT_MAX_ATTEMPTS = 8;
+/** For lookups with a fallback and second opinions: the SDK's own default. */
+const SHORT_ATTEMPTS = 3;
+
+/** Attempts per call: --max-attempts style setting, else AWS_MAX_ATTEMPTS (as every SDK reads it), else 8. */
+export function maxAttempts(settings: Pick<AwsSettings, 'maxAttempts'>, env: NodeJS.ProcessEnv = process.env): number {
+  const fromEnv = Number(env.AWS_MAX_ATTEMPTS);
+  return settings.maxAttempts ?? (Number.isInteger(fromEnv) && fromEnv >= 1 ? fromEnv : DEFAULT_MAX_ATTEMPTS);
+}
 
 export class AwsClients {
   readonly calls: CallRecord[] = [];
+  /** Told of each call as it is sent (--verbose streams the call log with it). */
+  onCall?: (call: CallRecord) => void;
   readonly #clients = new Map<string, AnyClient>();
 
   constructor(readonly settings: AwsSettings) {}
@@ -83,18 +94,18 @@ export class AwsClients {
     return this.#client('logs', (config) => new CloudWatchLogsClient(config));
   }
   get tagging(): ResourceGroupsTaggingAPIClient {
-    // Only ever a lookup with a fallback (tag-search.ts): not worth waiting out eight attempts.
-    return this.#client('tagging', (config) => new ResourceGroupsTaggingAPIClient({ ...config, maxAttempts: Math.min(config.maxAttempts ?? 2, 2) }));
+    // Only ever a lookup with a fallback (tag-search.ts): the SDK's usual three attempts.
+    return this.#client('tagging', (config) => new ResourceGroupsTaggingAPIClient(config), SHORT_ATTEMPTS);
   }
 
   /** IAM for audit --aws-checks' policy simulator: a second opinion gets the SDK's usual three attempts. */
   get iamSecondOpinion(): IAMClient {
-    return this.#client('iam-second-opinion', (config) => new IAMClient({ ...config, maxAttempts: Math.min(config.maxAttempts ?? 3, 3) }));
+    return this.#client('iam-second-opinion', (config) => new IAMClient(config), SHORT_ATTEMPTS);
   }
   /** Only audit --aws-checks asks Access Analyzer: loaded when asked, not at start-up. */
   async accessAnalyzer(): Promise<AccessAnalyzerClient> {
     const { AccessAnalyzerClient } = await import('@aws-sdk/client-accessanalyzer');
-    return this.#client('accessanalyzer', (config) => new AccessAnalyzerClient({ ...config, maxAttempts: Math.min(config.maxAttempts ?? 3, 3) }));
+    return this.#client('accessanalyzer', (config) => new AccessAnalyzerClient(config), SHORT_ATTEMPTS);
   }
 
   destroy(): void {
@@ -102,14 +113,23 @@ export class AwsClients {
     this.#clients.clear();
   }
 
-  #client<T extends AnyClient>(service: string, make: (config: ClientConfig) => T): T {
+  #client<T extends AnyClient>(service: string, make: (config: ClientConfig) => T, attempts?: number): T {
     let client = this.#clients.get(service) as T | undefined;
     if (!client) {
-      client = make(this.#baseConfig());
+      client = make(this.#baseConfig(attempts));
+      const name = service.replace(/-second-opinion$/, '');
       (client.middlewareStack as unknown as RecordableStack).add(
-        (next, context) => (args) => {
-          this.calls.push({ service: service.replace(/-second-opinion$/, ''), command: String(context.commandName ?? 'unknown').replace(/Command$/, '') });
-          return next(args);
+        (next, context) => async (args) => {
+          const command = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+          this.calls.push({ service: name, command });
+          this.onCall?.({ service: name, command });
+          try {
+            return await next(args);
+          } catch (error) {
+            // So a failure can name the call that failed, not only AWS's words.
+            if (error && typeof error === 'object') Object.assign(error, { $bridgeCall: command });
+            throw error;
+          }
         },
         { step: 'initialize', name: 'bridgeCallRecorder' },
       );
@@ -118,15 +138,11 @@ export class AwsClients {
     return client;
   }
 
-  #baseConfig(): ClientConfig {
+  #baseConfig(attempts?: number): ClientConfig {
     const config: ClientConfig = { region: this.settings.region };
     if (this.settings.profile) config.profile = this.settings.profile;
     if (this.settings.endpoint) config.endpoint = this.settings.endpoint;
-    const attempts = this.settings.maxAttempts ?? (process.env.AWS_MAX_ATTEMPTS ? undefined : DEFAULT_MAX_ATTEMPTS);
-    if (attempts !== undefined) {
-      config.maxAttempts = attempts;
-      config.retryMode = process.env.AWS_RETRY_MODE ?? 'adaptive';
-    }
+    config.retryStrategy = new CliRetryStrategy(Math.min(attempts ?? Infinity, maxAttempts(this.settings)));
     return config;
   }
 }
@@ -143,6 +159,5 @@ interface ClientConfig {
   region: string;
   profile?: string;
   endpoint?: string;
-  maxAttempts?: number;
-  retryMode?: string;
+  retryStrategy?: CliRetryStrategy;
 }

@@ -2,7 +2,7 @@
  * Runs resources over their dependency graph: read every live state, plan, then apply in
  * dependency order with independent resources in parallel. Emits events; never prints.
  */
-import { BridgeError } from './errors.js';
+import { BridgeError, awsFailureText } from './errors.js';
 import type { AnyResource, ChangeAction, FieldChange, StackContext } from './resources/types.js';
 
 export interface PlannedChange {
@@ -200,10 +200,10 @@ export async function applyStack(
   if (failures.size > 0) {
     const cause = firstCause(failures);
     if (cause instanceof BridgeError) throw cause;
-    const kind = [...failures.entries()].find(([, e]) => e === cause)?.[0] ?? 'a resource';
-    throw new BridgeError(
-      `setup failed at ${kind}: ${(cause as Error)?.message ?? String(cause)}. What was applied stays; run setup again to converge`,
-    );
+    const kind = [...failures.entries()].find(([, e]) => e === cause)?.[0];
+    const resource = resources.find((r) => r.kind === kind);
+    const where = resource ? `${resource.title} ${resource.name(ctx)}` : (kind ?? 'a resource');
+    throw new BridgeError(`setup failed at ${where}: ${awsFailureText(cause)}. What was applied stays; run setup again to converge`);
   }
   const changes = dependencyOrder(resources)
     .filter((r) => applied.has(r.kind))

@@ -51,3 +51,18 @@ export function isNotFound(error: unknown, ...names: string[]): boolean {
   const name = awsErrorName(error);
   return names.includes(name) || ['NoSuchEntity', 'NoSuchEntityException', 'NotFoundException', 'NotFound'].includes(name);
 }
+
+/**
+ * An AWS failure in one line: the call that failed (aws.ts marks it), AWS's code and words, and
+ * the attempts made: "PutBucketVersioning answered SlowDown: Please reduce your request rate
+ * (gave up after 8 attempts)".
+ */
+export function awsFailureText(error: unknown): string {
+  const e = error as { name?: string; message?: string; $bridgeCall?: string; $metadata?: { attempts?: number } } | undefined;
+  const call = e?.$bridgeCall;
+  const name = e?.name && e.name !== 'Error' ? e.name : null;
+  const words = String(e?.message ?? error).replace(/\.+$/, '');
+  const attempts = e?.$metadata?.attempts;
+  const said = name ? `${call ? `${call} answered ` : ''}${name}: ${words}` : `${call ? `${call} failed: ` : ''}${words}`;
+  return `${said}${attempts && attempts > 1 ? ` (gave up after ${attempts} attempts)` : ''}`;
+}

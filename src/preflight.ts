@@ -3,7 +3,8 @@
  * input problems (exit 2) with the fix in the message.
  */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { AwsSettings } from './aws.js';
+import { maxAttempts, type AwsSettings } from './aws.js';
+import { CliRetryStrategy } from './retry.js';
 import { UsageError } from './errors.js';
 import { partitionOf } from './names.js';
 
@@ -54,7 +55,8 @@ export async function resolveAccount(settings: AwsSettings): Promise<string> {
     region: settings.region,
     ...(settings.profile ? { profile: settings.profile } : {}),
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
-    maxAttempts: 2,
+    // Quick to fail when nobody answers, yet through a passing burst of throttling.
+    retryStrategy: new CliRetryStrategy(Math.min(4, maxAttempts(settings))),
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 },
   });
   try {

@@ -2,8 +2,12 @@
  * Retries for eventual consistency, in one place (as Terraform's provider does): IAM takes
  * seconds to make a new role or user usable as a principal elsewhere, and KMS takes seconds to
  * make a new key usable by the calls (and the services) that name it. Throttling is left to the
- * SDK's own adaptive retry (see aws.ts).
+ * SDK, with the one policy below (CliRetryStrategy).
  */
+import { AdaptiveRetryStrategy } from '@smithy/core/retry';
+
+type Refresh = AdaptiveRetryStrategy['refreshRetryTokenForRetry'];
+
 export interface RetryOptions {
   /** Whether this error is worth another try. */
   retryIf: (error: unknown) => boolean;
@@ -78,4 +82,33 @@ export function untilKeyVisible<T>(operation: () => Promise<T>, progress: (messa
     timeoutMs: 60_000,
     onRetry: (attempt) => progress(`waiting for KMS to make the new key visible to ${what} (attempt ${attempt})`),
   });
+}
+
+/**
+ * The SDK retry policy of every client, in one place: adaptive mode (the client slows its own
+ * sending when throttled), full-jitter exponential backoff from the SDK's own bases, and no retry
+ * quota. The SDK's quota (500 tokens, 14 a retry) is a circuit breaker for long-lived processes; a
+ * CLI run of 150 calls against an account answering a fifth of them with throttling or 5xx spends
+ * it and then fails calls that one more try would carry. The Terraform AWS provider turns it off
+ * the same way (its SDK retryer's RateLimiter is ratelimit.None). Attempts still bound every call.
+ */
+export class CliRetryStrategy extends AdaptiveRetryStrategy {
+  constructor(maxAttempts: number) {
+    let base = 50;
+    super(maxAttempts, {
+      maxAttempts,
+      backoff: {
+        setDelayBase: (delay: number) => {
+          base = delay;
+        },
+        computeNextBackoffDelay: (retries: number) => Math.floor(Math.random() * Math.min(base * 2 ** retries, 20_000) * retryTiming.scale),
+      },
+    });
+  }
+
+  override async refreshRetryTokenForRetry(...[token, errorInfo]: Parameters<Refresh>): ReturnType<Refresh> {
+    // No quota: the standard strategy inside refuses a retry only for lack of capacity or attempts.
+    (this as unknown as { standardRetryStrategy: { capacity: number } }).standardRetryStrategy.capacity = Number.MAX_SAFE_INTEGER;
+    return super.refreshRetryTokenForRetry(token, errorInfo);
+  }
 }

@@ -137,6 +137,8 @@ export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui
     }
     const config = await configFrom(globals, {}, process.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
     const ctx = await stackContext(config, {});
+    // Streamed as sent: a run killed halfway still shows what it did.
+    ctx.aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}`);
     try {
       ui.working(`explaining for stack ${config.stack}`);
       return await runExplain(ctx, options.explain, ui);
@@ -148,6 +150,8 @@ export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui
   const { format, failOn, output } = parseAuditOptions(options, globals.json === true);
   const config = await configFrom(globals, {}, process.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
   const ctx = await stackContext(config, {});
+  // Streamed as sent: a run killed halfway still shows what it did.
+  ctx.aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}`);
   try {
     ui.working(`auditing stack ${config.stack}`);
     const awsChecks = options.awsChecks === true;
@@ -169,11 +173,19 @@ export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui
       // The report is the result: on stdout even in table form (stdout holds it alone under --json).
       ui.io.stdout.write(ui.clean(text));
     }
+    // Incomplete is worse than failing: an unjudged control outranks every FAIL in the exit code.
+    if (report.summary.error > 0) {
+      const failing = failingAtOrAbove(report.results, failOn).length;
+      ui.err(
+        `${ui.chalk.red('error:')} the audit is incomplete: ${report.summary.error} control${report.summary.error === 1 ? '' : 's'} could not be judged (ERROR)` +
+          `${failing > 0 ? `, besides ${failing} failing` : ''}; exit 1. Fix the access or the fault each names and audit again`,
+      );
+      return ExitCode.failure;
+    }
     if (failingAtOrAbove(report.results, failOn).length > 0) return ExitCode.auditFailed;
-    return report.summary.error > 0 ? ExitCode.failure : ExitCode.ok;
+    return ExitCode.ok;
   } finally {
     ui.idle();
-    for (const call of ctx.aws.calls) ui.verbose(`aws ${call.service} ${call.command}`);
     ctx.aws.destroy();
   }
 }

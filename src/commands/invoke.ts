@@ -103,6 +103,8 @@ export async function runInvoke(globals: GlobalOptions, options: InvokeOptions, 
   const apiKey = options.apiKeyFile ? readApiKeyFile(options.apiKeyFile) : undefined;
   if (apiKey) ui.redact(apiKey);
   const ctx = await stackContext(config, {});
+  // Streamed as sent: a run killed halfway still shows what it did.
+  ctx.aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}`);
   if (options.viaApi) {
     try {
       return await invokeViaApi(ctx, apiKey, ui);
@@ -143,7 +145,6 @@ export async function runInvoke(globals: GlobalOptions, options: InvokeOptions, 
     return ExitCode.ok;
   } finally {
     ui.idle();
-    for (const call of ctx.aws.calls) ui.verbose(`aws ${call.service} ${call.command}`);
     ctx.aws.destroy();
   }
 }

@@ -114,6 +114,8 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
   ui.working('checking credentials');
   const bundle = await handlerBundle();
   const ctx = await stackContext(config, apiKey ? { apiKey, bundle } : { bundle });
+  // Streamed as sent: a run killed halfway still shows what it did.
+  ctx.aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}`);
   try {
     ui.working(`reading stack ${config.stack}`);
     const state = await readStack(ctx, STACK_RESOURCES);
@@ -135,7 +137,6 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
     return ExitCode.ok;
   } finally {
     ui.idle();
-    for (const call of ctx.aws.calls) ui.verbose(`aws ${call.service} ${call.command}`);
     ctx.aws.destroy();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { dependencyOrder, readStackTolerant } from '../engine.js';
-import { BridgeError, ExitCode, NotOursError, UsageError } from '../errors.js';
+import { BridgeError, ExitCode, NotOursError, UsageError, awsFailureText } from '../errors.js';
 import type { Io, Ui } from '../output.js';
 import { countVersions } from '../resources/bucket.js';
 import { apiExecutionLogGroup, earlierExecutionLogGroups, type LogGroupLive } from '../resources/log-group.js';
@@ -90,6 +90,8 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
   }
   const config = await configFrom(globals, {}, io.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
   const ctx = await stackContext(config, {}, (message) => ui.progress(ui.chalk.dim(`  ${message}`)));
+  // Streamed as sent: a run killed halfway still shows what it did.
+  ctx.aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}`);
   try {
     ui.working(`reading stack ${config.stack}`);
     const state = await readStackTolerant(ctx, STACK_RESOURCES);
@@ -124,9 +126,8 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
         note = await step.resource.teardown?.destroy(ctx, step.live, teardownOptions);
       } catch (error) {
         ui.idle();
-        throw new BridgeError(
-          `teardown stopped at ${step.resource.title} ${step.name}: ${(error as Error).message}. What was removed stays removed; run teardown again to finish`,
-        );
+        if (error instanceof BridgeError) throw error;
+        throw new BridgeError(`teardown stopped at ${step.resource.title} ${step.name}: ${awsFailureText(error)}. What was removed stays removed; run teardown again to finish`);
       }
       ui.idle();
       ui.progress(`${c.red('-')} ${step.resource.title.padEnd(width)} ${step.name}  removed`);
@@ -148,7 +149,6 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
     return ExitCode.ok;
   } finally {
     ui.idle();
-    for (const call of ctx.aws.calls) ui.verbose(`aws ${call.service} ${call.command}`);
     ctx.aws.destroy();
   }
 }

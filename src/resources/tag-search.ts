@@ -1,7 +1,8 @@
 /**
  * The stack's resources of one type, found by the stack tag through the Resource Groups Tagging
  * API: one call a page, however many resources the region holds. Null where that API cannot
- * answer (the caller lacks tag:GetResources, or the service fails): the caller then looks by name.
+ * answer (the caller lacks tag:GetResources, or the service fails or throttles past its retries):
+ * the caller then looks by name.
  */
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { awsErrorName, httpStatusOf } from '../errors.js';
@@ -22,7 +23,7 @@ export async function taggedArns(ctx: StackContext, type: string): Promise<strin
     } while (PaginationToken);
   } catch (error) {
     const status = httpStatusOf(error) ?? 0;
-    if (awsErrorName(error) === 'AccessDeniedException' || status === 403 || status >= 500) return null;
+    if (['AccessDeniedException', 'ThrottlingException', 'ThrottledException'].includes(awsErrorName(error)) || status === 403 || status === 429 || status >= 500) return null;
     throw error;
   }
   return arns;

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ListKeysCommand } from '@aws-sdk/client-kms';
 import { AwsClients } from '../../src/aws.js';
 import { DEFAULTS, resolveConfig } from '../../src/config.js';
-import { UsageError } from '../../src/errors.js';
+import { UsageError, awsFailureText } from '../../src/errors.js';
+import { retryTiming } from '../../src/retry.js';
 import { stackNames } from '../../src/names.js';
 import { readBucket } from '../../src/resources/bucket.js';
 import { functionIntended, ingestFunction, isRoleNotYetUsable } from '../../src/resources/function.js';
@@ -58,6 +59,40 @@ describe('AWS errors the local AWS cannot produce', () => {
     await expect(impatient.kms.send(new ListKeysCommand({}))).rejects.toThrow(/Rate exceeded/);
     aws.destroy();
     impatient.destroy();
+  }, 30_000);
+
+  it('keeps retrying past the SDK retry quota through an outage of parallel calls, and names the call that finally failed', async () => {
+    // Twelve calls in flight while the service answers its first 48 requests with 500. The SDK's
+    // own quota (500 tokens, 14 a retry, refunded only on success) refuses every retry after about
+    // 35 and all twelve fail (measured with a plain KMSClient of 8 attempts); bridge's carries them.
+    retryTiming.scale = 0.01;
+    let requests = 0;
+    let down = false;
+    const endpoint = await scripted((_req, res) => {
+      requests++;
+      if (down || requests <= 48) {
+        res.writeHead(down ? 503 : 500, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(down ? { __type: 'ServiceUnavailableException', message: 'Service is unavailable.' } : { __type: 'KMSInternalException', message: 'internal' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify({ Keys: [], Truncated: false }));
+    });
+    const aws = new AwsClients({ region: 'us-east-1', endpoint, maxAttempts: 10 });
+    try {
+      const results = await Promise.allSettled(Array.from({ length: 12 }, () => aws.kms.send(new ListKeysCommand({}))));
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      expect(requests).toBe(60);
+      // Past its attempts, the error names the call, AWS's code, and how often it was tried.
+      down = true;
+      const failing = new AwsClients({ region: 'us-east-1', endpoint, maxAttempts: 4 });
+      const error = await failing.kms.send(new ListKeysCommand({})).catch((e: unknown) => e);
+      expect(awsFailureText(error)).toBe('ListKeys answered ServiceUnavailableException: Service is unavailable (gave up after 4 attempts)');
+      failing.destroy();
+    } finally {
+      retryTiming.scale = 1;
+      aws.destroy();
+    }
   }, 30_000);
 
   it("names a bucket of another account as such and suggests --bucket (S3 answers 403)", async () => {

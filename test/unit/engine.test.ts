@@ -66,7 +66,7 @@ describe('engine', () => {
     const state = await readStack(ctx, resources);
     const error = await applyStack(ctx, resources, state, (e) => events.push(e)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BridgeError);
-    expect((error as Error).message).toMatch(/setup failed at bucket: bucket broke.*run setup again to converge/);
+    expect((error as Error).message).toMatch(/setup failed at bucket bucket: bucket broke.*run setup again to converge/);
     expect(world.has('role')).toBe(true);
     expect(world.has('policy')).toBe(false);
     expect(events.find((e) => e.type === 'skipped')).toMatchObject({ change: { resource: 'policy' } });
