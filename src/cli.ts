@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BridgeError, ExitCode } from './errors.js';
 import { Ui, type Io } from './output.js';
+import { exitOnInterrupt, startRun } from './interrupt.js';
 import { VERSION } from './version.js';
 import { runAudit, type AuditOptions } from './commands/audit.js';
 import { runDemo } from './commands/demo.js';
@@ -11,12 +12,25 @@ import { runSetup, type SetupOptions } from './commands/setup.js';
 import { runTeardown, type TeardownCliOptions } from './commands/teardown.js';
 import type { GlobalOptions } from './commands/context.js';
 
-const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
+/**
+ * The process's own streams. A reader that goes away (`bridge audit | head -1`) ends the output
+ * quietly, never the run: a setup halfway through goes on to converge. Ctrl-C says what was applied.
+ */
+const processIo = (): Io => {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
+  exitOnInterrupt((line) => process.stderr.write(line));
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+};
 
 function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<void>, uiFor: (command: Command) => Ui): Command {
   const program = new Command('bridge')
     .description('Stand up, audit and tear down a secure data bridge on AWS: Lambda -> S3, KMS-encrypted, least privilege.')
     .version(VERSION)
+    .hook('preAction', (_program, action) => startRun(action.name()))
     .option('--stack <name>', 'stack name (default databridge)')
     .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)')
     .option('--profile <profile>', 'AWS shared-config profile (default: AWS_PROFILE)')
@@ -55,6 +69,7 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--api-key-file <path>', "api-key mode: write the API's key here (mode 0600), never printed")
     .option('--configure-account-logging', "let setup set API Gateway's account-wide CloudWatch role (needed for execution logs)")
     .option('--operator-access-key-file <path>', 'create one access key for the operator user and write it here (mode 0600)')
+    .option('--force', 'replace an existing key file that bridge did not write (never needed for its own)')
     .action(async (options: SetupOptions, command: Command) => {
       await run(() => runSetup(command.optsWithGlobals() as GlobalOptions, options, io, uiFor(command)));
     });

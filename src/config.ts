@@ -2,7 +2,7 @@
  * One StackConfig from flags, environment and bridge.config.json (in that order of precedence),
  * validated before any AWS call. Everything here is pure except `loadConfigFile`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { UsageError } from './errors.js';
@@ -91,6 +91,8 @@ export interface RawSettings {
   apiDailyQuota?: string | number;
   apiKeyFile?: string;
   configureAccountLogging?: boolean;
+  /** Replace key files bridge did not write (flag only). */
+  force?: boolean;
 }
 
 const CONFIG_FILE_KEYS = new Set([
@@ -228,13 +230,15 @@ export function resolveConfig(raw: RawSettings): StackConfig {
     },
   };
   if (raw.apiAuth) config.api.auth = validateApiAuth(raw.apiAuth);
-  if (raw.apiKeyFile) config.api.keyFile = validateOutputFile(raw.apiKeyFile, '--api-key-file');
+  if (raw.apiKeyFile) config.api.keyFile = validateSecretFile(raw.apiKeyFile, '--api-key-file', looksLikeApiKeyFile, raw.force === true);
   if (raw.sourceKeyIn) config.source.keyPlacement = parseKeyPlacement(raw.sourceKeyIn);
   if (raw.profile) config.profile = raw.profile;
   if (raw.endpointUrl) config.endpoint = validateEndpointUrl(raw.endpointUrl);
   if (raw.bucket) config.bucket = validateBucketName(raw.bucket, '--bucket');
   if (raw.sourceUrl) config.source.url = validateSourceUrl(raw.sourceUrl);
-  if (raw.operatorAccessKeyFile) config.operatorAccessKeyFile = validateOutputFile(raw.operatorAccessKeyFile, '--operator-access-key-file');
+  if (raw.operatorAccessKeyFile) {
+    config.operatorAccessKeyFile = validateSecretFile(raw.operatorAccessKeyFile, '--operator-access-key-file', (text) => text.startsWith(KEY_FILE_MARK), raw.force === true);
+  }
   return config;
 }
 
@@ -378,6 +382,10 @@ export function validateEndpointUrl(value: string): string {
  */
 export function validateSourceUrl(value: string): string {
   const fix = 'give an https URL such as https://api.openweathermap.org/data/2.5/weather?q=London (--source-url)';
+  // It travels in the function's environment (4 KB in all): a URL this long is a mistake.
+  if (value.length > MAX_SOURCE_URL) throw new UsageError(`invalid source URL: it is ${value.length} characters, more than ${MAX_SOURCE_URL}; ${fix}`);
+  // WHATWG URL parsing reads https:///path as host "path": insist on a host right after '//'.
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/?#\s@]/i.test(value)) throw new UsageError(`invalid source URL: it has no host after '//'; ${fix}`);
   const url = parseUrl(value, 'source URL', fix);
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new UsageError(`invalid source URL '${url.origin}': plain http is allowed only to loopback; use https`);
@@ -387,7 +395,7 @@ export function validateSourceUrl(value: string): string {
     throw new UsageError('invalid source URL: it must not carry credentials; pass the API key with --api-key-env or --api-key-stdin');
   }
   for (const name of url.searchParams.keys()) {
-    if (/^(appid|api[-_]?key|key|token|access[-_]?token|secret|password|signature)$/i.test(name)) {
+    if (looksLikeCredentialName(name)) {
       throw new UsageError(
         `invalid source URL: its query parameter '${name}' looks like a credential; remove it and pass the key with --api-key-env or --api-key-stdin`,
       );
@@ -396,10 +404,26 @@ export function validateSourceUrl(value: string): string {
   return url.toString();
 }
 
+const MAX_SOURCE_URL = 2048;
+
+/**
+ * A query parameter named like a credential: appid, key, api_key, x-api-key, access_key, token,
+ * api_token, client_secret, password, pwd, sig, signature, credential, auth...
+ */
+export function looksLikeCredentialName(name: string): boolean {
+  return /^appid$|(^|[-_.])(api[-_]?)?(key|keys|token|secret|password|passwd|pwd|pass|sig|signature|credentials?|auth|authorization)$/i.test(name);
+}
+
+/** Headers HTTP itself owns: a key sent in one of them would break the request or leak elsewhere. */
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'content-type', 'connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'expect']);
+
 export function parseKeyPlacement(value: string): KeyPlacement {
   const match = /^(query|header):([A-Za-z0-9_.-]{1,64})$/.exec(value);
   if (!match) {
-    throw new UsageError(`invalid key placement '${value}': use query:NAME (e.g. query:appid) or header:NAME (e.g. header:Authorization)`);
+    throw new UsageError(`invalid key placement '${value}' (--source-key-in): use query:NAME (e.g. query:appid) or header:NAME (e.g. header:Authorization)`);
+  }
+  if (match[1] === 'header' && RESERVED_HEADERS.has((match[2] as string).toLowerCase())) {
+    throw new UsageError(`invalid key placement '${value}' (--source-key-in): ${match[2]} is a header HTTP itself sets; send the key in Authorization or the header the API documents`);
   }
   return { in: match[1] as 'query' | 'header', name: match[2] as string };
 }
@@ -421,6 +445,47 @@ export function validateOutputFile(path: string, flag: string): string {
     throw new UsageError(`${flag} ${path}: the folder ${dirname(file)} does not exist; create it first`);
   }
   if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag} ${path} is a folder: give a file path`);
+  return file;
+}
+
+/** The first line of every credentials file bridge writes (see resources/operators.ts). */
+export const KEY_FILE_MARK = '# Written by bridge setup for IAM user ';
+
+/** An API key file as bridge writes it: one line holding one API Gateway key value. */
+function looksLikeApiKeyFile(text: string): boolean {
+  return /^[A-Za-z0-9]{20,128}\n?$/.test(text);
+}
+
+/**
+ * A file bridge writes a secret into: checked before anything is created, so a key is never made
+ * whose secret cannot be stored. Its folder must exist and be writable; a symlink is refused; an
+ * existing file is replaced only if bridge wrote it (`recognise`), or with --force: a credentials
+ * file holding other profiles is never wiped.
+ */
+export function validateSecretFile(path: string, flag: string, recognise: (text: string) => boolean, force: boolean): string {
+  const file = validateOutputFile(path, flag);
+  try {
+    accessSync(dirname(file), constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${path}: the folder ${dirname(file)} is not writable; choose a folder you can write to`);
+  }
+  let stat;
+  try {
+    stat = lstatSync(file);
+  } catch {
+    return file;
+  }
+  if (stat.isSymbolicLink()) throw new UsageError(`${flag} ${path} is a symbolic link: bridge writes secrets only to a plain file; give the real path or a new one`);
+  if (force) return file;
+  let text = '';
+  try {
+    text = stat.size <= 4096 ? readFileSync(file, 'utf8') : '';
+  } catch {
+    // Unreadable: not one bridge wrote for this user.
+  }
+  if (!recognise(text)) {
+    throw new UsageError(`${flag} ${path} exists and was not written by bridge: it is never replaced (other profiles or keys would be lost); give a new path, or --force to replace it`);
+  }
   return file;
 }
 

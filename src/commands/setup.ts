@@ -7,6 +7,7 @@ import { STACK_RESOURCES } from '../resources/index.js';
 import { validateEnvVarName } from '../config.js';
 import { handlerBundle } from '../bundle.js';
 import { Secret } from '../secret.js';
+import { recordApplied } from '../interrupt.js';
 import { configFrom, stackContext, type GlobalOptions } from './context.js';
 
 export interface SetupOptions {
@@ -29,6 +30,7 @@ export interface SetupOptions {
   apiDailyQuota?: string;
   apiKeyFile?: string;
   configureAccountLogging?: boolean;
+  force?: boolean;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -68,6 +70,7 @@ function eventLine(event: EngineEvent, ui: Ui): void {
       ui.progress(c.dim(`  ${event.resource}: ${event.message}`));
       break;
     case 'apply-done':
+      recordApplied(`${event.change.title} ${event.change.name} ${event.change.action}d`);
       ui.progress(changeLine(event.change, c).replace(/create$|update$/, (a) => `${a}d`));
       break;
     case 'apply-failed':
@@ -105,6 +108,7 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
       apiDailyQuota: options.apiDailyQuota,
       apiKeyFile: options.apiKeyFile,
       configureAccountLogging: options.configureAccountLogging,
+      force: options.force,
     },
     io.env,
     (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`),

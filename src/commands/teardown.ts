@@ -5,6 +5,8 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { dependencyOrder, readStackTolerant } from '../engine.js';
+import { INTERRUPTED, recordApplied } from '../interrupt.js';
+import { taggedArns } from '../resources/tag-search.js';
 import { BridgeError, ExitCode, NotOursError, UsageError, awsFailureText } from '../errors.js';
 import type { Io, Ui } from '../output.js';
 import { countVersions } from '../resources/bucket.js';
@@ -73,8 +75,18 @@ export function teardownStep(resource: AnyResource, name: string, live: unknown,
 
 async function confirm(io: Io, ui: Ui, stack: string): Promise<void> {
   const prompt = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
+  // Ctrl-C (the terminal is raw here, so readline sees it, not the process) or Ctrl-D: cancelled.
+  const cancelled = new Promise<never>((_, reject) => {
+    const cancel = () => {
+      io.stderr.write('\n');
+      reject(new BridgeError('cancelled, nothing was removed', INTERRUPTED));
+    };
+    prompt.once('SIGINT', cancel);
+    prompt.once('close', cancel);
+  });
+  cancelled.catch(() => {});
   try {
-    const answer = await prompt.question(`Type the stack name (${stack}) to remove it: `);
+    const answer = await Promise.race([prompt.question(`Type the stack name (${stack}) to remove it: `), cancelled]);
     if (answer.trim() !== stack) throw new UsageError('the name typed does not match the stack: nothing was removed');
   } finally {
     prompt.close();
@@ -110,6 +122,14 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
       if (step.action === 'absent') json.absent.push({ resource: step.resource.kind, name: step.name });
     }
     const toRemove = steps.filter((s) => s.action === 'remove');
+    if (toRemove.length === 0 && json.retained.length === 0 && state.errors.size === 0) {
+      // Nothing by name: a typo in --stack or --region, unless something tagged for the stack is
+      // still there (a key pending deletion after an earlier teardown).
+      const tagged = await taggedArns(ctx, null);
+      if (tagged !== null && tagged.length === 0) {
+        throw new UsageError(`no resource of stack ${config.stack} exists in ${config.region} (account ${ctx.names.account}): nothing to remove; check --stack and --region`);
+      }
+    }
     if (!options.dryRun && toRemove.length > 0 && !options.yes) await confirm(io, ui, config.stack);
     const c = ui.chalk;
     const width = Math.max(...steps.map((s) => s.resource.title.length));
@@ -130,6 +150,7 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
         throw new BridgeError(`teardown stopped at ${step.resource.title} ${step.name}: ${awsFailureText(error)}. What was removed stays removed; run teardown again to finish`);
       }
       ui.idle();
+      recordApplied(`${step.resource.title} ${step.name} removed`);
       ui.progress(`${c.red('-')} ${step.resource.title.padEnd(width)} ${step.name}  removed`);
       json.removed.push({ resource: step.resource.kind, name: step.name, ...(note ? { note } : {}) });
     }

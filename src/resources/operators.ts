@@ -21,6 +21,7 @@ import {
   TagUserCommand,
 } from '@aws-sdk/client-iam';
 import { BridgeError, NotOursError, isNotFound } from '../errors.js';
+import { KEY_FILE_MARK } from '../config.js';
 import { IAM_PATH, apiArns, partitionValues } from '../names.js';
 import type { PolicyDocument } from '../policy.js';
 import { retryUntil } from '../retry.js';
@@ -59,7 +60,7 @@ export interface OperatorsIntended {
 
 /** The credentials-file profile bridge writes, usable with AWS_SHARED_CREDENTIALS_FILE. */
 export function credentialsFileText(profile: string, accessKeyId: string, secretAccessKey: string): string {
-  return `# Written by bridge setup for IAM user ${profile}. Keep it secret; delete it when done.\n[${profile}]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`;
+  return `${KEY_FILE_MARK}${profile}. Keep it secret; delete it when done.\n[${profile}]\naws_access_key_id = ${accessKeyId}\naws_secret_access_key = ${secretAccessKey}\n`;
 }
 
 export function accessKeyIdInFile(text: string): string | null {

@@ -9,14 +9,14 @@ import { awsErrorName, httpStatusOf } from '../errors.js';
 import { STACK_TAG_KEY } from '../names.js';
 import type { StackContext } from './types.js';
 
-/** `type` as the API takes it: "service" or "service:resource-type" (e.g. "kms:key", "logs"). */
-export async function taggedArns(ctx: StackContext, type: string): Promise<string[] | null> {
+/** `type` as the API takes it: "service" or "service:resource-type" (e.g. "kms:key", "logs"); null for every type. */
+export async function taggedArns(ctx: StackContext, type: string | null): Promise<string[] | null> {
   const arns: string[] = [];
   let PaginationToken: string | undefined;
   try {
     do {
       const page = await ctx.aws.tagging.send(
-        new GetResourcesCommand({ TagFilters: [{ Key: STACK_TAG_KEY, Values: [ctx.config.stack] }], ResourceTypeFilters: [type], PaginationToken }),
+        new GetResourcesCommand({ TagFilters: [{ Key: STACK_TAG_KEY, Values: [ctx.config.stack] }], ...(type ? { ResourceTypeFilters: [type] } : {}), PaginationToken }),
       );
       arns.push(...(page.ResourceTagMappingList ?? []).map((m) => m.ResourceARN as string));
       PaginationToken = page.PaginationToken || undefined;

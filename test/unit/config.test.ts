@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,8 @@ import {
   validatePrefix,
   validateRegion,
   validateRetentionDays,
+  looksLikeCredentialName,
+  validateSecretFile,
   validateSourceUrl,
   validateStackName,
 } from '../../src/config.js';
@@ -106,7 +108,7 @@ describe('source URL', () => {
     expect(() => validateSourceUrl(u)).not.toThrow();
   });
   it('refuses plain http elsewhere', () => expect(() => validateSourceUrl('http://api.openweathermap.org/x')).toThrow(/only to loopback; use https/));
-  it.each(['appid', 'api_key', 'apikey', 'token', 'KEY'])('refuses a URL carrying a credential in %s, without echoing it', (name) => {
+  it.each(['appid', 'api_key', 'apikey', 'token', 'KEY', 'api_token', 'client_secret', 'access_key', 'x-api-key', 'password', 'pwd', 'sig', 'signature', 'auth'])('refuses a URL carrying a credential in %s, without echoing it', (name) => {
     let message = '';
     try {
       validateSourceUrl(`https://api.example.com/x?${name}=s3cr3tvalue`);
@@ -115,6 +117,14 @@ describe('source URL', () => {
     }
     expect(message).toMatch(/looks like a credential/);
     expect(message).not.toContain('s3cr3tvalue');
+  });
+  it.each(['q', 'units', 'lang', 'keyword', 'monkey', 'page_token_count'])('keeps an ordinary parameter such as %s', (name) => {
+    expect(looksLikeCredentialName(name)).toBe(false);
+  });
+  it('refuses a URL with no host (WHATWG would read https:///path as host "path") and one past 2048 characters', () => {
+    expect(() => validateSourceUrl('https:///path?token=abc')).toThrow(/no host after '\/\/'/);
+    expect(() => validateSourceUrl('https:///path?token=abc')).not.toThrow(/abc/);
+    expect(() => validateSourceUrl(`https://api.example.com/${'a'.repeat(2100)}`)).toThrow(/more than 2048/);
   });
   it('refuses credentials in the authority, without echoing them', () => {
     expect(() => validateSourceUrl('https://user:pw@api.example.com/')).toThrow(/must not carry credentials/);
@@ -127,6 +137,30 @@ describe('key placement', () => {
     expect(parseKeyPlacement('header:Authorization')).toEqual({ in: 'header', name: 'Authorization' });
   });
   it.each(['appid', 'body:x', 'query:', 'header:a b'])('refuses %s', (v) => expect(() => parseKeyPlacement(v)).toThrow(/query:NAME/));
+  it.each(['Host', 'content-length', 'Connection', 'Transfer-Encoding'])('refuses the HTTP-owned header %s', (h) => expect(() => parseKeyPlacement(`header:${h}`)).toThrow(/header HTTP itself sets/));
+});
+
+describe('files bridge writes secrets into', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'bridge-secret-'));
+  const bridgeWrote = (text: string) => text.startsWith('# Written by bridge');
+
+  it('takes a new path in an existing folder', () => {
+    expect(validateSecretFile(join(folder, 'new'), '--x', bridgeWrote, false)).toBe(join(folder, 'new'));
+  });
+  it("never replaces a file bridge did not write (a credentials file with other profiles), unless --force", () => {
+    const credentials = join(folder, 'credentials');
+    writeFileSync(credentials, '[default]\naws_access_key_id = AKIAOTHER\n');
+    expect(() => validateSecretFile(credentials, '--operator-access-key-file', bridgeWrote, false)).toThrow(/exists and was not written by bridge: it is never replaced/);
+    expect(validateSecretFile(credentials, '--operator-access-key-file', bridgeWrote, true)).toBe(credentials);
+  });
+  it('accepts its own file again (a re-run keeps it), and refuses a symbolic link even with --force', () => {
+    const own = join(folder, 'own');
+    writeFileSync(own, '# Written by bridge setup for IAM user x.\n');
+    expect(validateSecretFile(own, '--x', bridgeWrote, false)).toBe(own);
+    const link = join(folder, 'link');
+    symlinkSync(own, link);
+    expect(() => validateSecretFile(link, '--x', bridgeWrote, true)).toThrow(/symbolic link/);
+  });
 });
 
 describe('settings sources', () => {

@@ -1,0 +1,49 @@
+/**
+ * Ctrl-C: one line saying what the run had applied and that running it again converges, exit 130
+ * (128 + SIGINT, as shells report it). Commands record what they apply as they go; nothing else is
+ * needed to stop, since every step bridge takes is one a re-run reads back and converges from.
+ */
+export const INTERRUPTED = 130;
+
+interface RunRecord {
+  command: string;
+  /** Whether the command changes anything (invoke, say, does not: Ctrl-C just stops it). */
+  changes: boolean;
+  /** "KMS key alias/S created", in the order applied. */
+  applied: string[];
+}
+
+const current: RunRecord = { command: '', changes: false, applied: [] };
+
+const CHANGING = new Set(['setup', 'teardown', 'audit']);
+
+export function startRun(command: string): void {
+  current.command = command;
+  current.changes = CHANGING.has(command);
+  current.applied = [];
+}
+
+export function recordApplied(what: string): void {
+  current.applied.push(what);
+}
+
+/** The line Ctrl-C prints (none for a command that changes nothing). Pure but for the record. */
+export function interruptedLine(): string | null {
+  const { command, applied } = current;
+  if (!current.changes) return null;
+  const again = command ? `run bridge ${command} again to converge` : 'nothing else to do';
+  if (applied.length === 0) return `interrupted: nothing was changed yet; ${again}`;
+  const shown = applied.length > 4 ? `${applied.slice(0, 4).join(', ')} and ${applied.length - 4} more` : applied.join(', ');
+  return `interrupted: ${applied.length} change${applied.length === 1 ? '' : 's'} applied (${shown}) and kept; ${again}`;
+}
+
+/** Installs the handler for the real process (bin/bridge.js), once. */
+export function exitOnInterrupt(write: (line: string) => void): void {
+  process.once('SIGINT', () => {
+    // A command that stops on Ctrl-C by itself (bridge local stops its local AWS first) decides.
+    if (process.listenerCount('SIGINT') > 0) return;
+    const line = interruptedLine();
+    if (line) write(`\n${line}\n`);
+    process.exit(INTERRUPTED);
+  });
+}
