@@ -70,6 +70,7 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--configure-account-logging', "let setup set API Gateway's account-wide CloudWatch role (needed for execution logs)")
     .option('--operator-access-key-file <path>', 'create one access key for the operator user and write it here (mode 0600)')
     .option('--force', 'replace an existing key file that bridge did not write (never needed for its own)')
+    .option('--adopt', "take over the stack's bucket when an interrupted setup left it untagged (empty and new only)")
     .action(async (options: SetupOptions, command: Command) => {
       await run(() => runSetup(command.optsWithGlobals() as GlobalOptions, options, io, uiFor(command)));
     });

@@ -56,6 +56,8 @@ export interface StackConfig {
     keyPlacement?: KeyPlacement;
   };
   operatorAccessKeyFile?: string;
+  /** --adopt: take over the stack's own bucket left untagged by an interrupted setup. */
+  adopt?: boolean;
   api: {
     /** Given on this run; otherwise the deployed method's, or aws-iam. */
     auth?: ApiAuth;
@@ -93,6 +95,8 @@ export interface RawSettings {
   configureAccountLogging?: boolean;
   /** Replace key files bridge did not write (flag only). */
   force?: boolean;
+  /** Take over the stack's untagged, empty, new bucket (flag only). */
+  adopt?: boolean;
 }
 
 const CONFIG_FILE_KEYS = new Set([
@@ -236,6 +240,7 @@ export function resolveConfig(raw: RawSettings): StackConfig {
   if (raw.endpointUrl) config.endpoint = validateEndpointUrl(raw.endpointUrl);
   if (raw.bucket) config.bucket = validateBucketName(raw.bucket, '--bucket');
   if (raw.sourceUrl) config.source.url = validateSourceUrl(raw.sourceUrl);
+  if (raw.adopt) config.adopt = true;
   if (raw.operatorAccessKeyFile) {
     config.operatorAccessKeyFile = validateSecretFile(raw.operatorAccessKeyFile, '--operator-access-key-file', (text) => text.startsWith(KEY_FILE_MARK), raw.force === true);
   }

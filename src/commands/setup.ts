@@ -31,6 +31,7 @@ export interface SetupOptions {
   apiKeyFile?: string;
   configureAccountLogging?: boolean;
   force?: boolean;
+  adopt?: boolean;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -109,6 +110,7 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
       apiKeyFile: options.apiKeyFile,
       configureAccountLogging: options.configureAccountLogging,
       force: options.force,
+      adopt: options.adopt,
     },
     io.env,
     (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`),

@@ -7,6 +7,7 @@ import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectsCommand,
+  ListBucketsCommand,
   ListObjectVersionsCommand,
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
@@ -27,6 +28,7 @@ import {
   type LifecycleRule,
 } from '@aws-sdk/client-s3';
 import { BridgeError, NotOursError, UsageError, awsErrorName, httpStatusOf } from '../errors.js';
+import { STACK_TAG_KEY, defaultBucketName } from '../names.js';
 import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
 import { untilKeyVisible } from '../retry.js';
 import { renderTemplate } from '../templates.js';
@@ -110,6 +112,33 @@ async function probeBucket(ctx: StackContext): Promise<boolean> {
   }
 }
 
+/** How new an untagged bucket of the stack's name may be for --adopt to take it. */
+const ADOPTABLE_FOR_MS = 24 * 3_600_000;
+
+/**
+ * An untagged bucket of exactly the stack's derived name that is empty and was created in the
+ * last day: what a setup stopped between CreateBucket and PutBucketTagging leaves (where tags at
+ * creation are not available). Returns when it was created, or null when it is anything else.
+ */
+async function leftByInterruptedSetup(ctx: StackContext): Promise<string | null> {
+  const Bucket = ctx.names.bucket;
+  if (ctx.config.bucket && ctx.config.bucket !== defaultBucketName(ctx.config.stack, ctx.names.account, ctx.config.region)) return null;
+  let listed, versions;
+  try {
+    [listed, versions] = await Promise.all([
+      ctx.aws.s3.send(new ListBucketsCommand({ Prefix: Bucket })),
+      ctx.aws.s3.send(new ListObjectVersionsCommand({ Bucket, MaxKeys: 1 })),
+    ]);
+  } catch {
+    // Not allowed to tell (s3:ListAllMyBuckets, s3:ListBucketVersions): then it is not proven ours.
+    return null;
+  }
+  if ((versions.Versions?.length ?? 0) + (versions.DeleteMarkers?.length ?? 0) > 0) return null;
+  const created = listed.Buckets?.find((b) => b.Name === Bucket)?.CreationDate;
+  if (!created || Date.now() - created.getTime() > ADOPTABLE_FOR_MS) return null;
+  return created.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 export async function readBucket(ctx: StackContext): Promise<BucketLive | null> {
   if (!(await probeBucket(ctx))) return null;
   const s3 = ctx.aws.s3;
@@ -117,7 +146,13 @@ export async function readBucket(ctx: StackContext): Promise<BucketLive | null> 
   const tagging = await orAbsent(s3.send(new GetBucketTaggingCommand({ Bucket })), 'NoSuchTagSet', 'NoSuchTagSetError');
   const tags = tagRecord(tagging?.TagSet);
   if (!isOurs(tags, ctx.config.stack)) {
-    throw new NotOursError('S3 bucket', Bucket, 'Choose another name with --bucket, or another --stack.');
+    const left = tags[STACK_TAG_KEY] === undefined ? await leftByInterruptedSetup(ctx) : null;
+    if (!left) throw new NotOursError('S3 bucket', Bucket, 'Choose another name with --bucket, or another --stack.');
+    if (!ctx.config.adopt) {
+      throw new UsageError(
+        `S3 bucket '${Bucket}' has this stack's name but no bridge:stack tag; it is empty and was created ${left}, so an interrupted setup most likely left it: run setup again with --adopt to take it over (bridge never adopts a bucket by itself), or choose another --bucket`,
+      );
+    }
   }
   const [pab, ownership, versioning, encryption, policy, lifecycle] = await Promise.all([
     orAbsent(s3.send(new GetPublicAccessBlockCommand({ Bucket })), 'NoSuchPublicAccessBlockConfiguration'),

@@ -257,12 +257,19 @@ export const kmsKeyPolicy: Resource<PolicyDocument, PolicyDocument> = {
 
 kmsKey.teardown = {
   retire(live, options) {
-    if (!live || live.state === 'PendingDeletion') return { action: 'absent' };
+    if (!live) return { action: 'absent' };
+    // A teardown stopped between ScheduleKeyDeletion and DeleteAlias leaves the alias on a key
+    // pending deletion: the alias still goes, or no later teardown would ever remove it.
+    if (live.state === 'PendingDeletion') return live.aliased ? { action: 'remove' } : { action: 'absent' };
     // Whatever is kept (objects, logs) is encrypted with it: without the key it is unreadable.
     if (!options.deleteData) return { action: 'retain', reason: 'the retained data and logs are encrypted with it (--delete-data schedules its deletion)' };
     return { action: 'remove' };
   },
   async destroy(ctx, live, options) {
+    if (live.state === 'PendingDeletion') {
+      await ctx.aws.kms.send(new DeleteAliasCommand({ AliasName: ctx.names.keyAlias }));
+      return 'its alias removed; the key was already pending deletion';
+    }
     // KMS never deletes a key at once: it waits, and the deletion can be cancelled until then.
     const scheduled = await ctx.aws.kms.send(new ScheduleKeyDeletionCommand({ KeyId: live.keyId, PendingWindowInDays: options.keyDeletionDays }));
     if (live.aliased) await ctx.aws.kms.send(new DeleteAliasCommand({ AliasName: ctx.names.keyAlias }));

@@ -7,8 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isMutatingCommand } from '../../src/aws.js';
-import { startAwsProxy, type AwsProxy } from '../support/aws-proxy.js';
+import { isMutatingRequest, startAwsProxy, type AwsProxy } from '../support/aws-proxy.js';
 import { TEST_SOURCE_KEY, resetLocal, runCli } from '../support/helpers.js';
 
 let proxy: AwsProxy;
@@ -32,12 +31,7 @@ const URL_OK = 'https://api.example.com/v1/data';
 const setup = (...extra: string[]) => ['setup', '--stack', 'weather', '--source-url', URL_OK, '--api-key-env', 'TEST_SOURCE_KEY', ...extra];
 const withStack = (stack: string, ...extra: string[]) => ['setup', '--stack', stack, '--source-url', URL_OK, '--api-key-env', 'TEST_SOURCE_KEY', ...extra];
 
-/** A call that changes something: by name for JSON and query protocols, by method for REST ones. */
-function mutating(seen: string): boolean {
-  const operation = seen.slice(seen.indexOf(':') + 1);
-  const rest = /^([A-Z]+) /.exec(operation)?.[1];
-  return rest ? !['GET', 'HEAD'].includes(rest) : isMutatingCommand(operation);
-}
+const mutating = (seen: string) => isMutatingRequest({ operation: seen.slice(seen.indexOf(':') + 1) });
 
 interface Case {
   name: string;

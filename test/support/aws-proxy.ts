@@ -8,6 +8,7 @@
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isMutatingCommand } from '../../src/aws.js';
 
 export interface ProxyRequest {
   method: string;
@@ -28,6 +29,7 @@ export interface ProxyResponse {
 }
 
 export interface ProxyRule {
+  /** The SigV4 service name, or '*' for every service. */
   service: string;
   operation: string | RegExp;
   /** Further condition on the request (a body holding Tags, say). */
@@ -71,6 +73,8 @@ export interface AwsProxy {
   faults: FaultPlan | null;
   /** Faults injected, as `kind service:operation`. */
   injected: string[];
+  /** Resolves once no request is being answered (a killed client's last requests have landed). */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -154,7 +158,11 @@ export async function startAwsProxy(target: string, rules: ProxyRule[] = []): Pr
   const requests: ProxyRequest[] = [];
   const answered = rules.map(() => 0);
   const injected: string[] = [];
+  let inFlight = 0;
   const proxy: Partial<AwsProxy> = { seen, requests, answered, rules, faults: null, injected };
+  proxy.idle = async () => {
+    while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  };
   let draw: { plan: FaultPlan; random: () => number; turn: number } | null = null;
   /** The fault for this request, if the plan draws one. */
   const faultFor = (request: ProxyRequest): FaultKind | null => {
@@ -169,6 +177,8 @@ export async function startAwsProxy(target: string, rules: ProxyRule[] = []): Pr
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', async () => {
+      inFlight++;
+      res.on('close', () => inFlight--);
       const raw = Buffer.concat(chunks);
       const body = raw.toString('utf8');
       const method = req.method ?? 'GET';
@@ -195,7 +205,7 @@ export async function startAwsProxy(target: string, rules: ProxyRule[] = []): Pr
       try {
         let response: ProxyResponse | undefined;
         for (const [index, rule] of (proxy.rules as ProxyRule[]).entries()) {
-          if (rule.service !== request.service) continue;
+          if (rule.service !== '*' && rule.service !== request.service) continue;
           const matches = typeof rule.operation === 'string' ? rule.operation === request.operation : rule.operation.test(request.operation);
           if (!matches || (rule.times !== undefined && (answered[index] ?? 0) >= rule.times)) continue;
           if (rule.when && !(await rule.when(request))) continue;
@@ -221,6 +231,12 @@ export async function startAwsProxy(target: string, rules: ProxyRule[] = []): Pr
       server.close(() => resolve());
     });
   return proxy as AwsProxy;
+}
+
+/** A request that changes something: by name for JSON and query protocols, by method for REST ones. */
+export function isMutatingRequest(request: Pick<ProxyRequest, 'operation'>): boolean {
+  const rest = /^([A-Z]+) /.exec(request.operation)?.[1];
+  return rest ? !['GET', 'HEAD'].includes(rest) : isMutatingCommand(request.operation);
 }
 
 /** AWS's error shapes, per protocol, as the SDK parses them. */
