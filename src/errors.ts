@@ -36,6 +36,17 @@ export class NotOursError extends BridgeError {
   }
 }
 
+/**
+ * Not proven ours, but shaped like what an interrupted setup of this stack leaves: setup offers
+ * --adopt; everything else (teardown, audit) treats it as not ours.
+ */
+export class AdoptableError extends NotOursError {
+  constructor(resource: string, name: string, why: string) {
+    super(resource, name, `${why}, so an interrupted setup of this stack most likely left it: run setup again with --adopt to take it over, or choose another --bucket.`);
+    this.name = 'AdoptableError';
+  }
+}
+
 /** The error name of an AWS SDK error (its `name`), or '' for anything else. */
 export function awsErrorName(error: unknown): string {
   return error instanceof Error ? error.name : '';

@@ -27,7 +27,7 @@ import {
   type BucketLocationConstraint,
   type LifecycleRule,
 } from '@aws-sdk/client-s3';
-import { BridgeError, NotOursError, UsageError, awsErrorName, httpStatusOf } from '../errors.js';
+import { AdoptableError, BridgeError, NotOursError, UsageError, awsErrorName, httpStatusOf } from '../errors.js';
 import { STACK_TAG_KEY, defaultBucketName } from '../names.js';
 import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
 import { untilKeyVisible } from '../retry.js';
@@ -148,11 +148,7 @@ export async function readBucket(ctx: StackContext): Promise<BucketLive | null> 
   if (!isOurs(tags, ctx.config.stack)) {
     const left = tags[STACK_TAG_KEY] === undefined ? await leftByInterruptedSetup(ctx) : null;
     if (!left) throw new NotOursError('S3 bucket', Bucket, 'Choose another name with --bucket, or another --stack.');
-    if (!ctx.config.adopt) {
-      throw new UsageError(
-        `S3 bucket '${Bucket}' has this stack's name but no bridge:stack tag; it is empty and was created ${left}, so an interrupted setup most likely left it: run setup again with --adopt to take it over (bridge never adopts a bucket by itself), or choose another --bucket`,
-      );
-    }
+    if (!ctx.config.adopt) throw new AdoptableError('S3 bucket', Bucket, `It is empty and was created ${left}`);
   }
   const [pab, ownership, versioning, encryption, policy, lifecycle] = await Promise.all([
     orAbsent(s3.send(new GetPublicAccessBlockCommand({ Bucket })), 'NoSuchPublicAccessBlockConfiguration'),

@@ -153,7 +153,7 @@ async function injectDrift() {
       FunctionName,
       Runtime: 'nodejs18.x',
       Role: other.Role?.Arn,
-      Environment: { Variables: { ...env, API_KEY: 'b6907d289e10d714a6e88b30761fae22' } },
+      Environment: { Variables: { ...env, API_KEY: 'b6907d289e10d714a6e88b30761fae22', NODE_OPTIONS: '--require /tmp/hook.js' } },
     }),
   );
   await lambda.send(new UpdateFunctionCodeCommand({ FunctionName, ZipFile: await zipFiles([{ name: 'index.js', content: Buffer.from('export const handler = async () => 1;') }]) }));
@@ -214,6 +214,7 @@ describe('each control fails after its drift', () => {
     'lambda-permission-scoped': /other statements: everyone/,
     'lambda-runtime-supported': /nodejs18\.x is deprecated/,
     'lambda-no-secrets-in-env': /^API_KEY holds a long hexadecimal value$/,
+    'lambda-environment-as-intended': /^API_KEY is set, and bridge does not set it; NODE_OPTIONS is set, and runs code before the handler$/,
     'lambda-code-integrity': /deployed CodeSha256 \S+ is not the bundle's/,
     'lambda-role': /runs as arn:aws:iam::123456789012:role\/someone-elses-role/,
     'lambda-concurrency': /no reserved concurrency/,
@@ -295,7 +296,7 @@ describe('each control fails after its drift', () => {
 
   it('--fix puts everything back through setup, shows before and after, and the audit passes', async () => {
     const run = await runCli(['audit', '--stack', stack, '--fix', '--json']);
-    expect(run.stderr).toMatch(/Before: \d+ passed, 32 failed/);
+    expect(run.stderr).toMatch(/Before: \d+ passed, 33 failed/);
     expect(run.stderr).toMatch(/After: \d+ passed, 0 failed, 0 errors\./);
     expect(run.code, run.stderr).toBe(0);
     const after = JSON.parse(run.stdout);

@@ -1,6 +1,8 @@
 import { diffPermission, describeStatement, type PermissionIntended, type PermissionLive } from '../../resources/api-permission.js';
 import { minimumUnreserved, reservationFits, type FunctionIntended, type FunctionLive } from '../../resources/function.js';
 import type { PolicyStatement } from '../../policy.js';
+import { looksLikeCredentialName } from '../../config.js';
+import { KNOWN_AFTER_APPLY } from '../../resources/types.js';
 import { runtimeSupported } from '../../runtimes.js';
 import type { AuditSnapshot, Control, Verdict } from '../types.js';
 import { awsPrincipals, fail, intended, list, live, pass, whenPresent } from './verdicts.js';
@@ -28,7 +30,7 @@ export function secretLikeVariables(environment: Record<string, string>): string
     else if (/^https?:\/\//.test(value)) {
       try {
         const url = new URL(value);
-        const credential = [...url.searchParams.keys()].find((k) => /^(appid|api[-_]?key|key|token|access[-_]?token|secret|password|signature|sig)$/i.test(k));
+        const credential = [...url.searchParams.keys()].find(looksLikeCredentialName);
         if (url.password || credential) reason = `is a URL carrying a credential${credential ? ` (${credential}=)` : ''}`;
       } catch {
         // Not a URL after all.
@@ -46,6 +48,26 @@ export function secretLikeVariables(environment: Record<string, string>): string
     if (reason) found.push(`${name} ${reason}`);
   }
   return found;
+}
+
+/** Variables that change how the runtime starts: they can run code before the handler. */
+const STARTUP_VARIABLES = new Set(['NODE_OPTIONS', 'AWS_LAMBDA_EXEC_WRAPPER', 'NODE_PATH', 'LD_PRELOAD', 'LD_LIBRARY_PATH', '_HANDLER', 'AWS_LAMBDA_RUNTIME_API']);
+
+/**
+ * The live environment against the intended one, by name only (a drifted value may be a secret):
+ * extra variables, missing ones, changed ones. Values bridge cannot know before apply are not judged.
+ */
+export function environmentDrift(liveEnvironment: Record<string, string>, wanted: Record<string, string>): string[] {
+  const problems: string[] = [];
+  for (const name of Object.keys(liveEnvironment).sort()) {
+    if (name in wanted) continue;
+    problems.push(STARTUP_VARIABLES.has(name) ? `${name} is set, and runs code before the handler` : `${name} is set, and bridge does not set it`);
+  }
+  for (const [name, value] of Object.entries(wanted)) {
+    if (!(name in liveEnvironment)) problems.push(`${name} is missing`);
+    else if (value !== KNOWN_AFTER_APPLY && liveEnvironment[name] !== value) problems.push(`${name} differs from the intended value`);
+  }
+  return problems;
 }
 
 /** Public: everyone, or a service principal without a source condition (any account's resource could invoke). */
@@ -123,6 +145,22 @@ export const lambdaControls: Control[] = [
     check: onFunction((f) => {
       const found = secretLikeVariables(f.environment);
       return found.length === 0 ? pass(f.arn, `${Object.keys(f.environment).length} variables, none secret-like`) : fail(f.arn, found.join('; '));
+    }),
+  },
+  {
+    id: 'lambda-environment-as-intended',
+    title: "The function's environment holds exactly the variables the stack sets, with their values",
+    severity: 'high',
+    service: 'lambda',
+    frameworks: ['Prowler awslambda_function_no_secrets_in_variables (related)'],
+    remediation: 'Remove the variables bridge did not set and put its own back (bridge audit --fix); a variable such as NODE_OPTIONS or AWS_LAMBDA_EXEC_WRAPPER runs code before the handler, so find who added it.',
+    source: FN_SOURCE,
+    reads: ['function'],
+    fixes: ['function'],
+    check: onFunction((f, s) => {
+      const wanted = intended<FunctionIntended>(s, 'function').environment;
+      const problems = environmentDrift(f.environment, wanted);
+      return problems.length === 0 ? pass(f.arn, `the ${Object.keys(wanted).length} variables bridge sets, nothing else`) : fail(f.arn, problems.join('; '));
     }),
   },
   {
