@@ -23,7 +23,7 @@ import type { PolicyDocument } from '../policy.js';
 import { renderTemplate, type TemplateName } from '../templates.js';
 import type { ContextValue, RequestContext } from './conditions.js';
 import { evaluate, type NamedPolicy, type Verdict } from './evaluate.js';
-import type { StackPolicies } from './judge.js';
+import { isBucketResource, type StackPolicies } from './judge.js';
 import type { AccessRow } from './table.js';
 
 // ---------------------------------------------------------------- the policy simulator
@@ -76,10 +76,6 @@ export function contextEntries(context: RequestContext): ContextEntry[] {
   return Object.entries(context)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([key, value]) => contextEntry(key, value));
-}
-
-function isBucketResource(resource: string, n: StackNames): boolean {
-  return resource === n.bucketArn || resource.startsWith(`${n.bucketArn}/`);
 }
 
 function beyondSimulator(row: AccessRow): string | null {

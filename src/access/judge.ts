@@ -42,10 +42,15 @@ function identityOf(row: AccessRow, policies: StackPolicies): NamedPolicy[] {
   }
 }
 
+/** The bucket or one of its objects. */
+export function isBucketResource(resource: string, n: StackNames): boolean {
+  return resource === n.bucketArn || resource.startsWith(`${n.bucketArn}/`);
+}
+
 function resourceOf(row: AccessRow, n: StackNames, policies: StackPolicies): Pick<PolicySet, 'resource' | 'resourcePolicyRequired'> {
   const { resource, action } = row.request;
   const named = (name: string, document: PolicyDocument | null) => (document ? { name, document } : null);
-  if (resource === n.bucketArn || resource.startsWith(`${n.bucketArn}/`)) return { resource: named('bucket policy', policies.bucket), resourcePolicyRequired: false };
+  if (isBucketResource(resource, n)) return { resource: named('bucket policy', policies.bucket), resourcePolicyRequired: false };
   if (/^arn:[\w-]+:kms:/.test(resource)) return { resource: named('key policy', policies.key) ?? { name: 'key policy', document: { Statement: [] } }, resourcePolicyRequired: true };
   if (resource === n.functionArn) return { resource: named('function policy', policies.function), resourcePolicyRequired: false };
   if (resource === n.roleArn && action.toLowerCase() === 'sts:assumerole') {

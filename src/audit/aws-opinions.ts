@@ -15,6 +15,8 @@ import {
   unavailability,
   type AwsOpinions,
   type EngineOutcome,
+  type PolicyCheck,
+  type PolicyCheckAnswer,
   type SimulationCall,
 } from '../access/aws-checks.js';
 import type { PolicyDocument } from '../policy.js';
@@ -39,6 +41,16 @@ async function inTurn<T, R>(items: readonly T[], parallel: number, work: (item: 
   };
   await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
   return out;
+}
+
+/** Loaded only when --aws-checks asks: it is not on the start-up path. */
+const accessAnalyzerSdk = () => import('@aws-sdk/client-accessanalyzer');
+
+/** Access Analyzer's policy checks, one at a time: the first refusal ends the engine. */
+async function checkInTurn<C extends PolicyCheck>(checks: readonly C[], ask: (check: C) => Promise<Parameters<typeof readPolicyCheck>[1]>): Promise<PolicyCheckAnswer[]> {
+  const answers: PolicyCheckAnswer[] = [];
+  for (const check of checks) answers.push(readPolicyCheck(check, await ask(check)));
+  return answers;
 }
 
 async function outcome<T>(engine: string, run: () => Promise<T>): Promise<EngineOutcome<T>> {
@@ -90,22 +102,15 @@ export async function gatherAwsOpinions(ctx: StackContext, s: AuditSnapshot): Pr
       return { answers: answers.flat(), beyond: plan.beyond };
     }),
     outcome('IAM Access Analyzer CheckAccessNotGranted', async () => {
-      const { CheckAccessNotGrantedCommand } = await import('@aws-sdk/client-accessanalyzer');
-      const client = await analyzer();
-      const out = [];
-      for (const check of notGrantedChecks(s.names, policies)) out.push(readPolicyCheck(check, await client.send(new CheckAccessNotGrantedCommand(check.input))));
-      return out;
+      const [{ CheckAccessNotGrantedCommand }, client] = await Promise.all([accessAnalyzerSdk(), analyzer()]);
+      return checkInTurn(notGrantedChecks(s.names, policies), (check) => client.send(new CheckAccessNotGrantedCommand(check.input)));
     }),
     outcome('IAM Access Analyzer CheckNoPublicAccess', async () => {
-      const { CheckNoPublicAccessCommand } = await import('@aws-sdk/client-accessanalyzer');
-      const client = await analyzer();
-      const out = [];
-      for (const check of noPublicAccessChecks(policies)) out.push(readPolicyCheck(check, await client.send(new CheckNoPublicAccessCommand(check.input))));
-      return out;
+      const [{ CheckNoPublicAccessCommand }, client] = await Promise.all([accessAnalyzerSdk(), analyzer()]);
+      return checkInTurn(noPublicAccessChecks(policies), (check) => client.send(new CheckNoPublicAccessCommand(check.input)));
     }),
     outcome('IAM Access Analyzer ValidatePolicy', async () => {
-      const { ValidatePolicyCommand } = await import('@aws-sdk/client-accessanalyzer');
-      const client = await analyzer();
+      const [{ ValidatePolicyCommand }, client] = await Promise.all([accessAnalyzerSdk(), analyzer()]);
       const out = [];
       for (const validation of templateValidations(s.names, intendedTemplates(s))) {
         const findings = [];

@@ -86,7 +86,7 @@ async function audit(ctx: StackContext, awsChecks: boolean, ui: Ui) {
 /** Re-applies the resources behind the failing controls, through setup's own code. */
 async function fix(ctx: StackContext, report: AuditReport, state: { lives: Map<string, unknown> }, ui: Ui): Promise<string[]> {
   const failing = new Set(report.results.filter((r) => r.status === 'FAIL').map((r) => r.id));
-  const controls = [...CONTROLS, ...awsCheckControls];
+  const controls = catalogue(true);
   const kinds = new Set(controls.filter((c) => failing.has(c.id)).flatMap((c) => c.fixes));
   const notes: string[] = [];
   for (const resource of STACK_RESOURCES) {
@@ -136,9 +136,7 @@ export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui
       throw new UsageError('--explain takes PRINCIPAL ACTION RESOURCE, e.g. --explain execution-role s3:GetObject arn:aws:s3:::BUCKET/raw/x.json');
     }
     const config = await configFrom(globals, {}, process.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
-    const ctx = await stackContext(config, {});
-    // Streamed as sent: a run killed halfway still shows what it did.
-    ctx.aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}`);
+    const ctx = await stackContext(config, {}, ui);
     try {
       ui.working(`explaining for stack ${config.stack}`);
       return await runExplain(ctx, options.explain, ui);
@@ -149,9 +147,7 @@ export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui
   }
   const { format, failOn, output } = parseAuditOptions(options, globals.json === true);
   const config = await configFrom(globals, {}, process.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
-  const ctx = await stackContext(config, {});
-  // Streamed as sent: a run killed halfway still shows what it did.
-  ctx.aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}`);
+  const ctx = await stackContext(config, {}, ui);
   try {
     ui.working(`auditing stack ${config.stack}`);
     const awsChecks = options.awsChecks === true;

@@ -4,6 +4,7 @@ import { DEFAULTS, envSettings, loadConfigFile, mergeSettings, resolveConfig, ty
 import { stackNames } from '../names.js';
 import { resolveAccount } from '../preflight.js';
 import { profileRegion } from '../profile-region.js';
+import type { Ui } from '../output.js';
 import type { SetupInputs, StackContext } from '../resources/types.js';
 
 export interface GlobalOptions {
@@ -41,17 +42,20 @@ export async function configFrom(
   return resolveConfig(merged);
 }
 
-export async function stackContext(config: StackConfig, inputs: SetupInputs, onProgress: (message: string) => void = () => {}): Promise<StackContext> {
+/** `ui` hears --verbose's call log as each call is sent, so a run killed halfway still shows what it did. */
+export async function stackContext(config: StackConfig, inputs: SetupInputs, ui: Ui, onProgress: (message: string) => void = () => {}): Promise<StackContext> {
   const settings = {
     region: config.region,
     ...(config.profile ? { profile: config.profile } : {}),
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
   };
   const account = await resolveAccount(settings);
+  const aws = new AwsClients(settings);
+  aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}`);
   return {
     config,
     names: stackNames(config.stack, account, config.region, config.bucket),
-    aws: new AwsClients(settings),
+    aws,
     refs: {},
     inputs,
     progress: onProgress,

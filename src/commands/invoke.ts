@@ -102,9 +102,7 @@ export async function runInvoke(globals: GlobalOptions, options: InvokeOptions, 
   }
   const apiKey = options.apiKeyFile ? readApiKeyFile(options.apiKeyFile) : undefined;
   if (apiKey) ui.redact(apiKey);
-  const ctx = await stackContext(config, {});
-  // Streamed as sent: a run killed halfway still shows what it did.
-  ctx.aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}`);
+  const ctx = await stackContext(config, {}, ui);
   if (options.viaApi) {
     try {
       return await invokeViaApi(ctx, apiKey, ui);

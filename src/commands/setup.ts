@@ -119,9 +119,7 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
   if (apiKey) ui.redact(apiKey.reveal());
   ui.working('checking credentials');
   const bundle = await handlerBundle();
-  const ctx = await stackContext(config, apiKey ? { apiKey, bundle } : { bundle });
-  // Streamed as sent: a run killed halfway still shows what it did.
-  ctx.aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}`);
+  const ctx = await stackContext(config, apiKey ? { apiKey, bundle } : { bundle }, ui);
   try {
     ui.working(`reading stack ${config.stack}`);
     const state = await readStack(ctx, STACK_RESOURCES);

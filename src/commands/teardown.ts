@@ -101,9 +101,7 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
     throw new UsageError('teardown removes resources: without a terminal to confirm in, pass --yes (nothing was removed)');
   }
   const config = await configFrom(globals, {}, io.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
-  const ctx = await stackContext(config, {}, (message) => ui.progress(ui.chalk.dim(`  ${message}`)));
-  // Streamed as sent: a run killed halfway still shows what it did.
-  ctx.aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}`);
+  const ctx = await stackContext(config, {}, ui, (message) => ui.progress(ui.chalk.dim(`  ${message}`)));
   try {
     ui.working(`reading stack ${config.stack}`);
     const state = await readStackTolerant(ctx, STACK_RESOURCES);
