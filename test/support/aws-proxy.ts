@@ -160,8 +160,10 @@ export async function startAwsProxy(target: string, rules: ProxyRule[] = []): Pr
   const injected: string[] = [];
   let inFlight = 0;
   const proxy: Partial<AwsProxy> = { seen, requests, answered, rules, faults: null, injected };
+  let lastRequestAt = 0;
+  // Quiet for 150 ms with nothing open: bytes a killed client had written reach the proxy within that.
   proxy.idle = async () => {
-    while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (inFlight > 0 || Date.now() - lastRequestAt < 150) await new Promise((resolve) => setTimeout(resolve, 20));
   };
   let draw: { plan: FaultPlan; random: () => number; turn: number } | null = null;
   /** The fault for this request, if the plan draws one. */
@@ -174,11 +176,13 @@ export async function startAwsProxy(target: string, rules: ProxyRule[] = []): Pr
     return kinds[draw.turn++ % kinds.length] as FaultKind;
   };
   const server: Server = createServer((req, res) => {
+    // Counted from the first byte, not the last: a request still arriving is in flight too.
+    inFlight++;
+    lastRequestAt = Date.now();
+    res.on('close', () => inFlight--);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', async () => {
-      inFlight++;
-      res.on('close', () => inFlight--);
       const raw = Buffer.concat(chunks);
       const body = raw.toString('utf8');
       const method = req.method ?? 'GET';
