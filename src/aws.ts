@@ -27,6 +27,8 @@ export interface AwsSettings {
 export interface CallRecord {
   service: string;
   command: string;
+  /** Set for calls that are bookkeeping, not the stack: the stack lock's reads and writes. */
+  purpose?: 'stack lock';
 }
 
 /**
@@ -84,6 +86,10 @@ export class AwsClients {
   get ssm(): SSMClient {
     return this.#client('ssm', (config) => new SSMClient(config));
   }
+  /** SSM for the stack lock (src/lock.ts): its calls are marked as such in the call log. */
+  get ssmLock(): SSMClient {
+    return this.#client('ssm-lock', (config) => new SSMClient(config));
+  }
   get lambda(): LambdaClient {
     return this.#client('lambda', (config) => new LambdaClient(config));
   }
@@ -117,12 +123,13 @@ export class AwsClients {
     let client = this.#clients.get(service) as T | undefined;
     if (!client) {
       client = make(this.#baseConfig(attempts));
-      const name = service.replace(/-second-opinion$/, '');
+      const name = service.replace(/-second-opinion$|-lock$/, '');
+      const purpose = service.endsWith('-lock') ? { purpose: 'stack lock' as const } : {};
       (client.middlewareStack as unknown as RecordableStack).add(
         (next, context) => async (args) => {
           const command = String(context.commandName ?? 'unknown').replace(/Command$/, '');
-          this.calls.push({ service: name, command });
-          this.onCall?.({ service: name, command });
+          this.calls.push({ service: name, command, ...purpose });
+          this.onCall?.({ service: name, command, ...purpose });
           try {
             return await next(args);
           } catch (error) {

@@ -69,8 +69,10 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--api-key-file <path>', "api-key mode: write the API's key here (mode 0600), never printed")
     .option('--configure-account-logging', "let setup set API Gateway's account-wide CloudWatch role (needed for execution logs)")
     .option('--operator-access-key-file <path>', 'create one access key for the operator user and write it here (mode 0600)')
+    .option('--keep-source-key', 'with a --source-url on another host: send the stored source key there too (otherwise give the new key)')
     .option('--force', 'replace an existing key file that bridge did not write (never needed for its own)')
     .option('--adopt', "take over the stack's bucket when an interrupted setup left it untagged (empty and new only)")
+    .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
     .action(async (options: SetupOptions, command: Command) => {
       await run(() => runSetup(command.optsWithGlobals() as GlobalOptions, options, io, uiFor(command)));
     });
@@ -82,6 +84,7 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--output <file>', 'write the report to this file instead of stdout')
     .option('--fail-on <severity>', 'exit 3 when a control at or above this fails: critical, high, medium, low (default)')
     .option('--fix', "re-apply the intended state for what failed (setup's code), then audit again")
+    .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
     .option('--explain <request...>', 'PRINCIPAL ACTION RESOURCE: how the live policies decide one request (e.g. execution-role s3:GetObject ARN)')
     .option('--aws-checks', "also ask AWS's own engines: IAM's policy simulator and IAM Access Analyzer (some of its checks are billed per call)")
     .option('--failures-only', 'table and markdown: list only failing and errored controls (the summary still counts all)')
@@ -96,6 +99,7 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--delete-data', 'also delete every object version, the log groups, and schedule the key for deletion')
     .option('--key-deletion-days <days>', 'with --delete-data: days KMS waits before deleting the key, 7-30 (default 30)')
     .option('--yes', 'do not ask to type the stack name (required without a terminal)')
+    .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
     .action(async (options: TeardownCliOptions, command: Command) => {
       await run(() => runTeardown(command.optsWithGlobals() as GlobalOptions, options, io, uiFor(command)));
     });

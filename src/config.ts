@@ -2,6 +2,7 @@
  * One StackConfig from flags, environment and bridge.config.json (in that order of precedence),
  * validated before any AWS call. Everything here is pure except `loadConfigFile`.
  */
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { accessSync, constants, existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isIP } from 'node:net';
@@ -126,13 +127,33 @@ export function loadConfigFile(path: string | undefined, cwd = process.cwd()): R
     if (explicit) throw new UsageError(`config file ${file} does not exist: fix the --config path or create the file`);
     return {};
   }
+  if (statSync(file).isDirectory()) throw new UsageError(`config file ${file} is a folder: give the path of a JSON file`);
+  // Editors on Windows save UTF-8 with a byte-order mark; JSON.parse would refuse it.
+  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new UsageError(`config file ${file} is not valid JSON (${(error as Error).message}): fix its syntax`);
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UsageError(`config file ${file} is not valid JSON (${jsonErrorPlace(text)}): fix its syntax`);
   }
   return configFileSettings(parsed, file);
+}
+
+/**
+ * Where the JSON goes wrong, as "line L, column C: what", never JSON.parse's own words: they quote
+ * the text around the error, which may be a key someone pasted into the file. jsonc-parser (strict:
+ * no comments, no trailing commas) finds the place.
+ */
+export function jsonErrorPlace(text: string): string {
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (!first) return 'not JSON';
+  const before = text.slice(0, first.offset);
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  const what = printParseErrorCode(first.error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return `line ${line}, column ${column}: ${what}`;
 }
 
 /** Maps the config file's JSON to settings; unknown keys are an error so typos do not pass silently. */
@@ -450,6 +471,11 @@ export function validateOutputFile(path: string, flag: string): string {
     throw new UsageError(`${flag} ${path}: the folder ${dirname(file)} does not exist; create it first`);
   }
   if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag} ${path} is a folder: give a file path`);
+  try {
+    accessSync(dirname(file), constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${path}: the folder ${dirname(file)} is not writable; choose a folder you can write to`);
+  }
   return file;
 }
 
@@ -469,11 +495,6 @@ function looksLikeApiKeyFile(text: string): boolean {
  */
 export function validateSecretFile(path: string, flag: string, recognise: (text: string) => boolean, force: boolean): string {
   const file = validateOutputFile(path, flag);
-  try {
-    accessSync(dirname(file), constants.W_OK);
-  } catch {
-    throw new UsageError(`${flag} ${path}: the folder ${dirname(file)} is not writable; choose a folder you can write to`);
-  }
   let stat;
   try {
     stat = lstatSync(file);

@@ -41,9 +41,17 @@ export class NotOursError extends BridgeError {
  * --adopt; everything else (teardown, audit) treats it as not ours.
  */
 export class AdoptableError extends NotOursError {
-  constructor(resource: string, name: string, why: string) {
-    super(resource, name, `${why}, so an interrupted setup of this stack most likely left it: run setup again with --adopt to take it over, or choose another --bucket.`);
+  /** What was found, for the prompt that offers to take it over on a terminal. */
+  readonly finding: string;
+
+  constructor(
+    resource: string,
+    readonly resourceName: string,
+    why: string,
+  ) {
+    super(resource, resourceName, `${why}, so an interrupted setup of this stack most likely left it: run setup again with --adopt to take it over, or choose another --bucket.`);
     this.name = 'AdoptableError';
+    this.finding = `${resource} '${resourceName}' is not tagged for this stack, but ${why.charAt(0).toLowerCase()}${why.slice(1)}: an interrupted setup of this stack most likely left it`;
   }
 }
 

@@ -17,6 +17,16 @@ const current: RunRecord = { command: '', changes: false, applied: [] };
 
 const CHANGING = new Set(['setup', 'teardown', 'audit']);
 
+/** What Ctrl-C undoes before exiting (the stack lock a run holds), each given a few seconds. */
+const cleanups = new Set<() => Promise<void>>();
+const CLEANUP_WITHIN_MS = 3000;
+
+/** Registers `cleanup` for Ctrl-C; returns the function that unregisters it once done. */
+export function onInterrupt(cleanup: () => Promise<void>): () => void {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
+
 export function startRun(command: string): void {
   current.command = command;
   current.changes = CHANGING.has(command);
@@ -44,6 +54,8 @@ export function exitOnInterrupt(write: (line: string) => void): void {
     if (process.listenerCount('SIGINT') > 0) return;
     const line = interruptedLine();
     if (line) write(`\n${line}\n`);
-    process.exit(INTERRUPTED);
+    const done = Promise.allSettled([...cleanups].map((cleanup) => cleanup()));
+    const late = new Promise((resolve) => setTimeout(resolve, CLEANUP_WITHIN_MS));
+    void Promise.race([done, late]).then(() => process.exit(INTERRUPTED));
   });
 }

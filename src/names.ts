@@ -33,6 +33,9 @@ export interface StackNames {
   operatorPolicyName: string;
   parameterName: string;
   parameterArn: string;
+  /** Held while a run changes the stack (src/lock.ts). */
+  lockParameterName: string;
+  lockParameterArn: string;
   functionName: string;
   functionArn: string;
   functionLogGroup: string;
@@ -147,6 +150,8 @@ export function stackNames(stack: string, account: string, region: string, bucke
     parameterName,
     // The parameter name starts with '/', so the ARN joins without another slash.
     parameterArn: `arn:${partition}:ssm:${region}:${account}:parameter${parameterName}`,
+    lockParameterName: `/${stack}/lock`,
+    lockParameterArn: `arn:${partition}:ssm:${region}:${account}:parameter/${stack}/lock`,
     functionName,
     functionArn: `arn:${partition}:lambda:${region}:${account}:function:${functionName}`,
     functionLogGroup,

@@ -15,7 +15,10 @@ import type { RoleLive } from '../resources/execution-role.js';
 import type { PrincipalPolicies } from '../resources/iam-policies.js';
 import type { StackContext } from '../resources/types.js';
 import { servicesNamed, type ActionCatalogue } from './permissions.js';
-import type { AuditSnapshot, StoredObjectFacts } from './types.js';
+import type { AuditSnapshot, StackInventory, StoredObjectFacts } from './types.js';
+import { keyStates, listKeyGrants } from '../resources/kms-key.js';
+import { bucketRegions } from '../resources/bucket.js';
+import { taggedArns } from '../resources/tag-search.js';
 
 /** How many of the newest objects s3-objects-protected looks at. */
 export const NEWEST_OBJECTS = 5;
@@ -89,6 +92,16 @@ export function principalPolicies(lives: ReadonlyMap<string, unknown>): { princi
   return out;
 }
 
+/** Everything tagged for the stack, and the state of each tagged key that is not the stack key. */
+async function readInventory(ctx: StackContext): Promise<StackInventory> {
+  const tagged = await taggedArns(ctx, null);
+  if (tagged === null) throw new Error('the Resource Groups Tagging API could not be asked (tag:GetResources denied, or the API failing)');
+  const keys = tagged.filter((arn) => /^arn:[^:]+:kms:/.test(arn) && arn !== ctx.refs.keyArn);
+  const buckets = tagged.filter((arn) => /^arn:[^:]+:s3:::[^/]+$/.test(arn) && arn !== ctx.names.bucketArn);
+  const [otherKeys, otherBuckets] = await Promise.all([keyStates(ctx, keys), bucketRegions(ctx, buckets)]);
+  return { tagged, otherKeys, otherBuckets };
+}
+
 export async function gatherSnapshot(ctx: StackContext, now = new Date()): Promise<AuditSnapshot & { state: { lives: Map<string, unknown> } }> {
   const errors = new Map<string, string>();
   const bundle = await handlerBundle().catch((error: unknown) => {
@@ -101,7 +114,8 @@ export async function gatherSnapshot(ctx: StackContext, now = new Date()): Promi
 
   const principals = principalPolicies(state.lives);
   const attached = principals.flatMap((p) => p.policies.attached);
-  const [managed, objects] = await Promise.all([
+  const keyId = ctx.refs.keyId;
+  const [managed, objects, grants, inventory] = await Promise.all([
     managedPolicyDocuments(ctx, attached).catch((error: unknown) => {
       errors.set('managed-policies', errorText(error));
       return new Map<string, PolicyDocument>();
@@ -112,6 +126,16 @@ export async function gatherSnapshot(ctx: StackContext, now = new Date()): Promi
           return [];
         })
       : Promise.resolve([]),
+    keyId
+      ? listKeyGrants(ctx, keyId).catch((error: unknown) => {
+          errors.set('kms-grants', errorText(error));
+          return [];
+        })
+      : Promise.resolve([]),
+    readInventory(ctx).catch((error: unknown) => {
+      errors.set('inventory', errorText(error));
+      return null;
+    }),
   ]);
 
   const intended = new Map<string, unknown>();
@@ -139,6 +163,8 @@ export async function gatherSnapshot(ctx: StackContext, now = new Date()): Promi
     errors,
     managedPolicies: managed,
     objects,
+    grants,
+    inventory,
     localCodeSha256: bundle?.codeSha256 ?? null,
     actions: await loadActionCatalogue(named.services, named.all),
     state,

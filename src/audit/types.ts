@@ -1,6 +1,7 @@
 /** The audit's data: controls, the snapshot they judge, and their results (the JSON contract). */
 import type { AwsOpinions } from '../access/aws-checks.js';
 import type { StackNames } from '../names.js';
+import type { KeyGrant } from '../resources/kms-key.js';
 import type { PolicyDocument } from '../policy.js';
 import type { ActionCatalogue } from './permissions.js';
 
@@ -14,6 +15,14 @@ export interface StoredObjectFacts {
   encryption: string | null;
   kmsKeyId: string | null;
   checksumSha256: string | null;
+}
+
+/** What the Resource Groups Tagging API finds tagged for the stack, with the state of each key besides the stack's. */
+export interface StackInventory {
+  tagged: string[];
+  otherKeys: Record<string, string>;
+  /** The region of each tagged bucket that is not the stack's (S3 ARNs name none): the same stack name elsewhere. */
+  otherBuckets: Record<string, string>;
 }
 
 /** Everything the controls judge, read once; checks are pure functions of it. */
@@ -34,6 +43,10 @@ export interface AuditSnapshot {
   managedPolicies: ReadonlyMap<string, PolicyDocument>;
   /** The newest stored objects under the data prefix. */
   objects: StoredObjectFacts[];
+  /** Grants on the stack key. */
+  grants: KeyGrant[];
+  /** Everything tagged for the stack (null when it could not be read: see errors 'inventory'). */
+  inventory: StackInventory | null;
   /** The local handler bundle's hash (what the deployed code should be). */
   localCodeSha256: string | null;
   actions: ActionCatalogue;
@@ -53,7 +66,7 @@ export interface Control {
   title: string;
   severity: Severity;
   /** For grouping in reports. */
-  service: 'kms' | 's3' | 'iam' | 'lambda' | 'logs' | 'ssm' | 'api';
+  service: 'kms' | 's3' | 'iam' | 'lambda' | 'logs' | 'ssm' | 'api' | 'stack';
   /** "Security Hub S3.8", "Prowler s3_bucket_level_public_access_block" ... */
   frameworks: string[];
   remediation: string;

@@ -20,7 +20,8 @@ import { changeLine, fieldLines } from '../render/plan.js';
 import { STACK_RESOURCES } from '../resources/index.js';
 import type { StackContext } from '../resources/types.js';
 import { VERSION } from '../version.js';
-import { configFrom, stackContext, type GlobalOptions } from './context.js';
+import { parseLockTimeout, type StackLock } from '../lock.js';
+import { configFrom, lockStack, releaseLock, stackContext, type GlobalOptions } from './context.js';
 
 export const FORMATS = ['table', 'json', 'sarif', 'markdown'] as const;
 export type AuditFormat = (typeof FORMATS)[number];
@@ -30,6 +31,7 @@ export interface AuditOptions {
   output?: string;
   failOn?: string;
   fix?: boolean;
+  lockTimeout?: string;
   failuresOnly?: boolean;
   explain?: string[];
   awsChecks?: boolean;
@@ -146,18 +148,25 @@ export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui
     }
   }
   const { format, failOn, output } = parseAuditOptions(options, globals.json === true);
+  const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
   const config = await configFrom(globals, {}, process.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
   const ctx = await stackContext(config, {}, ui);
+  let lock: StackLock | undefined;
   try {
     ui.working(`auditing stack ${config.stack}`);
     const awsChecks = options.awsChecks === true;
     let { snapshot, report } = await audit(ctx, awsChecks, ui);
     ui.idle();
     if (options.fix && report.summary.fail > 0) {
+      // Fixing changes the stack: under its lock, judged again there, as another run may have changed it.
+      lock = await lockStack(ctx, 'audit --fix', lockTimeoutMs, ui);
+      ({ snapshot, report } = await audit({ ...ctx, refs: {} }, awsChecks, ui));
+      ui.idle();
       const before = report.summary;
       ui.err(ui.chalk.bold(`Before: ${before.pass} passed, ${before.fail} failed, ${before.error} errors. Fixing through setup:`));
       const notes = await fix(ctx, report, snapshot.state, ui);
       ({ snapshot, report } = await audit({ ...ctx, refs: {} }, awsChecks, ui));
+      await releaseLock(lock, ui);
       for (const note of notes) ui.err(`${ui.chalk.yellow('note:')} ${note}`);
       ui.err(ui.chalk.bold(`After: ${report.summary.pass} passed, ${report.summary.fail} failed, ${report.summary.error} errors.`));
     }
@@ -182,6 +191,7 @@ export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui
     return ExitCode.ok;
   } finally {
     ui.idle();
+    await releaseLock(lock, ui);
     ctx.aws.destroy();
   }
 }

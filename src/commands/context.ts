@@ -6,6 +6,9 @@ import { resolveAccount } from '../preflight.js';
 import { profileRegion } from '../profile-region.js';
 import type { Ui } from '../output.js';
 import type { SetupInputs, StackContext } from '../resources/types.js';
+import { acquireStackLock, type LockState, type StackLock } from '../lock.js';
+import { onInterrupt } from '../interrupt.js';
+import { awsFailureText } from '../errors.js';
 
 export interface GlobalOptions {
   stack?: string;
@@ -51,7 +54,7 @@ export async function stackContext(config: StackConfig, inputs: SetupInputs, ui:
   };
   const account = await resolveAccount(settings);
   const aws = new AwsClients(settings);
-  aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}`);
+  aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}${call.purpose ? ` (${call.purpose})` : ''}`);
   return {
     config,
     names: stackNames(config.stack, account, config.region, config.bucket),
@@ -61,4 +64,32 @@ export async function stackContext(config: StackConfig, inputs: SetupInputs, ui:
     progress: onProgress,
     notes: [],
   };
+}
+
+/**
+ * Takes the stack's lock before the first change (src/lock.ts); Ctrl-C gives it back. The caller
+ * reads the stack again under it and releases it when done.
+ */
+export async function lockStack(ctx: StackContext, command: string, timeoutMs: number, ui: Ui, seen?: LockState | null): Promise<StackLock> {
+  ui.working(`locking stack ${ctx.config.stack}`);
+  let forget = () => {};
+  const lock = await acquireStackLock(ctx, { command, timeoutMs, onRelease: () => forget(), ...(seen !== undefined ? { seen } : {}) });
+  forget = onInterrupt(() => lock.release());
+  if (lock.broke) ui.err(`${ui.chalk.yellow('note:')} ${lock.broke}`);
+  return lock;
+}
+
+/** Forgets what an earlier read taught the context, before reading the stack again. */
+export function forgetReads(ctx: StackContext): void {
+  for (const key of Object.keys(ctx.refs)) delete ctx.refs[key as keyof StackContext['refs']];
+  ctx.notes.length = 0;
+}
+
+/** Gives the lock back at the end of a run; a failure to is a note, as the next run breaks it. */
+export async function releaseLock(lock: StackLock | undefined, ui: Ui, options: { remove?: boolean } = {}): Promise<void> {
+  try {
+    await lock?.release(options);
+  } catch (error) {
+    ui.err(`${ui.chalk.yellow('note:')} could not remove the stack's lock: ${awsFailureText(error)}; the next run takes it over once it is stale`);
+  }
 }

@@ -1,6 +1,7 @@
 /** `bridge setup`: read, plan, and (unless --dry-run) apply the stack. Thin: parse -> engine -> render. */
 import { applyStack, planResult, planStack, readStack, type EngineEvent } from '../engine.js';
-import { UsageError, ExitCode } from '../errors.js';
+import { AdoptableError, UsageError, ExitCode } from '../errors.js';
+import { typedConfirmation } from '../prompt.js';
 import type { Io, Ui } from '../output.js';
 import { changeLine, renderPlan, setupJson } from '../render/plan.js';
 import { STACK_RESOURCES } from '../resources/index.js';
@@ -8,7 +9,9 @@ import { validateEnvVarName } from '../config.js';
 import { handlerBundle } from '../bundle.js';
 import { Secret } from '../secret.js';
 import { recordApplied } from '../interrupt.js';
-import { configFrom, stackContext, type GlobalOptions } from './context.js';
+import { hostname } from 'node:os';
+import { parseLockTimeout, processAlive, readLock, staleBecause, type StackLock } from '../lock.js';
+import { configFrom, forgetReads, lockStack, releaseLock, stackContext, type GlobalOptions } from './context.js';
 
 export interface SetupOptions {
   dryRun?: boolean;
@@ -32,6 +35,8 @@ export interface SetupOptions {
   configureAccountLogging?: boolean;
   force?: boolean;
   adopt?: boolean;
+  lockTimeout?: string;
+  keepSourceKey?: boolean;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -115,14 +120,29 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
     io.env,
     (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`),
   );
+  const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
   const apiKey = await readApiKey(options, io);
   if (apiKey) ui.redact(apiKey.reveal());
   ui.working('checking credentials');
   const bundle = await handlerBundle();
-  const ctx = await stackContext(config, apiKey ? { apiKey, bundle } : { bundle }, ui);
+  const ctx = await stackContext(config, { ...(apiKey ? { apiKey } : {}), bundle, keepSourceKey: options.keepSourceKey === true }, ui);
+  let lock: StackLock | undefined;
   try {
     ui.working(`reading stack ${config.stack}`);
-    const state = await readStack(ctx, STACK_RESOURCES);
+    // The lock first: its version then says whether another run changed the stack after this read.
+    const seen = await readLock(ctx);
+    let state = await readStack(ctx, STACK_RESOURCES).catch(async (error: unknown) => {
+      // On a terminal, what an interrupted setup left is offered for a typed yes; never taken silently.
+      if (!(error instanceof AdoptableError) || !io.stdin.isTTY || ui.options.json) throw error;
+      ui.idle();
+      ui.err(`${ui.chalk.yellow('found:')} ${error.finding}.`);
+      const typed = await typedConfirmation(io, `Type its name (${error.resourceName}) to take it over for stack ${config.stack}, or press Enter to stop: `, error.resourceName, 'cancelled, nothing was changed');
+      if (!typed) throw new UsageError(`${error.resourceName} was not taken over: nothing was changed. Run setup with --adopt to take it over, or choose another --bucket`);
+      config.adopt = true;
+      forgetReads(ctx);
+      ui.working(`reading stack ${config.stack}`);
+      return readStack(ctx, STACK_RESOURCES);
+    });
     const plan = planStack(ctx, STACK_RESOURCES, state);
     const meta = { stack: config.stack, region: config.region, account: ctx.names.account, dryRun: options.dryRun === true };
     if (options.dryRun) {
@@ -133,6 +153,19 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
       printNotes(ctx.notes, ui);
       return ExitCode.ok;
     }
+    if (plan.some((change) => change.action !== 'noop')) {
+      // Changes to make: one run at a time, and what another run did since this read counts.
+      lock = await lockStack(ctx, 'setup', lockTimeoutMs, ui, seen);
+      if (!lock.fresh) {
+        forgetReads(ctx);
+        ui.working(`reading stack ${config.stack} again under its lock`);
+        state = await readStack(ctx, STACK_RESOURCES);
+        planStack(ctx, STACK_RESOURCES, state);
+      }
+    } else if (seen && staleBecause(seen, { host: hostname(), now: Date.now(), alive: processAlive }) && !seen.holder.released) {
+      // Nothing to change, but a killed run's lock is left: taken over and given back, so none is held.
+      lock = await lockStack(ctx, 'setup', 0, ui, seen);
+    }
     const result = await applyStack(ctx, STACK_RESOURCES, state, (event) => eventLine(event, ui));
     ui.idle();
     if (ui.options.json) ui.json(setupJson(meta, result, ctx.notes));
@@ -141,6 +174,7 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
     return ExitCode.ok;
   } finally {
     ui.idle();
+    await releaseLock(lock, ui);
     ctx.aws.destroy();
   }
 }

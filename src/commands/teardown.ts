@@ -3,23 +3,26 @@
  * bucket's object versions, the logs, and the key they are encrypted with) stays unless
  * --delete-data; the key is only ever scheduled for deletion. Safe to run again after any failure.
  */
-import { createInterface } from 'node:readline/promises';
 import { dependencyOrder, readStackTolerant } from '../engine.js';
-import { INTERRUPTED, recordApplied } from '../interrupt.js';
+import { recordApplied } from '../interrupt.js';
+import { typedConfirmation } from '../prompt.js';
 import { taggedArns } from '../resources/tag-search.js';
 import { BridgeError, ExitCode, NotOursError, UsageError, awsFailureText } from '../errors.js';
 import type { Io, Ui } from '../output.js';
 import { countVersions } from '../resources/bucket.js';
 import { apiExecutionLogGroup, earlierExecutionLogGroups, type LogGroupLive } from '../resources/log-group.js';
 import { STACK_RESOURCES } from '../resources/index.js';
+import { foreignMembers, type OperatorsLive } from '../resources/operators.js';
 import { KNOWN_AFTER_APPLY, type AnyResource, type StackContext, type TeardownOptions } from '../resources/types.js';
-import { configFrom, stackContext, type GlobalOptions } from './context.js';
+import { parseLockTimeout, readLock, type StackLock } from '../lock.js';
+import { configFrom, lockStack, releaseLock, stackContext, type GlobalOptions } from './context.js';
 
 export interface TeardownCliOptions {
   yes?: boolean;
   dryRun?: boolean;
   deleteData?: boolean;
   keyDeletionDays?: string;
+  lockTimeout?: string;
 }
 
 export interface TeardownStep {
@@ -73,54 +76,43 @@ export function teardownStep(resource: AnyResource, name: string, live: unknown,
   return { resource, name, live, action: retirement.action, ...(retirement.action === 'retain' ? { reason: retirement.reason } : {}) };
 }
 
+/** The stack as teardown sees it: live state, the data the bucket holds, and the steps in order. */
+async function readForTeardown(ctx: StackContext, deleteData: boolean, keyDeletionDays: number) {
+  const state = await readStackTolerant(ctx, STACK_RESOURCES);
+  const bucketVersions = state.lives.get('bucket') ? await countVersions(ctx) : 0;
+  const teardownOptions: TeardownOptions = { deleteData, keyDeletionDays, bucketVersions };
+  const steps = teardownPlan(ctx, state.lives, state.errors, teardownOptions);
+  // Execution logs of the stack's earlier APIs (kept by an earlier teardown) go as the data goes.
+  const current = (state.lives.get('api-execution-log-group') as LogGroupLive | null | undefined)?.name ?? null;
+  const earlier = (await earlierExecutionLogGroups(ctx, current)).flatMap((group) => teardownStep(apiExecutionLogGroup, group.name, group, teardownOptions) ?? []);
+  const keyStep = steps.findIndex((step) => step.resource.kind === 'kms-key');
+  steps.splice(keyStep < 0 ? steps.length : keyStep, 0, ...earlier);
+  return { state, steps, teardownOptions };
+}
+
 async function confirm(io: Io, ui: Ui, stack: string): Promise<void> {
-  const prompt = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
-  // Ctrl-C (the terminal is raw here, so readline sees it, not the process) or Ctrl-D: cancelled.
-  const cancelled = new Promise<never>((_, reject) => {
-    const cancel = () => {
-      io.stderr.write('\n');
-      reject(new BridgeError('cancelled, nothing was removed', INTERRUPTED));
-    };
-    prompt.once('SIGINT', cancel);
-    prompt.once('close', cancel);
-  });
-  cancelled.catch(() => {});
-  try {
-    const answer = await Promise.race([prompt.question(`Type the stack name (${stack}) to remove it: `), cancelled]);
-    if (answer.trim() !== stack) throw new UsageError('the name typed does not match the stack: nothing was removed');
-  } finally {
-    prompt.close();
-  }
+  const typed = await typedConfirmation(io, `Type the stack name (${stack}) to remove it: `, stack, 'cancelled, nothing was removed');
+  if (!typed) throw new UsageError('the name typed does not match the stack: nothing was removed');
   ui.err('');
 }
 
 export async function runTeardown(globals: GlobalOptions, options: TeardownCliOptions, io: Io, ui: Ui): Promise<number> {
   const keyDeletionDays = parseKeyDeletionDays(options.keyDeletionDays);
+  const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
   const interactive = io.stdin.isTTY === true;
   if (!options.dryRun && !options.yes && !interactive) {
     throw new UsageError('teardown removes resources: without a terminal to confirm in, pass --yes (nothing was removed)');
   }
   const config = await configFrom(globals, {}, io.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
   const ctx = await stackContext(config, {}, ui, (message) => ui.progress(ui.chalk.dim(`  ${message}`)));
+  let lock: StackLock | undefined;
   try {
     ui.working(`reading stack ${config.stack}`);
-    const state = await readStackTolerant(ctx, STACK_RESOURCES);
-    const bucketVersions = state.lives.get('bucket') ? await countVersions(ctx) : 0;
-    const teardownOptions: TeardownOptions = { deleteData: options.deleteData === true, keyDeletionDays, bucketVersions };
-    const steps = teardownPlan(ctx, state.lives, state.errors, teardownOptions);
-    // Execution logs of the stack's earlier APIs (kept by an earlier teardown) go as the data goes.
-    const current = (state.lives.get('api-execution-log-group') as LogGroupLive | null | undefined)?.name ?? null;
-    const earlier = (await earlierExecutionLogGroups(ctx, current)).flatMap((group) => teardownStep(apiExecutionLogGroup, group.name, group, teardownOptions) ?? []);
-    const keyStep = steps.findIndex((step) => step.resource.kind === 'kms-key');
-    steps.splice(keyStep < 0 ? steps.length : keyStep, 0, ...earlier);
+    // The lock first: its version then says whether another run changed the stack after this read.
+    const seen = await readLock(ctx);
+    let { state, steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays);
     ui.idle();
-    const json: TeardownJson = { stack: config.stack, region: config.region, account: ctx.names.account, dryRun: options.dryRun === true, removed: [], retained: [], absent: [] };
-    for (const step of steps) {
-      if (step.action === 'retain') json.retained.push({ resource: step.resource.kind, name: step.name, reason: step.reason as string });
-      if (step.action === 'absent') json.absent.push({ resource: step.resource.kind, name: step.name });
-    }
-    const toRemove = steps.filter((s) => s.action === 'remove');
-    if (toRemove.length === 0 && json.retained.length === 0 && state.errors.size === 0) {
+    if (steps.every((s) => s.action === 'absent') && state.errors.size === 0) {
       // Nothing by name: a typo in --stack or --region, unless something tagged for the stack is
       // still there (a key pending deletion after an earlier teardown).
       const tagged = await taggedArns(ctx, null);
@@ -128,14 +120,40 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
         throw new UsageError(`no resource of stack ${config.stack} exists in ${config.region} (account ${ctx.names.account}): nothing to remove; check --stack and --region`);
       }
     }
-    if (!options.dryRun && toRemove.length > 0 && !options.yes) await confirm(io, ui, config.stack);
+    // People added to the stack's group by hand lose what it gives them: never without --yes.
+    const others = foreignMembers(state.lives.get('operators') as OperatorsLive | null, ctx.names.operatorUser);
+    if (others.length > 0 && !options.yes && !options.dryRun) {
+      throw new UsageError(
+        `the operators group ${ctx.names.operatorGroup} also holds ${others.length} user${others.length === 1 ? '' : 's'} the stack did not put there (${others.join(', ')}); ` +
+          'teardown would take them out of it with the group. Nothing was removed: move them elsewhere first, or run again with --yes to go on',
+      );
+    }
+    if (!options.dryRun && steps.some((s) => s.action === 'remove')) {
+      if (!options.yes) await confirm(io, ui, config.stack);
+      // One run at a time; read again under the lock, as another run may have removed or added since.
+      lock = await lockStack(ctx, 'teardown', lockTimeoutMs, ui, seen);
+      if (!lock.fresh) {
+        ui.working(`reading stack ${config.stack} again under its lock`);
+        ({ state, steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays));
+        ui.idle();
+      }
+    } else if (!options.dryRun && seen !== null) {
+      // Only the lock is left (released, or a killed run's): taken over and removed; a live one stops here.
+      lock = await lockStack(ctx, 'teardown', lockTimeoutMs, ui, seen);
+    }
+    const json: TeardownJson = { stack: config.stack, region: config.region, account: ctx.names.account, dryRun: options.dryRun === true, removed: [], retained: [], absent: [] };
+    for (const step of steps) {
+      if (step.action === 'retain') json.retained.push({ resource: step.resource.kind, name: step.name, reason: step.reason as string });
+      if (step.action === 'absent') json.absent.push({ resource: step.resource.kind, name: step.name });
+    }
     const c = ui.chalk;
     const width = Math.max(...steps.map((s) => s.resource.title.length));
     const nameWidth = Math.max(...steps.map((s) => s.name.length));
     for (const step of steps) {
       if (step.action !== 'remove') continue;
       if (options.dryRun) {
-        json.removed.push({ resource: step.resource.kind, name: step.name });
+        const note = step.resource.kind === 'operators' && others.length > 0 ? `other members would be taken out of the group: ${others.join(', ')}` : undefined;
+        json.removed.push({ resource: step.resource.kind, name: step.name, ...(note ? { note } : {}) });
         continue;
       }
       ui.working(`removing ${step.resource.title} ${step.name}`);
@@ -168,6 +186,8 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
     return ExitCode.ok;
   } finally {
     ui.idle();
+    // The lock goes with the stack (data kept or not: a later setup makes a new one).
+    await releaseLock(lock, ui, { remove: true });
     ctx.aws.destroy();
   }
 }

@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BridgeError } from '../errors.js';
+import { BridgeError, UsageError } from '../errors.js';
 import { packagePath } from '../paths.js';
 
 export const LAUNCHER = packagePath('scripts', 'local-aws.py');
@@ -59,7 +59,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   // moto logs every request. Into a file, not a pipe: a pipe must be drained by this process,
   // and while its event loop is busy a full pipe would stall the server.
   const logFile = join(tmpdir(), `bridge-local-aws-${process.pid}-${port}.log`);
-  const logFd = openSync(logFile, 'w');
+  let logFd: number;
+  try {
+    logFd = openSync(logFile, 'w');
+  } catch (error) {
+    throw new UsageError(`cannot write the local AWS's log in ${tmpdir()} (${(error as NodeJS.ErrnoException).code}): set TMPDIR to a folder you can write to`);
+  }
   const child = spawn(python, [LAUNCHER, '--port', String(port)], {
     stdio: ['ignore', 'ignore', logFd],
     env: { ...process.env, ...options.env },

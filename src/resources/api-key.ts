@@ -28,6 +28,8 @@ export interface ApiKeyLive {
   linked: boolean;
   /** Whether --api-key-file already holds this key's value. */
   fileCurrent: boolean;
+  /** ARNs of other usage plans and keys of the stack's names tagged for it: the audit reports them. */
+  duplicates?: string[];
 }
 
 export interface ApiKeyIntended {
@@ -40,20 +42,25 @@ export interface ApiKeyIntended {
   tags: Tags;
 }
 
-async function findOurs<T extends { name?: string; tags?: Tags }>(items: T[], name: string, stack: string, what: string): Promise<T | null> {
+/** The one of that name tagged ours (API Gateway does not keep names unique), and the ids of any others tagged ours. */
+function findOurs<T extends { id?: string; name?: string; tags?: Tags }>(items: T[], name: string, stack: string, what: string): { ours: T | null; duplicates: string[] } {
   const named = items.filter((i) => i.name === name);
-  const ours = named.find((i) => isOurs(i.tags, stack));
-  if (ours) return ours;
-  if (named.length > 0) throw new NotOursError(what, name, 'Choose another --stack.');
-  return null;
+  const [ours, ...duplicates] = named.filter((i) => isOurs(i.tags, stack));
+  if (!ours && named.length > 0) throw new NotOursError(what, name, 'Choose another --stack.');
+  return { ours: ours ?? null, duplicates: duplicates.map((i) => i.id as string) };
 }
 
 export async function readApiKey(ctx: StackContext): Promise<ApiKeyLive | null> {
   const apigw = ctx.aws.apigateway;
   const plans = (await apigw.send(new GetUsagePlansCommand({ limit: 500 }))).items ?? [];
-  const plan = await findOurs(plans, ctx.names.apiUsagePlan, ctx.config.stack, 'usage plan');
+  const { ours: plan, duplicates: otherPlans } = findOurs(plans, ctx.names.apiUsagePlan, ctx.config.stack, 'usage plan');
   const keys = (await apigw.send(new GetApiKeysCommand({ limit: 500, nameQuery: ctx.names.apiKeyName }))).items ?? [];
-  const key = await findOurs(keys, ctx.names.apiKeyName, ctx.config.stack, 'API key');
+  const { ours: key, duplicates: otherKeys } = findOurs(keys, ctx.names.apiKeyName, ctx.config.stack, 'API key');
+  const { partition, region } = ctx.names;
+  const duplicates = [
+    ...otherPlans.map((id) => `arn:${partition}:apigateway:${region}::/usageplans/${id}`),
+    ...otherKeys.map((id) => `arn:${partition}:apigateway:${region}::/apikeys/${id}`),
+  ];
   if (!plan && !key) return null;
   let linked = false;
   if (plan && key) {
@@ -80,6 +87,7 @@ export async function readApiKey(ctx: StackContext): Promise<ApiKeyLive | null> 
     key: key ? { id: key.id as string, enabled: key.enabled === true } : null,
     linked,
     fileCurrent,
+    duplicates,
   };
 }
 

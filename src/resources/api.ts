@@ -114,6 +114,8 @@ export interface RestApiLive {
   id: string;
   tags: Tags;
   rootResourceId: string;
+  /** Other APIs of the stack's name tagged for it (left by runs that raced): the audit reports them. */
+  duplicates?: string[];
 }
 
 async function findApi(ctx: StackContext): Promise<RestApiLive | null> {
@@ -126,8 +128,8 @@ async function findApi(ctx: StackContext): Promise<RestApiLive | null> {
     }
     position = page.position;
   } while (position);
-  const ours = named.find((api) => isOurs(api.tags, ctx.config.stack));
-  if (ours) return ours;
+  const [ours, ...duplicates] = named.filter((api) => isOurs(api.tags, ctx.config.stack));
+  if (ours) return { ...ours, duplicates: duplicates.map((api) => apiArns(ctx.names, api.id).restApiArn) };
   if (named.length > 0) throw new NotOursError('REST API', ctx.names.apiName, 'Choose another --stack, or rename that API.');
   return null;
 }

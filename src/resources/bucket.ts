@@ -10,6 +10,7 @@ import {
   ListBucketsCommand,
   ListObjectVersionsCommand,
   GetBucketEncryptionCommand,
+  GetBucketLocationCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand,
@@ -137,6 +138,26 @@ async function leftByInterruptedSetup(ctx: StackContext): Promise<string | null>
   const created = listed.Buckets?.find((b) => b.Name === Bucket)?.CreationDate;
   if (!created || Date.now() - created.getTime() > ADOPTABLE_FOR_MS) return null;
   return created.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The region of each bucket (by ARN), 'unknown' where it cannot be told: a tagged bucket in another
+ * region is that region's stack of the same name (S3 ARNs carry no region, IAM-like).
+ */
+export async function bucketRegions(ctx: StackContext, arns: string[]): Promise<Record<string, string>> {
+  const regions: Record<string, string> = {};
+  await Promise.all(
+    arns.map(async (arn) => {
+      const Bucket = arn.replace(/^arn:[^:]+:s3:::/, '');
+      try {
+        // us-east-1 answers with no LocationConstraint at all.
+        regions[arn] = (await ctx.aws.s3.send(new GetBucketLocationCommand({ Bucket }))).LocationConstraint || 'us-east-1';
+      } catch {
+        regions[arn] = 'unknown';
+      }
+    }),
+  );
+  return regions;
 }
 
 export async function readBucket(ctx: StackContext): Promise<BucketLive | null> {

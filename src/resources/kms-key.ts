@@ -14,6 +14,7 @@ import {
   EnableKeyRotationCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
+  ListGrantsCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
   PutKeyPolicyCommand,
@@ -64,6 +65,56 @@ async function describeKey(ctx: StackContext, keyId: string): Promise<KeyMetadat
     if (isNotFound(error)) return null;
     throw error;
   }
+}
+
+/** A grant on a key: a way to use it that the key policy does not show. */
+export interface KeyGrant {
+  id: string;
+  name: string;
+  grantee: string;
+  retiring: string | null;
+  operations: string[];
+  /** The encryption context the grant is limited to, as written; null when unconstrained. */
+  constraints: string | null;
+}
+
+/** Every grant on the key (the audit's read; setup makes none). */
+export async function listKeyGrants(ctx: StackContext, keyId: string): Promise<KeyGrant[]> {
+  const grants: KeyGrant[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await ctx.aws.kms.send(new ListGrantsCommand({ KeyId: keyId, Marker: marker }));
+    for (const g of page.Grants ?? []) {
+      const c = g.Constraints;
+      const context = c?.EncryptionContextEquals ?? c?.EncryptionContextSubset;
+      grants.push({
+        id: g.GrantId ?? '',
+        name: g.Name ?? '',
+        grantee: g.GranteePrincipal ?? '',
+        retiring: g.RetiringPrincipal ?? null,
+        operations: (g.Operations ?? []).map(String),
+        constraints: context && Object.keys(context).length > 0 ? JSON.stringify(context) : null,
+      });
+    }
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return grants;
+}
+
+/** The state of each key (Enabled, PendingDeletion, ...), or 'unknown' where its policy shuts us out. */
+export async function keyStates(ctx: StackContext, keyIds: string[]): Promise<Record<string, string>> {
+  const states: Record<string, string> = {};
+  await Promise.all(
+    keyIds.map(async (keyId) => {
+      try {
+        states[keyId] = (await describeKey(ctx, keyId))?.KeyState ?? 'gone';
+      } catch (error) {
+        if (awsErrorName(error) !== 'AccessDeniedException') throw error;
+        states[keyId] = 'unknown';
+      }
+    }),
+  );
+  return states;
 }
 
 async function allKeyIds(ctx: StackContext): Promise<string[]> {

@@ -46,7 +46,8 @@ export interface AccessKeyInfo {
 }
 
 export interface OperatorsLive {
-  group: { arn: string; policies: PrincipalPolicies } | null;
+  /** members: every user in the group, the stack's operator user or not. */
+  group: { arn: string; policies: PrincipalPolicies; members: string[] } | null;
   user: { arn: string; tags: Tags; policies: PrincipalPolicies; groups: string[]; accessKeys: AccessKeyInfo[] } | null;
   /** The access key id found in the requested key file, if that file exists. */
   keyFileAccessKeyId: string | null;
@@ -76,8 +77,12 @@ export function writeSecretFile(path: string, text: string): void {
 
 async function readGroup(ctx: StackContext): Promise<OperatorsLive['group']> {
   let group;
+  let members: string[];
   try {
-    group = (await ctx.aws.iam.send(new GetGroupCommand({ GroupName: ctx.names.operatorGroup, MaxItems: 1 }))).Group;
+    const first = await ctx.aws.iam.send(new GetGroupCommand({ GroupName: ctx.names.operatorGroup }));
+    group = first.Group;
+    // A second page only for a group of more than 100 members.
+    members = first.IsTruncated ? await groupMembers(ctx.aws.iam, ctx.names.operatorGroup) : (first.Users ?? []).map((u) => u.UserName as string);
   } catch (error) {
     if (isNotFound(error)) return null;
     throw error;
@@ -87,7 +92,7 @@ async function readGroup(ctx: StackContext): Promise<OperatorsLive['group']> {
   if (group.Path !== IAM_PATH) {
     throw new NotOursError('IAM group', ctx.names.operatorGroup, `It is not under the ${IAM_PATH} path bridge creates groups in. Choose another --stack.`);
   }
-  return { arn: group.Arn as string, policies: await readPrincipalPolicies(ctx.aws.iam, { kind: 'group', name: ctx.names.operatorGroup }) };
+  return { arn: group.Arn as string, members, policies: await readPrincipalPolicies(ctx.aws.iam, { kind: 'group', name: ctx.names.operatorGroup }) };
 }
 
 async function readUser(ctx: StackContext): Promise<OperatorsLive['user']> {
@@ -122,6 +127,11 @@ export async function readOperators(ctx: StackContext): Promise<OperatorsLive | 
   const keyFileAccessKeyId = file && existsSync(file) ? accessKeyIdInFile(readFileSync(file, 'utf8')) : null;
   if (!group && !user) return null;
   return { group, user, keyFileAccessKeyId };
+}
+
+/** Pure: the group's members that are not the stack's operator user (people someone added by hand). */
+export function foreignMembers(live: OperatorsLive | null | undefined, operatorUser: string): string[] {
+  return (live?.group?.members ?? []).filter((member) => member !== operatorUser);
 }
 
 export function operatorsIntended(ctx: StackContext): OperatorsIntended {

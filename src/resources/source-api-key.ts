@@ -77,6 +77,18 @@ export function diffSourceKey(live: SourceKeyLive | null, intended: SourceKeyInt
   return changes;
 }
 
+/** Pure: the hosts when a new source URL points at another host than the deployed one (a port is the same party). */
+export function sourceHostMove(deployed: string | undefined, next: string | undefined): { from: string; to: string } | null {
+  if (!deployed || !next) return null;
+  try {
+    const from = new URL(deployed).hostname.toLowerCase();
+    const to = new URL(next).hostname.toLowerCase();
+    return from === to ? null : { from, to };
+  } catch {
+    return null;
+  }
+}
+
 export const sourceApiKey: Resource<SourceKeyLive, SourceKeyIntended> = {
   kind: 'source-api-key',
   title: 'Source API key',
@@ -93,6 +105,12 @@ export const sourceApiKey: Resource<SourceKeyLive, SourceKeyIntended> = {
     ];
     if (missing.length > 0) {
       throw new UsageError(`the first setup of stack '${ctx.config.stack}' needs ${missing.join(' and ')}`);
+    }
+    const moved = sourceHostMove(ctx.refs.sourceUrl, ctx.config.source.url);
+    if (live && moved && !ctx.inputs.apiKey && !ctx.inputs.keepSourceKey) {
+      throw new UsageError(
+        `--source-url moves the source from ${moved.from} to ${moved.to}, and the stored key was given for ${moved.from}: give the key for ${moved.to} (--api-key-env NAME or --api-key-stdin), or pass --keep-source-key to send the stored one there`,
+      );
     }
   },
   intended: sourceKeyIntended,

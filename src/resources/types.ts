@@ -30,6 +30,8 @@ export interface SetupInputs {
   apiKey?: Secret;
   /** The function's deployment package, built once before planning. */
   bundle?: Bundle;
+  /** --keep-source-key: send the stored key to a source on another host. */
+  keepSourceKey?: boolean;
 }
 
 export interface StackContext {

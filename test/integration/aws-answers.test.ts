@@ -66,6 +66,8 @@ describe('a new KMS key, not yet visible where it is named (KMS developer guide,
       {
         service: 'ssm',
         operation: 'PutParameter',
+        // The source key's parameter (encrypted with the new key), not the stack's lock.
+        when: (request) => request.body.includes('/source/api-key'),
         times: 1,
         respond: () => awsError.json(400, 'InvalidKeyId', `Key 'arn:aws:kms:us-east-1:${LOCAL_ACCOUNT}:key/x' does not exist (Service: AWSKMS; Status Code: 400; Error Code: NotFoundException)`),
       },

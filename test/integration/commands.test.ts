@@ -78,12 +78,12 @@ describe('bridge demo', () => {
     expect(out).toContain('Done: 0 created, 0 updated, 16 unchanged.');
     expect(out).toMatch(/Invoke URL: https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/prod\/data/);
     // The audit: all pass, the injected drift caught, --fix mends it through setup's code.
-    expect(out).toContain('36 passed, 0 failed, 0 errors, 0 skipped (36 controls)');
+    expect(out).toContain('39 passed, 0 failed, 0 errors, 0 skipped (39 controls)');
     expect(out).toMatch(/^ {2}FAIL {2}s3-versioning +medium +versioning is Suspended/m);
     expect(out).toMatch(/^ {2}FAIL {2}iam-role-least-privilege +high +allows s3:deleteobject on arn:aws:s3:::demo-123456789012-us-east-1\/\*/m);
-    expect(out).toContain('33 passed, 3 failed, 0 errors, 0 skipped (36 controls)');
+    expect(out).toContain('36 passed, 3 failed, 0 errors, 0 skipped (39 controls)');
     expect(run.err()).toContain('versioning: Suspended -> Enabled');
-    expect(run.err()).toMatch(/After: 36 passed, 0 failed, 0 errors\./);
+    expect(run.err()).toMatch(/After: 39 passed, 0 failed, 0 errors\./);
     expect(out).toMatch(/S3 bucket +demo-123456789012-us-east-1 +removed: \d+ object versions and delete markers deleted/);
     expect(out).toMatch(/KMS key +alias\/demo +removed: deletion scheduled for \d{4}-\d{2}-\d{2}; to cancel: aws kms cancel-key-deletion/);
     expect(out).toContain('Removed 10, retained 0, already gone 1.');

@@ -14,6 +14,7 @@ import { GetRestApisCommand } from '@aws-sdk/client-api-gateway';
 import { ListAliasesCommand, ListResourceTagsCommand, paginateListKeys, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { retryTiming } from '../../src/retry.js';
 import { isMutatingRequest, startAwsProxy, type AwsProxy } from '../support/aws-proxy.js';
 import { TEST_SOURCE_KEY, localClients, resetLocal, runCli, setupArgs } from '../support/helpers.js';
@@ -80,6 +81,11 @@ async function census() {
     buckets: ((await aws.s3.send(new ListBucketsCommand({}))).Buckets ?? []).filter((b) => b.Name?.startsWith(`${stack}-`)).length,
     apis: ((await aws.apigateway.send(new GetRestApisCommand({ limit: 500 }))).items ?? []).filter((a) => a.name === `${stack}-api`).length,
     functions: ((await aws.lambda.send(new ListFunctionsCommand({}))).Functions ?? []).filter((f) => f.FunctionName === `${stack}-ingest`).length,
+    // A killed run's lock is broken by the next run (its process is gone) and given back when that ends.
+    heldLocks: await aws.ssm.send(new GetParameterCommand({ Name: `/${stack}/lock` })).then(
+      (r) => (JSON.parse(r.Parameter?.Value ?? '{}').released ? 0 : 1),
+      () => 0,
+    ),
   };
 }
 
@@ -114,7 +120,7 @@ describe('killed right after each of its mutating steps', () => {
       const plan = await runCli([...SETUP, '--dry-run', '--json'], { env: { TEST_SOURCE_KEY } });
       const changes = (JSON.parse(plan.stdout) as { changes: { resource: string; action: string }[] }).changes.filter((c) => c.action !== 'noop');
       expect(changes, step).toEqual([]);
-      expect(await census(), step).toEqual({ liveKeys: 1, aliases: 1, buckets: 1, apis: 1, functions: 1 });
+      expect(await census(), step).toEqual({ liveKeys: 1, aliases: 1, buckets: 1, apis: 1, functions: 1, heldLocks: 0 });
 
       // The converged stack, torn down and killed after its k-th mutating step.
       if (teardownDone) continue;
@@ -127,7 +133,9 @@ describe('killed right after each of its mutating steps', () => {
       const finished = await runCli(['teardown', '--stack', stack, '--delete-data', '--yes']);
       const where = `teardown killed after ${down.killedAt} (step ${k})`;
       expect(finished.code, `${where}: ${finished.stderr}`).toBe(0);
-      expect(await census(), where).toEqual({ liveKeys: 0, aliases: 0, buckets: 0, apis: 0, functions: 0 });
+      expect(await census(), where).toEqual({ liveKeys: 0, aliases: 0, buckets: 0, apis: 0, functions: 0, heldLocks: 0 });
+      // The lock went with the stack.
+      await expect(aws.ssm.send(new GetParameterCommand({ Name: `/${stack}/lock` })), where).rejects.toThrow(/ParameterNotFound|not found/i);
     }
     expect(setupDone && teardownDone).toBe(true);
     console.info(`setup cut after each of ${killed.length} mutating steps (${adopted.length} needed --adopt: ${adopted.join(', ')}); teardown after each of ${teardownKilled.length}`);

@@ -5,7 +5,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { CreateGroupCommand, CreateRoleCommand, CreateUserCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { CreateAliasCommand, CreateKeyCommand, ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand } from '@aws-sdk/client-kms';
-import { CreateBucketCommand, GetBucketVersioningCommand } from '@aws-sdk/client-s3';
+import { PassThrough } from 'node:stream';
+import { CreateBucketCommand, GetBucketTaggingCommand, GetBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { main } from '../../src/cli.js';
+import type { Io } from '../../src/output.js';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { awsError, startAwsProxy } from '../support/aws-proxy.js';
 import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal, runCli, setupArgs } from '../support/helpers.js';
@@ -112,6 +115,64 @@ describe('a run killed between CreateKey and CreateAlias', () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('a bucket an interrupted setup left untagged (empty, of the stack name, just created)', () => {
+  const bucket = `left-${LOCAL_ACCOUNT}-us-east-1`;
+
+  /** setup on a terminal that types `answer` once asked. */
+  async function onTerminal(answer: string | null) {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => stdin });
+    const stdout = new PassThrough().resume();
+    const stderr = new PassThrough();
+    let err = '';
+    let answered = false;
+    stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+      // Once: the prompt echoes what is typed to stderr.
+      if (answered || !/Type its name/.test(err)) return;
+      answered = true;
+      if (answer === null) stdin.end();
+      else stdin.write(`${answer}\n`);
+    });
+    const io: Io = { stdin: stdin as unknown as NodeJS.ReadStream, stdout, stderr, env: { ...process.env, ...env } };
+    const code = await main(['node', 'bridge', ...setupArgs('left'), '--verbose'], io);
+    return { code, stderr: err };
+  }
+
+  const tagged = async () => (await aws.s3.send(new GetBucketTaggingCommand({ Bucket: bucket })).catch(() => ({ TagSet: [] }))).TagSet ?? [];
+
+  beforeEach(async () => {
+    await aws.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  });
+
+  it('is offered, never taken: without a terminal, setup says so and names --adopt', async () => {
+    await refused('left', /S3 bucket 'left-123456789012-us-east-1' exists but is not tagged bridge:stack for this stack.*It is empty and was created .*: run setup again with --adopt to take it over/);
+    expect(await tagged()).toEqual([]);
+  });
+
+  it('on a terminal, is taken over only when its name is typed', async () => {
+    const wrong = await onTerminal('yes');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/found: S3 bucket 'left-123456789012-us-east-1' is not tagged for this stack, but it is empty and was created .*: an interrupted setup of this stack most likely left it\./);
+    expect(wrong.stderr).toMatch(/error: left-123456789012-us-east-1 was not taken over: nothing was changed/);
+    expect(mutatingCalls({ code: 2, stdout: '', stderr: wrong.stderr })).toEqual([]);
+    expect(await tagged()).toEqual([]);
+
+    const cancelled = await onTerminal(null);
+    expect(cancelled.code).toBe(130);
+    expect(cancelled.stderr).toMatch(/cancelled, nothing was changed/);
+
+    const typed = await onTerminal(bucket);
+    expect(typed.code, typed.stderr).toBe(0);
+    expect(await tagged()).toContainEqual({ Key: 'bridge:stack', Value: 'left' });
+  });
+
+  it('is never offered once it holds data', async () => {
+    await aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'someone/else.json', Body: '{}' }));
+    const run = await refused('left', /S3 bucket 'left-123456789012-us-east-1' exists but is not tagged bridge:stack/, ['--adopt']);
+    expect(run.stderr).not.toMatch(/--adopt to take it over/);
   });
 });
 

@@ -4,12 +4,17 @@
  * one line, the documented exit code, and no stack trace; an interrupted setup converges on re-run.
  */
 import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import type { Io } from '../../src/output.js';
 import { startAwsProxy, type AwsProxy } from '../support/aws-proxy.js';
-import { TEST_SOURCE_KEY, resetLocal, runCli, setupArgs } from '../support/helpers.js';
+import { TEST_SOURCE_KEY, localClients, resetLocal, runCli, setupArgs } from '../support/helpers.js';
 
 const BIN = new URL('../../bin/bridge.js', import.meta.url).pathname;
 let proxy: AwsProxy;
@@ -21,8 +26,8 @@ interface Finished {
   stderr: string;
 }
 
-function bridge(args: string[], env: NodeJS.ProcessEnv = process.env, onStderr?: (text: string, child: ReturnType<typeof spawn>) => void) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function bridge(args: string[], env: NodeJS.ProcessEnv = process.env, onStderr?: (text: string, child: ReturnType<typeof spawn>) => void, as?: { uid: number; gid: number }) {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], ...as });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -68,6 +73,9 @@ describe('bridge as a process', () => {
     expect(run.code).toBe(130);
     expect(run.stderr).toMatch(/interrupted: \d+ changes applied \(.*KMS key alias\/sigint created.*\) and kept; run bridge setup again to converge/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
+    // The stack's lock went back before the exit, so a run elsewhere need not wait for it to go stale.
+    const lock = await localClients().ssm.send(new GetParameterCommand({ Name: '/sigint/lock' }));
+    expect(JSON.parse(lock.Parameter?.Value ?? '{}')).toMatchObject({ command: 'setup', released: expect.any(String) });
     const again = await runCli(setupArgs('sigint'), { env: { TEST_SOURCE_KEY } });
     expect(again.code, again.stderr).toBe(0);
     const audit = await runCli(['audit', '--stack', 'sigint', '--json']);
@@ -125,4 +133,48 @@ describe("teardown's prompt", () => {
     const plan = await runCli(['teardown', '--stack', 'sigint', '--dry-run', '--json']);
     expect((JSON.parse(plan.stdout) as { removed: unknown[] }).removed.length).toBeGreaterThan(5);
   }, 30_000);
+});
+
+describe('a hostile environment', () => {
+  /** Root writes anywhere: where the tests run as root, the CLI runs as nobody for these. */
+  const asSomeone = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+
+  function lockedFolder(): string {
+    const folder = mkdtempSync(join(tmpdir(), 'bridge-ro-'));
+    chmodSync(folder, 0o555);
+    return folder;
+  }
+
+  it('an audit report into a folder this user cannot write: exit 2 before any AWS call', async () => {
+    const folder = lockedFolder();
+    const home = mkdtempSync(join(tmpdir(), 'bridge-home-'));
+    chmodSync(home, 0o777);
+    proxy.seen.length = 0;
+    const run = await bridge(['audit', '--stack', 'sigint', '--output', join(folder, 'report.json'), '--endpoint-url', proxy.endpoint], { ...process.env, HOME: home }, undefined, asSomeone).done;
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr.trim()).toBe(`error: --output ${join(folder, 'report.json')}: the folder ${folder} is not writable; choose a folder you can write to`);
+    expect(proxy.seen).toEqual([]);
+  });
+
+  it('bridge local with a TMPDIR it cannot write: one line naming TMPDIR, exit 2', async () => {
+    const folder = lockedFolder();
+    const run = await bridge(['local'], { ...process.env, TMPDIR: folder }, undefined, asSomeone).done;
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(new RegExp(`error: cannot write the local AWS's log in ${folder} \\((EACCES|EPERM)\\): set TMPDIR to a folder you can write to`));
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('bridge local on a port already taken: says so, exit 2, and does not claim to run', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => taken.once('listening', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const run = await bridge(['local', '--port', String(port)]).done;
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr.trim()).toBe(`error: port ${port} is in use: choose another --port or leave it out for a free one`);
+      expect(run.stdout).not.toMatch(/export|running/i);
+    } finally {
+      taken.close();
+    }
+  });
 });

@@ -176,13 +176,28 @@ export async function startAwsProxy(target: string, rules: ProxyRule[] = []): Pr
     return kinds[draw.turn++ % kinds.length] as FaultKind;
   };
   const server: Server = createServer((req, res) => {
-    // Counted from the first byte, not the last: a request still arriving is in flight too.
+    // Counted from the first byte, not the last: a request still arriving is in flight too. It stays
+    // in flight until its answer from moto is in, even when its client is gone (killed): moto may
+    // still be making the change.
     inFlight++;
     lastRequestAt = Date.now();
-    res.on('close', () => inFlight--);
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      inFlight--;
+      lastRequestAt = Date.now();
+    };
+    let complete = false;
+    // A request cut off before its last byte never reaches moto.
+    req.on('close', () => {
+      if (!complete) settle();
+    });
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
+    req.on('end', () => void answer().finally(settle));
+    const answer = async () => {
+      complete = true;
       const raw = Buffer.concat(chunks);
       const body = raw.toString('utf8');
       const method = req.method ?? 'GET';
@@ -221,10 +236,10 @@ export async function startAwsProxy(target: string, rules: ProxyRule[] = []): Pr
         res.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
         res.end(response.body);
       } catch (error) {
-        res.writeHead(502, { 'content-type': 'text/plain' });
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
         res.end(`bridge test proxy: ${(error as Error).message}`);
       }
-    });
+    };
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

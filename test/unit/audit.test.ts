@@ -7,6 +7,7 @@ import { SECURITY_SEVERITY, fingerprint } from '../../src/audit/report/sarif.js'
 import { failingAtOrAbove, judge, summarize } from '../../src/audit/run.js';
 import type { AuditSnapshot } from '../../src/audit/types.js';
 import { stackNames } from '../../src/names.js';
+import type { KeyGrant } from '../../src/resources/kms-key.js';
 
 const catalogue: ActionCatalogue = new Map([
   ['s3', ['getobject', 'putobject', 'deleteobject', 'listbucket', 'putbucketpolicy']],
@@ -26,6 +27,8 @@ function snapshot(over: Partial<AuditSnapshot> = {}): AuditSnapshot {
     errors: new Map(),
     managedPolicies: new Map(),
     objects: [],
+    grants: [],
+    inventory: { tagged: [], otherKeys: {}, otherBuckets: {} },
     localCodeSha256: 'abc',
     actions: catalogue,
     ...over,
@@ -135,5 +138,68 @@ describe('severity and exit', () => {
   it('fingerprints by rule and resource, stably', () => {
     expect(fingerprint('s3-policy', 'arn:a')).toBe(fingerprint('s3-policy', 'arn:a'));
     expect(fingerprint('s3-policy', 'arn:a')).not.toBe(fingerprint('s3-policy', 'arn:b'));
+  });
+});
+
+describe('blind spots found attacking a stack', () => {
+  const key = { keyId: 'k', arn: 'arn:aws:kms:us-east-1:111122223333:key/k', state: 'Enabled', description: '', rotation: true, tags: {}, aliased: true, policy: null };
+
+  it('kms-no-grants: a grant is access the key policy does not show', () => {
+    const grant: KeyGrant = { id: '0c1d2e3f4a5b', name: 'backup', grantee: 'arn:aws:iam::111122223333:role/intruder', retiring: null, operations: ['Decrypt', 'GenerateDataKey'], constraints: null };
+    const withKey = (grants: KeyGrant[]) => snapshot({ lives: new Map([['kms-key', key]]), grants });
+    expect(judge(control('kms-no-grants'), withKey([]))).toMatchObject({ status: 'PASS', detail: 'no grants' });
+    expect(judge(control('kms-no-grants'), withKey([grant]))).toMatchObject({
+      status: 'FAIL',
+      detail: '1 grant on the key: grant 0c1d2e3f (name backup) lets arn:aws:iam::111122223333:role/intruder Decrypt, GenerateDataKey with any encryption context',
+    });
+    const limited = { ...grant, constraints: '{"aws:s3:arn":"arn:aws:s3:::b"}' };
+    expect(judge(control('kms-no-grants'), withKey([limited, grant, grant, grant])).detail).toMatch(/only with encryption context \{"aws:s3:arn":"arn:aws:s3:::b"\}; .*, and 1 more$/);
+    // A grant list that could not be read is ERROR, never PASS.
+    expect(judge(control('kms-no-grants'), snapshot({ lives: new Map([['kms-key', key]]), errors: new Map([['kms-grants', 'AccessDeniedException: no']]) })).status).toBe('ERROR');
+  });
+
+  it('iam-operators-members: anyone but the operator user in the group is a finding', () => {
+    const n = stackNames('s12', '111122223333', 'us-east-1');
+    const group = (members: string[]) => ({ group: { arn: n.operatorGroupArn, members, policies: { inline: {}, attached: [] } }, user: null, keyFileAccessKeyId: null });
+    expect(judge(control('iam-operators-members'), snapshot({ lives: new Map([['operators', group([n.operatorUser])]]) })).status).toBe('PASS');
+    expect(judge(control('iam-operators-members'), snapshot({ lives: new Map([['operators', group([n.operatorUser, 'mallory', 'eve'])]]) }))).toMatchObject({
+      status: 'FAIL',
+      detail: "2 other members read the stack's data and decrypt with its key through the group: mallory, eve",
+    });
+  });
+
+  it("stack-no-duplicates: a second key or API tagged for the stack, never a key on its way out or an earlier API's kept logs", () => {
+    const n = stackNames('s12', '111122223333', 'us-east-1');
+    const own = [n.bucketArn, 'arn:aws:kms:us-east-1:111122223333:key/k', `${n.functionLogGroupArn}:*`, n.lockParameterArn, 'arn:aws:apigateway:us-east-1::/restapis/a1/stages/prod'];
+    const base = { lives: new Map<string, unknown>([['rest-api', { id: 'a1', tags: {}, rootResourceId: 'r', duplicates: [] }]]) };
+    const inventory = (tagged: string[], otherKeys: Record<string, string> = {}) => snapshot({ ...base, inventory: { tagged: [...own, ...tagged], otherKeys, otherBuckets: {} } });
+    expect(judge(control('stack-no-duplicates'), inventory([]))).toMatchObject({ status: 'PASS' });
+    const pending = 'arn:aws:kms:us-east-1:111122223333:key/old';
+    const earlierLogs = 'arn:aws:logs:us-east-1:111122223333:log-group:API-Gateway-Execution-Logs_z9/prod';
+    expect(judge(control('stack-no-duplicates'), inventory([pending, earlierLogs], { [pending]: 'PendingDeletion' })).status).toBe('PASS');
+    const second = 'arn:aws:kms:us-east-1:111122223333:key/second';
+    const verdict = judge(control('stack-no-duplicates'), inventory([second, 'arn:aws:apigateway:us-east-1::/restapis/b2', 'arn:aws:apigateway:us-east-1::/restapis/b2/stages/prod'], { [second]: 'Enabled' }));
+    expect(verdict).toMatchObject({
+      status: 'FAIL',
+      detail: 'a second REST API s12-api: arn:aws:apigateway:us-east-1::/restapis/b2; a second KMS key arn:aws:kms:us-east-1:111122223333:key/second (Enabled)',
+    });
+    // Where the tagging API does not list API Gateway, the API's own read finds the copy by name.
+    const byName = snapshot({ lives: new Map([['rest-api', { id: 'a1', tags: {}, rootResourceId: 'r', duplicates: ['arn:aws:apigateway:us-east-1::/restapis/c3'] }]]), inventory: { tagged: own, otherKeys: {}, otherBuckets: {} } });
+    expect(judge(control('stack-no-duplicates'), byName).detail).toBe('a second REST API s12-api: arn:aws:apigateway:us-east-1::/restapis/c3');
+    expect(judge(control('stack-no-duplicates'), snapshot({ ...base, inventory: null, errors: new Map([['inventory', 'the Resource Groups Tagging API did not answer']]) })).status).toBe('ERROR');
+  });
+});
+
+describe('stack-no-duplicates across regions', () => {
+  it('leaves alone the same stack name in another region (S3 ARNs name no region)', () => {
+    const n = stackNames('s12', '111122223333', 'us-east-1');
+    const west = 'arn:aws:s3:::s12-111122223333-eu-west-1';
+    const mine = 'arn:aws:s3:::s12-data-copy';
+    const at = (regions: Record<string, string>) =>
+      judge(control('stack-no-duplicates'), snapshot({ inventory: { tagged: [n.bucketArn, west, mine], otherKeys: {}, otherBuckets: regions } }));
+    expect(at({ [west]: 'eu-west-1', [mine]: 'us-east-1' })).toMatchObject({ status: 'FAIL', detail: 'arn:aws:s3:::s12-data-copy, tagged for the stack but not one of its resources' });
+    expect(at({ [west]: 'eu-west-1', [mine]: 'eu-west-1' }).status).toBe('PASS');
+    // A bucket whose region cannot be told is reported rather than passed over.
+    expect(at({ [west]: 'unknown', [mine]: 'eu-west-1' }).detail).toContain(west);
   });
 });

@@ -234,6 +234,8 @@ describe('the controls over the answers', () => {
     errors: new Map(),
     managedPolicies: new Map(),
     objects: [],
+    grants: [],
+    inventory: { tagged: [], otherKeys: {}, otherBuckets: {} },
     localCodeSha256: null,
     actions: new Map(),
     ...(aws ? { aws } : {}),

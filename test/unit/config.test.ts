@@ -7,6 +7,7 @@ import {
   configFileSettings,
   defaultKeyPlacement,
   envSettings,
+  jsonErrorPlace,
   loadConfigFile,
   mergeSettings,
   parseKeyPlacement,
@@ -288,5 +289,48 @@ describe('reserved concurrency and throttling', () => {
 
   it.each(['0', '-1', 'some', '1001'])('refuses %s, naming none as the way to have no reservation', (value) => {
     expect(() => resolveConfig({ reservedConcurrency: value })).toThrow(/or none for no reservation/);
+  });
+});
+
+describe('a source that moves to another host', () => {
+  it('is a move of host, not of port or path', async () => {
+    const { sourceHostMove } = await import('../../src/resources/source-api-key.js');
+    expect(sourceHostMove('https://api.openweathermap.org/data/2.5/weather?q=London', 'https://api.openweathermap.org/data/3.0/onecall')).toBeNull();
+    expect(sourceHostMove('http://127.0.0.1:8081/data', 'http://127.0.0.1:9090/data')).toBeNull();
+    expect(sourceHostMove('https://API.example.com/x', 'https://api.example.com/y')).toBeNull();
+    expect(sourceHostMove('https://api.openweathermap.org/data', 'https://collector.example.net/data')).toEqual({ from: 'api.openweathermap.org', to: 'collector.example.net' });
+    expect(sourceHostMove(undefined, 'https://collector.example.net/data')).toBeNull();
+  });
+});
+
+describe('the config file as editors save it', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'bridge-cfg-'));
+
+  it('is read with a UTF-8 byte-order mark (as Windows editors write it)', () => {
+    const file = join(folder, 'bom.json');
+    writeFileSync(file, '\uFEFF{"stack": "weather", "region": "eu-west-1"}\n');
+    expect(loadConfigFile(file)).toMatchObject({ stack: 'weather', region: 'eu-west-1' });
+  });
+
+  it('when malformed, says where, never quoting its text (a key may be pasted there)', () => {
+    const file = join(folder, 'broken.json');
+    writeFileSync(file, '{\n  "stack": "weather",\n  "sourceUrl": sk-live-77f0c1d2e3\n}\n');
+    let message = '';
+    try {
+      loadConfigFile(file);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(new RegExp(`^config file ${file} is not valid JSON \\(line 3, column 16: invalid symbol\\): fix its syntax$`));
+    expect(message).not.toContain('sk-live');
+  });
+
+  it.each([
+    ['{\n  "a": 1,\n}', 'line 3, column 1: property name expected'],
+    ['{"a": 1 // note\n}', 'line 1, column 9: invalid comment token'],
+    ['{"a": ', 'line 1, column 7: value expected'],
+    ['{"a": 1} {}', 'line 1, column 10: end of file expected'],
+  ])('places the error in %j as %j', (text, place) => {
+    expect(jsonErrorPlace(text)).toBe(place);
   });
 });

@@ -88,7 +88,7 @@ describe('role diff', () => {
 describe('operators diff', () => {
   const intended: OperatorsIntended = { tags: { 'bridge:stack': 's' }, group: 'g', keyFile: null };
   const live: OperatorsLive = {
-    group: { arn: 'g', policies: { inline: {}, attached: [] } },
+    group: { arn: 'g', members: [], policies: { inline: {}, attached: [] } },
     user: { arn: 'u', tags: { 'bridge:stack': 's' }, policies: { inline: {}, attached: [] }, groups: ['g'], accessKeys: [] },
     keyFileAccessKeyId: null,
   };

@@ -1,6 +1,6 @@
 import type { RoleIntended, RoleLive } from '../../resources/execution-role.js';
 import type { PrincipalPolicies } from '../../resources/iam-policies.js';
-import type { OperatorsLive, OperatorsPolicyIntended } from '../../resources/operators.js';
+import { foreignMembers, type OperatorsLive, type OperatorsPolicyIntended } from '../../resources/operators.js';
 import { servicePrincipal } from '../../names.js';
 import type { PolicyDocument } from '../../policy.js';
 import { compareGrants, describeGrants, escalationGrants, grantsOf, isAdminStatement, type Grant } from '../permissions.js';
@@ -86,6 +86,27 @@ export const iamControls: Control[] = [
       const group = live<OperatorsLive>(s, 'operators')?.group;
       if (!group) return missing(s.names.operatorGroup, 'the operators group');
       return leastPrivilege(group.arn, group.policies, intended<OperatorsPolicyIntended>(s, 'operators-policy').policy, s);
+    },
+  },
+  {
+    id: 'iam-operators-members',
+    title: 'The operators group holds only the stack operator user',
+    severity: 'medium',
+    service: 'iam',
+    frameworks: [],
+    remediation:
+      'Take out the users bridge did not put there (aws iam remove-user-from-group), or give them access of their own; teardown takes them out with the group only with --yes.',
+    source: 'src/resources/operators.ts',
+    reads: ['operators'],
+    // Someone put them there on purpose or by mistake: setup does not take people out of a group.
+    fixes: [],
+    check(s) {
+      const operators = live<OperatorsLive>(s, 'operators');
+      if (!operators?.group) return missing(s.names.operatorGroup, 'the operators group');
+      const others = foreignMembers(operators, s.names.operatorUser);
+      return others.length === 0
+        ? pass(operators.group.arn, `only ${s.names.operatorUser}`)
+        : fail(operators.group.arn, `${others.length} other member${others.length === 1 ? '' : 's'} read the stack's data and decrypt with its key through the group: ${others.join(', ')}`);
     },
   },
   {

@@ -7,5 +7,6 @@ import { iamControls } from './iam.js';
 import { kmsControls } from './kms.js';
 import { lambdaControls } from './lambda.js';
 import { s3Controls } from './s3.js';
+import { stackControls } from './stack.js';
 
-export const CONTROLS: readonly Control[] = [...kmsControls, ...s3Controls, ...iamControls, ...lambdaControls, ...dataControls, ...apiControls, ...accessControls];
+export const CONTROLS: readonly Control[] = [...kmsControls, ...s3Controls, ...iamControls, ...lambdaControls, ...dataControls, ...apiControls, ...accessControls, ...stackControls];

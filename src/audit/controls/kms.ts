@@ -1,4 +1,4 @@
-import type { KeyLive } from '../../resources/kms-key.js';
+import type { KeyGrant, KeyLive } from '../../resources/kms-key.js';
 import type { PolicyDocument } from '../../policy.js';
 import { describeStatementDifference, diffStatements } from '../../policy.js';
 import type { AuditSnapshot, Control, Verdict } from '../types.js';
@@ -55,4 +55,30 @@ export const kmsControls: Control[] = [
       return lines.length === 0 ? pass(key.arn, 'the intended policy') : fail(key.arn, `differs from the intended policy: ${lines.join('; ')}`);
     }),
   },
+  {
+    id: 'kms-no-grants',
+    title: 'No grant lets anyone use the stack key beside its key policy',
+    severity: 'high',
+    service: 'kms',
+    frameworks: [],
+    remediation:
+      'Revoke grants you did not mean (aws kms revoke-grant --key-id KEY --grant-id ID): the services the stack uses (S3, SSM, CloudWatch Logs) need none, and a grant is access the key policy does not show.',
+    source: KEY_SOURCE,
+    reads: ['kms-key', 'kms-grants'],
+    // A grant may be someone's deliberate access: revoking it is for a person to decide.
+    fixes: [],
+    check: onKey((key, s) => {
+      if (s.grants.length === 0) return pass(key.arn, 'no grants');
+      const shown = s.grants.slice(0, 3).map(describeGrant);
+      const more = s.grants.length > 3 ? `, and ${s.grants.length - 3} more` : '';
+      return fail(key.arn, `${s.grants.length} grant${s.grants.length === 1 ? '' : 's'} on the key: ${shown.join('; ')}${more}`);
+    }),
+  },
 ];
+
+/** "grant 0c1d (name x) lets arn:... Decrypt, GenerateDataKey (only with context {...})" */
+export function describeGrant(grant: KeyGrant): string {
+  const name = grant.name ? ` (name ${grant.name})` : '';
+  const limited = grant.constraints ? ` only with encryption context ${grant.constraints}` : ' with any encryption context';
+  return `grant ${grant.id.slice(0, 8)}${name} lets ${grant.grantee} ${grant.operations.join(', ')}${limited}`;
+}

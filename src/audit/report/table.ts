@@ -10,6 +10,7 @@ const SERVICE_TITLES: Record<Control['service'], string> = {
   logs: 'CloudWatch Logs',
   ssm: 'SSM',
   api: 'API Gateway',
+  stack: 'The stack as a whole',
 };
 
 export function renderTable(report: AuditReport, controls: readonly Control[], chalk: ChalkInstance, options: { verbose?: boolean } = {}): string[] {
