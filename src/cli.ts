@@ -4,12 +4,12 @@ import { BridgeError, ExitCode } from './errors.js';
 import { Ui, type Io } from './output.js';
 import { exitOnInterrupt, startRun } from './interrupt.js';
 import { VERSION } from './version.js';
-import { runAudit, type AuditOptions } from './commands/audit.js';
-import { runDemo } from './commands/demo.js';
-import { runInvoke, type InvokeOptions } from './commands/invoke.js';
-import { runLocal } from './commands/local.js';
-import { runSetup, type SetupOptions } from './commands/setup.js';
-import { runTeardown, type TeardownCliOptions } from './commands/teardown.js';
+// Each command's module (and the AWS SDK clients it needs) loads when that command runs, so
+// --help, --version and a usage error start in a blink.
+import type { AuditOptions } from './commands/audit.js';
+import type { InvokeOptions } from './commands/invoke.js';
+import type { SetupOptions } from './commands/setup.js';
+import type { TeardownCliOptions } from './commands/teardown.js';
 import type { GlobalOptions } from './commands/context.js';
 
 /**
@@ -26,7 +26,7 @@ const processIo = (): Io => {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 };
 
-function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<void>, uiFor: (command: Command) => Ui): Command {
+function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promise<number>) => Promise<void>): Command {
   const program = new Command('bridge')
     .description('Stand up, audit and tear down a secure data bridge on AWS: Lambda -> S3, KMS-encrypted, least privilege.')
     .version(VERSION)
@@ -74,7 +74,7 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--adopt', "take over the stack's bucket when an interrupted setup left it untagged (empty and new only)")
     .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
     .action(async (options: SetupOptions, command: Command) => {
-      await run(() => runSetup(command.optsWithGlobals() as GlobalOptions, options, io, uiFor(command)));
+      await run(command, async (ui) => (await import('./commands/setup.js')).runSetup(command.optsWithGlobals() as GlobalOptions, options, io, ui));
     });
 
   program
@@ -89,7 +89,7 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--aws-checks', "also ask AWS's own engines: IAM's policy simulator and IAM Access Analyzer (some of its checks are billed per call)")
     .option('--failures-only', 'table and markdown: list only failing and errored controls (the summary still counts all)')
     .action(async (options: AuditOptions, command: Command) => {
-      await run(() => runAudit(command.optsWithGlobals() as GlobalOptions, options, uiFor(command)));
+      await run(command, async (ui) => (await import('./commands/audit.js')).runAudit(command.optsWithGlobals() as GlobalOptions, options, ui));
     });
 
   program
@@ -101,7 +101,7 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--yes', 'do not ask to type the stack name (required without a terminal)')
     .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
     .action(async (options: TeardownCliOptions, command: Command) => {
-      await run(() => runTeardown(command.optsWithGlobals() as GlobalOptions, options, io, uiFor(command)));
+      await run(command, async (ui) => (await import('./commands/teardown.js')).runTeardown(command.optsWithGlobals() as GlobalOptions, options, io, ui));
     });
 
   program
@@ -114,7 +114,7 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .option('--via-api', 'call GET /data on the deployed API as a client would (SigV4, or --api-key-file)')
     .option('--api-key-file <path>', "with --via-api: send the API's key from this file (api-key mode)")
     .action(async (options: InvokeOptions, command: Command) => {
-      await run(() => runInvoke(command.optsWithGlobals() as GlobalOptions, options, uiFor(command)));
+      await run(command, async (ui) => (await import('./commands/invoke.js')).runInvoke(command.optsWithGlobals() as GlobalOptions, options, ui));
     });
 
   program
@@ -122,7 +122,7 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .description('run the local AWS (moto on 127.0.0.1) in the foreground until Ctrl-C')
     .option('--port <port>', 'port to listen on (default: a free one)')
     .action(async (options: { port?: string }, command: Command) => {
-      await run(() => runLocal(options, uiFor(command)));
+      await run(command, async (ui) => (await import('./commands/local.js')).runLocal(options, ui));
     });
 
   program
@@ -130,7 +130,7 @@ function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<vo
     .description('the whole product on a local AWS, as a short guided tour; no AWS account needed')
     .option('--keep', 'leave the stack and the local AWS running, and say how to continue by hand')
     .action(async (options: { keep?: boolean }, command: Command) => {
-      await run(() => runDemo(options, io, uiFor(command), main));
+      await run(command, async (ui) => (await import('./commands/demo.js')).runDemo(options, io, ui, main));
     });
   return program;
 }
@@ -147,13 +147,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     ui = new Ui(io, { json: globals.json === true, color: globals.color !== false, verbose: globals.verbose === true, quiet: globals.quiet === true });
     return ui;
   };
-  const program = buildProgram(
-    io,
-    async (action) => {
-      exitCode = await action();
-    },
-    uiFor,
-  );
+  const program = buildProgram(io, async (command, action) => {
+    const commandUi = uiFor(command);
+    await commandUi.prepare();
+    exitCode = await action(commandUi);
+  });
   try {
     await program.parseAsync(argv);
   } catch (error) {

@@ -4,7 +4,10 @@
  * from anywhere is still never printed.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
+
+/** ora, loaded only for a run that will show a spinner (it costs start-up time otherwise). */
+let makeSpinner: typeof import('ora').default | null = null;
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -75,11 +78,16 @@ export class Ui {
     return stderr.isTTY === true && (stderr.columns ?? 0) > 0 && !this.io.env.CI;
   }
 
+  /** Loads the spinner for a command about to run, where one will show. */
+  async prepare(): Promise<void> {
+    if (this.spinnerAllowed() && !this.options.quiet && !makeSpinner) makeSpinner = (await import('ora')).default;
+  }
+
   /** Shows what is in flight; a no-op without a terminal, where finished lines are enough. */
   working(text: string): void {
-    if (!this.spinnerAllowed() || this.options.quiet) return;
+    if (!this.spinnerAllowed() || this.options.quiet || !makeSpinner) return;
     if (!this.#spinner) {
-      this.#spinner = ora({ stream: this.io.stderr, text: this.clean(text), isEnabled: true, discardStdin: false }).start();
+      this.#spinner = makeSpinner({ stream: this.io.stderr, text: this.clean(text), isEnabled: true, discardStdin: false }).start();
     } else {
       this.#spinner.text = this.clean(text);
     }
