@@ -161,9 +161,11 @@ async function readKey(ctx: StackContext): Promise<KeyLive | null> {
   const alias = ctx.names.keyAlias;
   let metadata = await describeKey(ctx, alias);
   const aliased = metadata !== null;
+  // Read once: for the ownership check of an aliased key, and for the diff.
+  let known: Tags | null = null;
   if (metadata) {
-    const tags = await keyTags(ctx, metadata.KeyId as string);
-    if (!isOurs(tags, ctx.config.stack)) {
+    known = await keyTags(ctx, metadata.KeyId as string);
+    if (!isOurs(known, ctx.config.stack)) {
       throw new NotOursError('KMS key', alias, `Choose another --stack, or remove the alias if the key is not in use.`);
     }
   } else {
@@ -172,7 +174,7 @@ async function readKey(ctx: StackContext): Promise<KeyLive | null> {
   }
   const keyId = metadata.KeyId as string;
   const [tags, rotation, policy] = await Promise.all([
-    keyTags(ctx, keyId),
+    known ?? keyTags(ctx, keyId),
     ctx.aws.kms
       .send(new GetKeyRotationStatusCommand({ KeyId: keyId }))
       .then((r) => r.KeyRotationEnabled === true)
