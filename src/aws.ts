@@ -66,6 +66,8 @@ export class AwsClients {
   readonly calls: CallRecord[] = [];
   /** Told of each call as it is sent (--verbose streams the call log with it). */
   onCall?: (call: CallRecord) => void;
+  /** AWS's clock minus this machine's, from the last answer's Date header (the stack lock's staleness is AWS time). */
+  serverClockOffsetMs = 0;
   readonly #clients = new Map<string, AnyClient>();
 
   constructor(readonly settings: AwsSettings) {}
@@ -131,7 +133,10 @@ export class AwsClients {
           this.calls.push({ service: name, command, ...purpose });
           this.onCall?.({ service: name, command, ...purpose });
           try {
-            return await next(args);
+            const result = await next(args);
+            const date = (result as { response?: { headers?: Record<string, string> } })?.response?.headers?.date;
+            if (date && !Number.isNaN(Date.parse(date))) this.serverClockOffsetMs = Date.parse(date) - Date.now();
+            return result;
           } catch (error) {
             // So a failure can name the call that failed, not only AWS's words.
             if (error && typeof error === 'object') Object.assign(error, { $bridgeCall: command });

@@ -16,6 +16,7 @@
  * version, the one whose write directly follows it holds the lock; a run that finds a live lock under
  * its own write puts that lock back and waits like anyone else.
  */
+import { readlinkSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
@@ -25,7 +26,11 @@ import type { StackContext } from './resources/types.js';
 import { VERSION } from './version.js';
 
 export const RENEW_EVERY_MS = 60_000;
-/** Five renewals missed: longer than any clock skew SigV4 accepts between two honest machines. */
+/** When a run that took the lock over looks again, for a racer's write left over it. */
+const SETTLE_MS = 3_000;
+/** Writes this close after a run's winning one are racers' (a takeover needs STALE_AFTER_MS). */
+const RACE_WINDOW_MS = 60_000;
+/** Five renewals missed. Measured in AWS's time (the offset from its Date header), not this machine's. */
 export const STALE_AFTER_MS = 5 * 60_000;
 const MAX_LOCK_TIMEOUT_S = 3600;
 
@@ -66,7 +71,8 @@ export function parseLockTimeout(value: string | undefined): number {
 export function parseHolder(raw: string): LockHolder | null {
   try {
     const value = JSON.parse(raw) as Partial<LockHolder>;
-    if (value.bridge !== 'lock' || typeof value.id !== 'string' || typeof value.host !== 'string' || typeof value.pid !== 'number') return null;
+    const strings = [value.id, value.host, value.command, value.who, value.started];
+    if (value.bridge !== 'lock' || strings.some((v) => typeof v !== 'string') || typeof value.pid !== 'number' || Number.isNaN(Date.parse(value.started as string))) return null;
     return value as LockHolder;
   } catch {
     return null;
@@ -100,6 +106,13 @@ export function heldMessage(stack: string, state: LockState, now: number, waited
   );
 }
 
+/** The failure of a run whose lock another run took over while it was paused (laptop asleep, say). */
+export function lostLock(command: string): BridgeError {
+  return new BridgeError(
+    `another bridge run took over the stack's lock while this ${command} was paused for more than ${STALE_AFTER_MS / 60_000} minutes: what was applied stays; run ${command} again once that run ends, to converge`,
+  );
+}
+
 /** Whether a process of this host still runs. */
 export function processAlive(pid: number): boolean {
   try {
@@ -108,6 +121,18 @@ export function processAlive(pid: number): boolean {
   } catch (error) {
     // EPERM: it runs, as someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * This host, as far as pids go: the host name and, on Linux, the pid namespace (containers sharing a
+ * host name have their own pids, so a pid of another one must not look dead here).
+ */
+export function thisHost(): string {
+  try {
+    return `${hostname()} ${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return hostname();
   }
 }
 
@@ -121,8 +146,11 @@ function who(): string {
 
 export class StackLock {
   #renewal: NodeJS.Timeout | undefined;
+  #check: NodeJS.Timeout | undefined;
   #renewing: Promise<void> = Promise.resolve();
   #released = false;
+  /** Set when another run took the lock while this one held it (this run paused past staleness). */
+  lost = false;
 
   constructor(
     private readonly ctx: StackContext,
@@ -132,18 +160,35 @@ export class StackLock {
     /** No other run took the lock since the version seen before reading the stack: what was read stands. */
     readonly fresh: boolean,
     private readonly onRelease: () => void = () => {},
+    /** SSM's version of this run's winning write, and when it was made (AWS time). */
+    private readonly taken: { version: number; at: number; overwrote?: boolean } = { version: 0, at: Date.now() },
   ) {
-    this.#renewal = setInterval(() => {
-      this.#renewing = this.#renewing.then(() => this.#renew()).catch(() => {});
-    }, RENEW_EVERY_MS);
+    const renew = (settling: boolean) => () => {
+      this.#renewing = this.#renewing.then(() => this.#renew(settling)).catch(() => {});
+    };
+    this.#renewal = setInterval(renew(false), RENEW_EVERY_MS);
     this.#renewal.unref();
+    // Soon after taking a lock over: a run that lost the race and overwrote it, then died before
+    // putting it back, must not leave the parameter naming someone else while this run works.
+    if (broke !== null || taken.overwrote) {
+      this.#check = setTimeout(renew(true), SETTLE_MS);
+      this.#check.unref();
+    }
   }
 
-  async #renew(): Promise<void> {
+  async #renew(settling: boolean): Promise<void> {
     if (this.#released) return;
     const state = await readLock(this.ctx);
-    // Someone broke it (this run was paused past STALE_AFTER_MS): theirs now, left alone.
-    if (state?.holder.id !== this.holder.id) return;
+    if (settling && state?.holder.id === this.holder.id) return;
+    if (state && state.holder.id !== this.holder.id) {
+      // Written over within moments of this run's win: a racer's leftover; this run still holds it.
+      const racer = state.version > this.taken.version && state.modified.getTime() - this.taken.at < RACE_WINDOW_MS;
+      if (!racer) {
+        // Taken over while this run was paused past staleness: theirs now. The run is told.
+        this.lost = true;
+        return;
+      }
+    }
     await writeLock(this.ctx, this.holder, true);
   }
 
@@ -156,6 +201,7 @@ export class StackLock {
     this.#released = true;
     this.onRelease();
     clearInterval(this.#renewal);
+    clearTimeout(this.#check);
     await this.#renewing;
     const state = await readLock(this.ctx);
     if (state?.holder.id !== this.holder.id) return;
@@ -209,18 +255,33 @@ async function writeLock(ctx: StackContext, holder: LockHolder | string, overwri
  */
 async function afterBreaking(ctx: StackContext, stale: LockState, me: LockHolder, mine: number): Promise<{ held: boolean; version?: number; restore?: string }> {
   const base = await readLock(ctx, stale.version);
-  if (base?.holder.id === stale.holder.id && base.raw === stale.raw) {
+  const sameGeneration = base?.holder.id === stale.holder.id && base.raw === stale.raw;
+  if (sameGeneration) {
     const first = await readLock(ctx, stale.version + 1);
-    return first?.holder.id === me.id ? { held: true, version: first.version } : { held: false, ...(first ? { restore: first.raw } : {}) };
+    if (first?.holder.id === me.id) return { held: true, version: first.version };
+    // Only takes since the first (racers like this run): the first is the holder, and goes back.
+    // A release among them means that race is over and another run holds it now: see below.
+    let racersOnly = first !== null && !isReleased(first);
+    for (let version = stale.version + 2; racersOnly && version < mine; version++) {
+      const between = await readLock(ctx, version);
+      racersOnly = between !== null && !isReleased(between);
+    }
+    if (first && racersOnly) return { held: false, restore: first.raw };
   }
-  // Released and made again since it was read: this write went over whatever was there by then
-  // (over nothing: it made the parameter, as a create would). A retried write of its own is passed by.
+  // Not first (or the parameter was removed and made again since it was read): put back what this
+  // write went over, the version right under it that is not this run's own retried write.
   for (let version = mine - 1; version >= 1; version--) {
     const under = await readLock(ctx, version);
-    if (!under) return { held: true };
-    if (under.holder.id !== me.id) return { held: false, restore: under.raw };
+    // Nothing under it: this write made the parameter, as a create would.
+    if (!under) return sameGeneration ? { held: false } : { held: true };
+    if (under.holder.id !== me.id) return sameGeneration || !isReleased(under) ? { held: false, restore: under.raw } : { held: true };
   }
-  return { held: true };
+  return sameGeneration ? { held: false } : { held: true };
+}
+
+/** A lock value that holds no one. */
+function isReleased(state: LockState): boolean {
+  return state.holder.released !== undefined;
 }
 
 export interface AcquireOptions {
@@ -240,22 +301,25 @@ export interface AcquireOptions {
  * (exit 1) naming that run when it does not. Nothing of the stack has been changed by then.
  */
 export async function acquireStackLock(ctx: StackContext, options: AcquireOptions): Promise<StackLock> {
-  const host = options.here?.host ?? hostname();
-  const here = (): Here => ({ host, now: options.here?.now ?? Date.now(), alive: options.here?.alive ?? processAlive });
+  const host = options.here?.host ?? thisHost();
+  const here = (): Here => ({ host, now: options.here?.now ?? Date.now() + ctx.aws.serverClockOffsetMs, alive: options.here?.alive ?? processAlive });
   const me: LockHolder = { bridge: 'lock', id: randomUUID(), command: options.command, who: who(), host, pid: process.pid, started: new Date().toISOString(), version: VERSION };
   const began = Date.now();
-  const seenVersion = options.seen === undefined ? -1 : (options.seen?.version ?? 0);
-  const held = (version: number, broke: string | null) => new StackLock(ctx, me, broke, version === seenVersion + 1, options.onRelease);
+  // What was read before the stack stands only if then no run held the lock (none, or released).
+  const seen = options.seen;
+  const seenVersion = seen === undefined || (seen !== null && !seen.holder.released) ? -1 : (seen?.version ?? 0);
+  const held = (version: number, broke: string | null, over: LockState | null) =>
+    new StackLock(ctx, me, broke, version === seenVersion + 1 && (over?.raw ?? null) === (seen?.raw ?? null), options.onRelease, { version, at: Date.now() + ctx.aws.serverClockOffsetMs, overwrote: over !== null });
   for (;;) {
     const state = await readLock(ctx);
     if (state === null) {
       try {
-        return held(await writeLock(ctx, me, false), null);
+        return held(await writeLock(ctx, me, false), null, null);
       } catch (error) {
         if (awsErrorName(error) !== 'ParameterAlreadyExists') throw error;
         // Another run created it first, or a retry of this run's own write after a lost answer.
         const now = await readLock(ctx);
-        if (now?.holder.id === me.id) return held(-1, null);
+        if (now?.holder.id === me.id) return held(-1, null, null);
         continue;
       }
     }
@@ -265,7 +329,7 @@ export async function acquireStackLock(ctx: StackContext, options: AcquireOption
       const outcome = await afterBreaking(ctx, state, me, mine);
       if (outcome.held) {
         const broke = free === 'released' ? null : `broke the lock of an earlier ${state.holder.command} by ${state.holder.who} (pid ${state.holder.pid}): ${free}`;
-        return held(outcome.version ?? -1, broke);
+        return held(outcome.version ?? -1, broke, state);
       }
       // Another run's write came first: its lock goes back, unless a later write already moved on.
       const current = await readLock(ctx);

@@ -21,7 +21,7 @@ import { STACK_RESOURCES } from '../resources/index.js';
 import type { StackContext } from '../resources/types.js';
 import { VERSION } from '../version.js';
 import { parseLockTimeout, type StackLock } from '../lock.js';
-import { configFrom, lockStack, releaseLock, stackContext, type GlobalOptions } from './context.js';
+import { configFrom, forgetReads, lockStack, releaseLock, stackContext, type GlobalOptions } from './context.js';
 
 export const FORMATS = ['table', 'json', 'sarif', 'markdown'] as const;
 export type AuditFormat = (typeof FORMATS)[number];
@@ -160,7 +160,9 @@ export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui
     if (options.fix && report.summary.fail > 0) {
       // Fixing changes the stack: under its lock, judged again there, as another run may have changed it.
       lock = await lockStack(ctx, 'audit --fix', lockTimeoutMs, ui);
-      ({ snapshot, report } = await audit({ ...ctx, refs: {} }, awsChecks, ui));
+      // Judged again under the lock, into this context: the fix applies with what this read learned.
+      forgetReads(ctx);
+      ({ snapshot, report } = await audit(ctx, awsChecks, ui));
       ui.idle();
       const before = report.summary;
       ui.err(ui.chalk.bold(`Before: ${before.pass} passed, ${before.fail} failed, ${before.error} errors. Fixing through setup:`));

@@ -9,8 +9,7 @@ import { validateEnvVarName } from '../config.js';
 import { handlerBundle } from '../bundle.js';
 import { Secret } from '../secret.js';
 import { recordApplied } from '../interrupt.js';
-import { hostname } from 'node:os';
-import { parseLockTimeout, processAlive, readLock, staleBecause, type StackLock } from '../lock.js';
+import { lostLock, parseLockTimeout, processAlive, readLock, staleBecause, thisHost, type StackLock } from '../lock.js';
 import { configFrom, forgetReads, lockStack, releaseLock, stackContext, type GlobalOptions } from './context.js';
 
 export interface SetupOptions {
@@ -162,11 +161,13 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
         state = await readStack(ctx, STACK_RESOURCES);
         planStack(ctx, STACK_RESOURCES, state);
       }
-    } else if (seen && staleBecause(seen, { host: hostname(), now: Date.now(), alive: processAlive }) && !seen.holder.released) {
-      // Nothing to change, but a killed run's lock is left: taken over and given back, so none is held.
-      lock = await lockStack(ctx, 'setup', 0, ui, seen);
+    } else if (seen && !seen.holder.released && staleBecause(seen, { host: thisHost(), now: Date.now() + ctx.aws.serverClockOffsetMs, alive: processAlive })) {
+      // Nothing to change, but a killed run's lock is left: taken over and given back, so none is
+      // held (unless another run takes it first: then it is that run's).
+      lock = await lockStack(ctx, 'setup', 0, ui, seen).catch(() => undefined);
     }
     const result = await applyStack(ctx, STACK_RESOURCES, state, (event) => eventLine(event, ui));
+    if (lock?.lost) throw lostLock('setup');
     ui.idle();
     if (ui.options.json) ui.json(setupJson(meta, result, ctx.notes));
     else renderPlan(meta, result, ui.chalk).forEach((line) => ui.out(line));

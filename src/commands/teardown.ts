@@ -14,7 +14,7 @@ import { apiExecutionLogGroup, earlierExecutionLogGroups, type LogGroupLive } fr
 import { STACK_RESOURCES } from '../resources/index.js';
 import { foreignMembers, type OperatorsLive } from '../resources/operators.js';
 import { KNOWN_AFTER_APPLY, type AnyResource, type StackContext, type TeardownOptions } from '../resources/types.js';
-import { parseLockTimeout, readLock, type StackLock } from '../lock.js';
+import { lostLock, parseLockTimeout, readLock, type StackLock } from '../lock.js';
 import { configFrom, lockStack, releaseLock, stackContext, type GlobalOptions } from './context.js';
 
 export interface TeardownCliOptions {
@@ -140,6 +140,13 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
     } else if (!options.dryRun && seen !== null) {
       // Only the lock is left (released, or a killed run's): taken over and removed; a live one stops here.
       lock = await lockStack(ctx, 'teardown', lockTimeoutMs, ui, seen);
+      if (!lock.fresh) {
+        // Waited for a run that may have set the stack up meanwhile: nothing is removed unasked.
+        ({ state, steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays));
+        if (steps.some((s) => s.action === 'remove')) {
+          throw new BridgeError(`another bridge run changed stack ${config.stack} while this teardown waited for it: nothing was removed; run teardown again`);
+        }
+      }
     }
     const json: TeardownJson = { stack: config.stack, region: config.region, account: ctx.names.account, dryRun: options.dryRun === true, removed: [], retained: [], absent: [] };
     for (const step of steps) {
@@ -170,6 +177,7 @@ export async function runTeardown(globals: GlobalOptions, options: TeardownCliOp
       ui.progress(`${c.red('-')} ${step.resource.title.padEnd(width)} ${step.name}  removed`);
       json.removed.push({ resource: step.resource.kind, name: step.name, ...(note ? { note } : {}) });
     }
+    if (lock?.lost) throw lostLock('teardown');
     if (ui.options.json) {
       ui.json(json);
       return ExitCode.ok;

@@ -5,7 +5,6 @@
  * key, so the proxy's log says which run sent what.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { hostname } from 'node:os';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GetRestApisCommand } from '@aws-sdk/client-api-gateway';
 import { ListAliasesCommand } from '@aws-sdk/client-kms';
@@ -13,7 +12,7 @@ import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { AwsClients } from '../../src/aws.js';
 import { BridgeError } from '../../src/errors.js';
-import { acquireStackLock, type LockHolder } from '../../src/lock.js';
+import { acquireStackLock, thisHost, type LockHolder } from '../../src/lock.js';
 import { stackNames } from '../../src/names.js';
 import { resolveConfig } from '../../src/config.js';
 import type { StackContext } from '../../src/resources/types.js';
@@ -144,13 +143,13 @@ describe('a lock someone holds', () => {
   });
 
   it('left by a killed run of this host is broken at once, said once, and given back when setup ends', async () => {
-    await plantLock({ host: hostname(), pid: deadPid() });
+    await plantLock({ host: thisHost(), pid: deadPid() });
     const run = await runCli(setupArgs(stack), { env: { TEST_SOURCE_KEY } });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr.match(/note: broke the lock of an earlier setup by ana@elsewhere \(pid \d+\): its process \(\d+\) no longer runs on this host/g)).toHaveLength(1);
     expect(await heldBy()).toBeNull();
     // A setup with nothing to change gives back a killed run's lock too, and otherwise writes nothing.
-    await plantLock({ host: hostname(), pid: deadPid() });
+    await plantLock({ host: thisHost(), pid: deadPid() });
     const again = await runCli([...setupArgs(stack), '--verbose'], { env: { TEST_SOURCE_KEY } });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/note: broke the lock of an earlier setup/);
@@ -236,7 +235,7 @@ describe('runs racing to break one stale lock', () => {
   it('leave exactly one holder, and the parameter names it', async () => {
     const config = resolveConfig({ stack, region: 'us-east-1', endpointUrl: process.env.AWS_ENDPOINT_URL });
     for (let round = 0; round < 5; round++) {
-      await plantLock({ host: hostname(), pid: deadPid() });
+      await plantLock({ host: thisHost(), pid: deadPid() });
       const contexts = Array.from({ length: 4 }, () => {
         const clients = new AwsClients({ region: 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL as string });
         return { config, names: stackNames(stack, LOCAL_ACCOUNT, 'us-east-1'), aws: clients, refs: {}, inputs: {}, progress: () => {}, notes: [] } as StackContext;
@@ -245,7 +244,14 @@ describe('runs racing to break one stale lock', () => {
       const held = outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value);
       expect(held, `round ${round}`).toHaveLength(1);
       for (const lost of outcomes.filter((o) => o.status === 'rejected')) expect(lost.reason).toBeInstanceOf(BridgeError);
+      // The losers put the winner's lock back (and the winner looks again 3 s on, for a racer that could not).
       expect(JSON.parse((await lockValue()) as string).id, `round ${round}`).toBe(held[0]?.holder.id);
+      if (round === 0) {
+        // A racer that overwrote the winner and died before putting it back: the winner takes it back.
+        await plantLock({ id: 'b0b0b0b0-0000-4000-8000-000000000000', host: 'elsewhere' });
+        await new Promise((resolve) => setTimeout(resolve, 3_500));
+        expect(await heldBy(), 'after the settle').toBe(held[0]?.holder.id);
+      }
       await held[0]?.release();
       expect(await heldBy()).toBeNull();
       contexts.forEach((ctx) => ctx.aws.destroy());
