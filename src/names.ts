@@ -72,6 +72,15 @@ export function apiArns(names: StackNames, apiId: string): ApiArns {
   };
 }
 
+/** A usage plan's or an API key's ARN (API Gateway names them by id, not by name). */
+export function usagePlanArn(names: Pick<StackNames, 'partition' | 'region'>, id: string): string {
+  return `arn:${names.partition}:apigateway:${names.region}::/usageplans/${id}`;
+}
+
+export function apiKeyArn(names: Pick<StackNames, 'partition' | 'region'>, id: string): string {
+  return `arn:${names.partition}:apigateway:${names.region}::/apikeys/${id}`;
+}
+
 export interface PartitionInfo {
   /** aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc */
   name: string;

@@ -18,6 +18,7 @@ import {
   UpdateUsagePlanCommand,
 } from '@aws-sdk/client-api-gateway';
 import { NotOursError } from '../errors.js';
+import { apiKeyArn, usagePlanArn } from '../names.js';
 import { writeSecretFile } from './operators.js';
 import { isOurs, stackTags, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
@@ -56,11 +57,7 @@ export async function readApiKey(ctx: StackContext): Promise<ApiKeyLive | null> 
   const { ours: plan, duplicates: otherPlans } = findOurs(plans, ctx.names.apiUsagePlan, ctx.config.stack, 'usage plan');
   const keys = (await apigw.send(new GetApiKeysCommand({ limit: 500, nameQuery: ctx.names.apiKeyName }))).items ?? [];
   const { ours: key, duplicates: otherKeys } = findOurs(keys, ctx.names.apiKeyName, ctx.config.stack, 'API key');
-  const { partition, region } = ctx.names;
-  const duplicates = [
-    ...otherPlans.map((id) => `arn:${partition}:apigateway:${region}::/usageplans/${id}`),
-    ...otherKeys.map((id) => `arn:${partition}:apigateway:${region}::/apikeys/${id}`),
-  ];
+  const duplicates = [...otherPlans.map((id) => usagePlanArn(ctx.names, id)), ...otherKeys.map((id) => apiKeyArn(ctx.names, id))];
   if (!plan && !key) return null;
   let linked = false;
   if (plan && key) {

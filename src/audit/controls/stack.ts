@@ -3,7 +3,7 @@
  * stack had its lock, a run killed between a create and the tag that finds it again, or a copy made
  * by hand leave a second key or API tagged for the stack, which nothing audits or tears down.
  */
-import { apiArns, type StackNames } from '../../names.js';
+import { apiArns, apiKeyArn, usagePlanArn, type StackNames } from '../../names.js';
 import type { ApiKeyLive } from '../../resources/api-key.js';
 import type { RestApiLive } from '../../resources/api.js';
 import type { AuditSnapshot, Control } from '../types.js';
@@ -22,8 +22,8 @@ export function stackArns(s: Pick<AuditSnapshot, 'names' | 'keyArn' | 'lives'>):
   const api = live<RestApiLive>(s as AuditSnapshot, 'rest-api');
   if (api) arns.push(apiArns(n, api.id).restApiArn, apiArns(n, api.id).executionLogGroupArn);
   const usage = live<ApiKeyLive>(s as AuditSnapshot, 'api-key');
-  if (usage?.plan) arns.push(`arn:${n.partition}:apigateway:${n.region}::/usageplans/${usage.plan.id}`);
-  if (usage?.key) arns.push(`arn:${n.partition}:apigateway:${n.region}::/apikeys/${usage.key.id}`);
+  if (usage?.plan) arns.push(usagePlanArn(n, usage.plan.id));
+  if (usage?.key) arns.push(apiKeyArn(n, usage.key.id));
   return new Set(arns.map(normalArn));
 }
 
