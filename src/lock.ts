@@ -114,7 +114,7 @@ export function lostLock(command: string): BridgeError {
 }
 
 /** Whether a process of this host still runs. */
-export function processAlive(pid: number): boolean {
+function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -242,16 +242,16 @@ async function writeLock(ctx: StackContext, holder: LockHolder | string, overwri
       Overwrite: overwrite,
       ...(overwrite
         ? {}
-        : { Description: `bridge: held while a run changes stack ${ctx.config.stack}; removed when it ends`, Tags: [{ Key: STACK_TAG_KEY, Value: ctx.config.stack }] }),
+        : { Description: `bridge: held while a run changes stack ${ctx.config.stack}; given back when it ends`, Tags: [{ Key: STACK_TAG_KEY, Value: ctx.config.stack }] }),
     }),
   );
   return out.Version ?? 0;
 }
 
 /**
- * Whether this run's overwrite of a stale lock (SSM's version `mine`) made it the holder, and if
- * not, the value it wrote over (to put back). SSM numbers writes one by one, so of the runs that
- * broke the same stale version exactly one wrote the next: that one holds it.
+ * Whether this run's overwrite of a stale or released lock (SSM's version `mine`) made it the
+ * holder, and if not, the value to put back. SSM numbers writes one by one, so of the runs that
+ * overwrote the same version exactly one wrote the next: that one holds it.
  */
 async function afterBreaking(ctx: StackContext, stale: LockState, me: LockHolder, mine: number): Promise<{ held: boolean; version?: number; restore?: string }> {
   const base = await readLock(ctx, stale.version);

@@ -67,8 +67,8 @@ export async function stackContext(config: StackConfig, inputs: SetupInputs, ui:
 }
 
 /**
- * Takes the stack's lock before the first change (src/lock.ts); Ctrl-C gives it back. The caller
- * reads the stack again under it and releases it when done.
+ * Takes the stack's lock before the first change (src/lock.ts); Ctrl-C gives it back. Unless the
+ * lock is fresh, the caller reads the stack again under it; it releases it when done.
  */
 export async function lockStack(ctx: StackContext, command: string, timeoutMs: number, ui: Ui, seen?: LockState | null): Promise<StackLock> {
   ui.working(`locking stack ${ctx.config.stack}`);
@@ -90,6 +90,6 @@ export async function releaseLock(lock: StackLock | undefined, ui: Ui, options: 
   try {
     await lock?.release(options);
   } catch (error) {
-    ui.err(`${ui.chalk.yellow('note:')} could not remove the stack's lock: ${awsFailureText(error)}; the next run takes it over once it is stale`);
+    ui.err(`${ui.chalk.yellow('note:')} could not give back the stack's lock: ${awsFailureText(error)}; the next run takes it over once it is stale`);
   }
 }

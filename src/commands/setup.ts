@@ -9,7 +9,7 @@ import { validateEnvVarName } from '../config.js';
 import { handlerBundle } from '../bundle.js';
 import { Secret } from '../secret.js';
 import { recordApplied } from '../interrupt.js';
-import { lostLock, parseLockTimeout, processAlive, readLock, staleBecause, thisHost, type StackLock } from '../lock.js';
+import { lostLock, parseLockTimeout, readLock, type StackLock } from '../lock.js';
 import { configFrom, forgetReads, lockStack, releaseLock, stackContext, type GlobalOptions } from './context.js';
 
 export interface SetupOptions {
@@ -161,9 +161,9 @@ export async function runSetup(globals: GlobalOptions, options: SetupOptions, io
         state = await readStack(ctx, STACK_RESOURCES);
         planStack(ctx, STACK_RESOURCES, state);
       }
-    } else if (seen && !seen.holder.released && staleBecause(seen, { host: thisHost(), now: Date.now() + ctx.aws.serverClockOffsetMs, alive: processAlive })) {
-      // Nothing to change, but a killed run's lock is left: taken over and given back, so none is
-      // held (unless another run takes it first: then it is that run's).
+    } else if (seen && !seen.holder.released) {
+      // Nothing to change, but the lock is held: a killed run's is taken over (acquiring judges it
+      // stale) and given back, so none is left held; a live run's is that run's, and stays.
       lock = await lockStack(ctx, 'setup', 0, ui, seen).catch(() => undefined);
     }
     const result = await applyStack(ctx, STACK_RESOURCES, state, (event) => eventLine(event, ui));
