@@ -1,4 +1,4 @@
-"""The local AWS for bridge: moto server on loopback, with two corrections.
+"""The local AWS for bridge: moto server on loopback, with its corrections.
 
 Usage: python3 scripts/local-aws.py --port PORT   (always binds 127.0.0.1)
 
@@ -11,6 +11,10 @@ evaluated. IAM (identity policy) evaluation is untouched.
 
 The second: IAM's ListServiceSpecificCredentials, which moto lacks, answers the empty list (moto
 never makes such credentials), so teardown need not wait out the SDK's retries of a 500.
+
+The third: DescribeLogGroups honours logGroupIdentifiers (exact names), which moto 5.2.1 ignores
+(it answers every group of the account). AWS answers only the groups named, and refuses the
+parameter beside logGroupNamePrefix or logGroupNamePattern.
 
 GET /bridge-local/correction answers 200 "on" so tests can prove the correction is in effect.
 """
@@ -75,6 +79,34 @@ def add_service_specific_credentials() -> None:
     IamResponse.list_service_specific_credentials = list_service_specific_credentials
 
 
+def add_log_group_identifiers() -> None:
+    from moto.logs.exceptions import InvalidParameterException
+    from moto.logs.responses import LogsResponse
+
+    original = LogsResponse.describe_log_groups
+
+    def describe_log_groups(self):
+        identifiers = self._get_param("logGroupIdentifiers")
+        if identifiers is None:
+            return original(self)
+        if self._get_param("logGroupNamePrefix") or self._get_param("logGroupNamePattern"):
+            raise InvalidParameterException(
+                msg="LogGroupIdentifiers is mutually exclusive with LogGroupNamePrefix and LogGroupNamePattern"
+            )
+        if not 1 <= len(identifiers) <= 50:
+            raise InvalidParameterException(
+                constraint="Member must have length less than or equal to 50",
+                parameter="logGroupIdentifiers",
+                value=identifiers,
+            )
+        # Names, or ARNs (with or without ':*') as a monitoring account may give.
+        wanted = {i.split(":log-group:", 1)[-1].removesuffix(":*") for i in identifiers}
+        groups = [g for g in self.logs_backend.groups.values() if g.name in wanted]
+        return json.dumps({"logGroups": [g.to_describe_dict() for g in sorted(groups, key=lambda g: g.name)]})
+
+    LogsResponse.describe_log_groups = describe_log_groups
+
+
 def warm_tagging_api() -> None:
     # The Resource Groups Tagging API imports every service's models on its first call (about 3 s
     # here); bridge asks it on every first setup. Loading it beside the server's start, not in the
@@ -100,6 +132,7 @@ def main() -> None:
     apply_bucket_policy_correction()
     add_marker_route()
     add_service_specific_credentials()
+    add_log_group_identifiers()
     warm_tagging_api()
     server.main(["-H", "127.0.0.1", "-p", str(args.port)])
 

@@ -6,11 +6,10 @@ import { exitOnInterrupt, startRun } from './interrupt.js';
 import { VERSION } from './version.js';
 // Each command's module (and the AWS SDK clients it needs) loads when that command runs, so
 // --help, --version and a usage error start in a blink.
-import type { AuditOptions } from './commands/audit.js';
+import type { AuditOptions, GlobalOptions } from './commands/options.js';
 import type { InvokeOptions } from './commands/invoke.js';
 import type { SetupOptions } from './commands/setup.js';
 import type { TeardownCliOptions } from './commands/teardown.js';
-import type { GlobalOptions } from './commands/context.js';
 
 /**
  * The process's own streams. A reader that goes away (`bridge audit | head -1`) ends the output
@@ -25,6 +24,12 @@ const processIo = (): Io => {
   exitOnInterrupt((line) => process.stderr.write(line));
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 };
+
+// Every option is checked and the config made (commands/options.ts, light) before the command's
+// module and the AWS SDK load: a usage error answers as fast as --help.
+const options_ = () => import('./commands/options.js');
+const globalsOf = (command: Command) => command.optsWithGlobals() as GlobalOptions;
+const noteTo = (ui: Ui) => (message: string) => ui.err(`${ui.chalk.yellow('note:')} ${message}`);
 
 function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promise<number>) => Promise<void>): Command {
   const program = new Command('bridge')
@@ -74,7 +79,11 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
     .option('--adopt', "take over the stack's bucket when an interrupted setup left it untagged (empty and new only)")
     .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
     .action(async (options: SetupOptions, command: Command) => {
-      await run(command, async (ui) => (await import('./commands/setup.js')).runSetup(command.optsWithGlobals() as GlobalOptions, options, io, ui));
+      await run(command, async (ui) => {
+        const prepared = await (await options_()).prepareSetup(globalsOf(command), options, io, noteTo(ui));
+        await ui.prepare();
+        return (await import('./commands/setup.js')).runSetup(prepared, options, io, ui);
+      });
     });
 
   program
@@ -89,7 +98,11 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
     .option('--aws-checks', "also ask AWS's own engines: IAM's policy simulator and IAM Access Analyzer (some of its checks are billed per call)")
     .option('--failures-only', 'table and markdown: list only failing and errored controls (the summary still counts all)')
     .action(async (options: AuditOptions, command: Command) => {
-      await run(command, async (ui) => (await import('./commands/audit.js')).runAudit(command.optsWithGlobals() as GlobalOptions, options, ui));
+      await run(command, async (ui) => {
+        const prepared = await (await options_()).prepareAudit(globalsOf(command), options, io.env, noteTo(ui));
+        await ui.prepare();
+        return (await import('./commands/audit.js')).runAudit(prepared, options, ui);
+      });
     });
 
   program
@@ -101,7 +114,11 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
     .option('--yes', 'do not ask to type the stack name (required without a terminal)')
     .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
     .action(async (options: TeardownCliOptions, command: Command) => {
-      await run(command, async (ui) => (await import('./commands/teardown.js')).runTeardown(command.optsWithGlobals() as GlobalOptions, options, io, ui));
+      await run(command, async (ui) => {
+        const prepared = await (await options_()).prepareTeardown(globalsOf(command), options, io.stdin.isTTY === true, io.env, noteTo(ui));
+        await ui.prepare();
+        return (await import('./commands/teardown.js')).runTeardown(prepared, options, io, ui);
+      });
     });
 
   program
@@ -114,7 +131,11 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
     .option('--via-api', 'call GET /data on the deployed API as a client would (SigV4, or --api-key-file)')
     .option('--api-key-file <path>', "with --via-api: send the API's key from this file (api-key mode)")
     .action(async (options: InvokeOptions, command: Command) => {
-      await run(command, async (ui) => (await import('./commands/invoke.js')).runInvoke(command.optsWithGlobals() as GlobalOptions, options, ui));
+      await run(command, async (ui) => {
+        const prepared = await (await options_()).prepareInvoke(globalsOf(command), options, io.env, noteTo(ui));
+        await ui.prepare();
+        return (await import('./commands/invoke.js')).runInvoke(prepared, options, ui);
+      });
     });
 
   program
@@ -122,7 +143,10 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
     .description('run the local AWS (moto on 127.0.0.1) in the foreground until Ctrl-C')
     .option('--port <port>', 'port to listen on (default: a free one)')
     .action(async (options: { port?: string }, command: Command) => {
-      await run(command, async (ui) => (await import('./commands/local.js')).runLocal(options, ui));
+      await run(command, async (ui) => {
+        await ui.prepare();
+        return (await import('./commands/local.js')).runLocal(options, ui);
+      });
     });
 
   program
@@ -130,7 +154,10 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
     .description('the whole product on a local AWS, as a short guided tour; no AWS account needed')
     .option('--keep', 'leave the stack and the local AWS running, and say how to continue by hand')
     .action(async (options: { keep?: boolean }, command: Command) => {
-      await run(command, async (ui) => (await import('./commands/demo.js')).runDemo(options, io, ui, main));
+      await run(command, async (ui) => {
+        await ui.prepare();
+        return (await import('./commands/demo.js')).runDemo(options, io, ui, main);
+      });
     });
   return program;
 }
@@ -143,14 +170,13 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   // The command's Ui, once made, also reports its errors: it knows which secrets to redact.
   let ui = new Ui(io, { json: false, color: !argv.includes('--no-color'), verbose });
   const uiFor = (command: Command): Ui => {
-    const globals = command.optsWithGlobals() as GlobalOptions;
+    const globals = globalsOf(command);
     ui = new Ui(io, { json: globals.json === true, color: globals.color !== false, verbose: globals.verbose === true, quiet: globals.quiet === true });
     return ui;
   };
   const program = buildProgram(io, async (command, action) => {
-    const commandUi = uiFor(command);
-    await commandUi.prepare();
-    exitCode = await action(commandUi);
+    // The spinner (ora) loads only once the options are checked: a usage error does not wait for it.
+    exitCode = await action(uiFor(command));
   });
   try {
     await program.parseAsync(argv);

@@ -20,7 +20,7 @@ import { readlinkSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { BridgeError, NotOursError, UsageError, awsErrorName, isNotFound } from './errors.js';
+import { BridgeError, NotOursError, awsErrorName, isNotFound } from './errors.js';
 import { STACK_TAG_KEY } from './names.js';
 import type { StackContext } from './resources/types.js';
 import { VERSION } from './version.js';
@@ -32,7 +32,6 @@ const SETTLE_MS = 3_000;
 const RACE_WINDOW_MS = 60_000;
 /** Five renewals missed. Measured in AWS's time (the offset from its Date header), not this machine's. */
 export const STALE_AFTER_MS = 5 * 60_000;
-const MAX_LOCK_TIMEOUT_S = 3600;
 
 /** What the parameter holds: who runs what, where, since when. */
 export interface LockHolder {
@@ -54,17 +53,6 @@ export interface LockState {
   version: number;
   modified: Date;
   raw: string;
-}
-
-/** `--lock-timeout`: seconds, or a number with s or m ("90", "30s", "5m"); 0 means do not wait. */
-export function parseLockTimeout(value: string | undefined): number {
-  if (value === undefined) return 0;
-  const match = /^(\d+)(s|m)?$/.exec(value.trim());
-  const seconds = match ? Number(match[1]) * (match[2] === 'm' ? 60 : 1) : NaN;
-  if (!match || seconds > MAX_LOCK_TIMEOUT_S) {
-    throw new UsageError(`invalid --lock-timeout '${value}': give seconds or minutes up to 60m, e.g. 30s or 5m (0 fails at once when another run holds the stack)`);
-  }
-  return seconds * 1000;
 }
 
 /** Pure: the holder a parameter value names, or null when it is not a bridge lock. */

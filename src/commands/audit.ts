@@ -1,4 +1,5 @@
 /** `bridge audit`: judge every control of the stack; --fix re-applies through setup's code and judges again. */
+import { useTagIndex } from '../resources/tag-search.js';
 import { writeFileSync } from 'node:fs';
 import { explain, explanationLines, isPrincipalName } from '../access/explain.js';
 import { principals } from '../access/table.js';
@@ -11,8 +12,7 @@ import { renderSarif } from '../audit/report/sarif.js';
 import { renderTable } from '../audit/report/table.js';
 import { auditReport, failingAtOrAbove } from '../audit/run.js';
 import { gatherSnapshot } from '../audit/snapshot.js';
-import { SEVERITIES, type AuditReport, type Control, type Severity } from '../audit/types.js';
-import { validateOutputFile } from '../config.js';
+import type { AuditReport, Control } from '../audit/types.js';
 import { applyStack } from '../engine.js';
 import { BridgeError, ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../output.js';
@@ -20,33 +20,9 @@ import { changeLine, fieldLines } from '../render/plan.js';
 import { STACK_RESOURCES } from '../resources/index.js';
 import type { StackContext } from '../resources/types.js';
 import { VERSION } from '../version.js';
-import { parseLockTimeout, type StackLock } from '../lock.js';
-import { configFrom, forgetReads, lockStack, releaseLock, stackContext, type GlobalOptions } from './context.js';
-
-export const FORMATS = ['table', 'json', 'sarif', 'markdown'] as const;
-export type AuditFormat = (typeof FORMATS)[number];
-
-export interface AuditOptions {
-  format?: string;
-  output?: string;
-  failOn?: string;
-  fix?: boolean;
-  lockTimeout?: string;
-  failuresOnly?: boolean;
-  explain?: string[];
-  awsChecks?: boolean;
-}
-
-export function parseAuditOptions(options: AuditOptions, json: boolean): { format: AuditFormat; failOn: Severity; output?: string } {
-  const format = (options.format ?? (json ? 'json' : 'table')) as AuditFormat;
-  if (!FORMATS.includes(format)) throw new UsageError(`invalid --format '${options.format}': use ${FORMATS.join(', ')}`);
-  if (json && format !== 'json') throw new UsageError(`--json and --format ${format} disagree: give one of them`);
-  const failOn = (options.failOn ?? 'low') as Severity;
-  if (!SEVERITIES.includes(failOn) || failOn === 'info') throw new UsageError(`invalid --fail-on '${options.failOn}': use critical, high, medium or low`);
-  const parsed: { format: AuditFormat; failOn: Severity; output?: string } = { format, failOn };
-  if (options.output) parsed.output = validateOutputFile(options.output, '--output');
-  return parsed;
-}
+import type { StackLock } from '../lock.js';
+import { forgetReads, lockStack, releaseLock, stackContext } from './context.js';
+import type { AuditFormat, AuditOptions, PreparedAudit } from './options.js';
 
 export function renderReport(report: AuditReport, format: AuditFormat, ui: Ui, failuresOnly = false, controls: readonly Control[] = CONTROLS): string {
   // For people only: the machine formats keep every result (SARIF lists failures anyway).
@@ -132,12 +108,9 @@ async function runExplain(ctx: StackContext, request: string[], ui: Ui): Promise
   return explanation.row && explanation.verdict.decision !== explanation.row.intended ? ExitCode.auditFailed : ExitCode.ok;
 }
 
-export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui: Ui): Promise<number> {
+export async function runAudit(prepared: PreparedAudit, options: AuditOptions, ui: Ui): Promise<number> {
+  const { config } = prepared;
   if (options.explain) {
-    if (options.explain.length !== 3 || !/^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(options.explain[1] as string) || !/^(arn:|\*$)/.test(options.explain[2] as string)) {
-      throw new UsageError('--explain takes PRINCIPAL ACTION RESOURCE, e.g. --explain execution-role s3:GetObject arn:aws:s3:::BUCKET/raw/x.json');
-    }
-    const config = await configFrom(globals, {}, process.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
     const ctx = await stackContext(config, {}, ui);
     try {
       ui.working(`explaining for stack ${config.stack}`);
@@ -147,10 +120,9 @@ export async function runAudit(globals: GlobalOptions, options: AuditOptions, ui
       ctx.aws.destroy();
     }
   }
-  const { format, failOn, output } = parseAuditOptions(options, globals.json === true);
-  const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
-  const config = await configFrom(globals, {}, process.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
+  const { format, failOn, output, lockTimeoutMs } = prepared;
   const ctx = await stackContext(config, {}, ui);
+  useTagIndex(ctx);
   let lock: StackLock | undefined;
   try {
     ui.working(`auditing stack ${config.stack}`);

@@ -1,5 +1,4 @@
 /** `bridge invoke`: run the function (on Lambda, or --local here), show its result, log tail and logs. */
-import { readFileSync } from 'node:fs';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { handlerBundle } from '../bundle.js';
 import { BridgeError, ExitCode, UsageError } from '../errors.js';
@@ -14,7 +13,8 @@ import { describeReport, parseReport } from '../invoke/report.js';
 import type { Ui } from '../output.js';
 import type { StackContext } from '../resources/types.js';
 import { onInterrupt } from './local.js';
-import { configFrom, stackContext, type GlobalOptions } from './context.js';
+import { stackContext } from './context.js';
+import type { PreparedInvoke } from './options.js';
 
 export interface InvokeOptions {
   payload?: string;
@@ -43,24 +43,6 @@ export interface InvokeJson {
 }
 
 /** --payload JSON or @file, checked before anything runs. */
-export function readPayload(value: string | undefined): string {
-  if (value === undefined) return '{}';
-  let text = value;
-  if (value.startsWith('@')) {
-    try {
-      text = readFileSync(value.slice(1), 'utf8');
-    } catch {
-      throw new UsageError(`--payload ${value}: cannot read ${value.slice(1)}; give a readable JSON file after @`);
-    }
-  }
-  try {
-    JSON.parse(text);
-  } catch {
-    throw new UsageError(`--payload is not valid JSON: give a JSON document such as '{}' or @event.json`);
-  }
-  return text;
-}
-
 /** The handler's result names the object it stored. */
 export function storedObject(payload: unknown): StoredObjectFacts | null {
   const p = payload as Partial<StoredObjectFacts> | null;
@@ -89,17 +71,7 @@ function errorOf(invocation: Invocation): { type: string; message: string } {
   return { type: invocation.functionError ?? 'Error', message: String(p ?? '') };
 }
 
-export async function runInvoke(globals: GlobalOptions, options: InvokeOptions, ui: Ui): Promise<number> {
-  if (options.viaApi && options.local) throw new UsageError('choose --via-api (call the deployed API) or --local (run the handler here), not both');
-  if (options.apiKeyFile && !options.viaApi) throw new UsageError('--api-key-file goes with --via-api');
-  if (options.viaApi && options.payload) throw new UsageError('--payload does not apply to --via-api: the API calls the function with the GET request itself');
-  const event = readPayload(options.payload);
-  const config = await configFrom(globals, {}, process.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
-  if (options.viaApi && config.endpoint) {
-    throw new UsageError(
-      `the endpoint ${config.endpoint} cannot serve API calls (the local AWS cannot run a Lambda function behind API Gateway): use bridge invoke --local here, or --via-api against AWS`,
-    );
-  }
+export async function runInvoke({ config, event }: PreparedInvoke, options: InvokeOptions, ui: Ui): Promise<number> {
   const apiKey = options.apiKeyFile ? readApiKeyFile(options.apiKeyFile) : undefined;
   if (apiKey) ui.redact(apiKey);
   const ctx = await stackContext(config, {}, ui);

@@ -1,16 +1,16 @@
 /** `bridge setup`: read, plan, and (unless --dry-run) apply the stack. Thin: parse -> engine -> render. */
+import { useTagIndex } from '../resources/tag-search.js';
 import { applyStack, planResult, planStack, readStack, type EngineEvent } from '../engine.js';
 import { AdoptableError, UsageError, ExitCode } from '../errors.js';
 import { typedConfirmation } from '../prompt.js';
 import type { Io, Ui } from '../output.js';
 import { changeLine, renderPlan, setupJson } from '../render/plan.js';
 import { STACK_RESOURCES } from '../resources/index.js';
-import { validateEnvVarName } from '../config.js';
 import { handlerBundle } from '../bundle.js';
-import { Secret } from '../secret.js';
 import { recordApplied } from '../interrupt.js';
-import { lostLock, parseLockTimeout, readLock, type StackLock } from '../lock.js';
-import { configFrom, forgetReads, lockStack, releaseLock, stackContext, type GlobalOptions } from './context.js';
+import { lostLock, readLock, type StackLock } from '../lock.js';
+import { forgetReads, lockStack, releaseLock, stackContext } from './context.js';
+import type { PreparedSetup } from './options.js';
 
 export interface SetupOptions {
   dryRun?: boolean;
@@ -36,33 +36,6 @@ export interface SetupOptions {
   adopt?: boolean;
   lockTimeout?: string;
   keepSourceKey?: boolean;
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The source API key, from an environment variable or a pipe; never from argv. */
-export async function readApiKey(options: SetupOptions, io: Io): Promise<Secret | undefined> {
-  if (options.apiKeyEnv && options.apiKeyStdin) throw new UsageError('give the API key one way: --api-key-env NAME or --api-key-stdin, not both');
-  if (options.apiKeyEnv) {
-    const name = validateEnvVarName(options.apiKeyEnv);
-    const value = io.env[name];
-    if (!value) throw new UsageError(`environment variable ${name} (from --api-key-env) is not set or is empty: export it first`);
-    return new Secret(value.trim());
-  }
-  if (options.apiKeyStdin) {
-    if (io.stdin.isTTY) {
-      throw new UsageError("--api-key-stdin reads the key from a pipe, e.g. 'pass show owm | bridge setup --api-key-stdin', or use --api-key-env NAME");
-    }
-    const value = (await readAll(io.stdin)).replace(/\r?\n$/, '');
-    if (!value.trim()) throw new UsageError('--api-key-stdin got nothing on standard input: pipe the key in');
-    if (value.includes('\n')) throw new UsageError('--api-key-stdin got more than one line: pipe only the key');
-    return new Secret(value.trim());
-  }
-  return undefined;
 }
 
 function eventLine(event: EngineEvent, ui: Ui): void {
@@ -93,38 +66,13 @@ function printNotes(notes: string[], ui: Ui): void {
   for (const note of notes) ui.err(`${ui.chalk.yellow('note:')} ${note}`);
 }
 
-export async function runSetup(globals: GlobalOptions, options: SetupOptions, io: Io, ui: Ui): Promise<number> {
-  const config = await configFrom(
-    globals,
-    {
-      bucket: options.bucket,
-      dataPrefix: options.dataPrefix,
-      noncurrentVersionDays: options.noncurrentDays,
-      logRetentionDays: options.logRetentionDays,
-      functionTimeout: options.functionTimeout,
-      functionMemory: options.functionMemory,
-      reservedConcurrency: options.reservedConcurrency,
-      sourceUrl: options.sourceUrl,
-      sourceKeyIn: options.sourceKeyIn,
-      operatorAccessKeyFile: options.operatorAccessKeyFile,
-      apiAuth: options.apiAuth,
-      apiRateLimit: options.apiRateLimit,
-      apiBurstLimit: options.apiBurstLimit,
-      apiDailyQuota: options.apiDailyQuota,
-      apiKeyFile: options.apiKeyFile,
-      configureAccountLogging: options.configureAccountLogging,
-      force: options.force,
-      adopt: options.adopt,
-    },
-    io.env,
-    (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`),
-  );
-  const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
-  const apiKey = await readApiKey(options, io);
+export async function runSetup({ config, lockTimeoutMs, apiKey }: PreparedSetup, options: SetupOptions, io: Io, ui: Ui): Promise<number> {
   if (apiKey) ui.redact(apiKey.reveal());
   ui.working('checking credentials');
   const bundle = await handlerBundle();
   const ctx = await stackContext(config, { ...(apiKey ? { apiKey } : {}), bundle, keepSourceKey: options.keepSourceKey === true }, ui);
+  // One tagging-API answer serves every resource's ownership check (resources/tag-search.ts).
+  useTagIndex(ctx);
   let lock: StackLock | undefined;
   try {
     ui.working(`reading stack ${config.stack}`);

@@ -14,8 +14,9 @@ import { apiExecutionLogGroup, earlierExecutionLogGroups, type LogGroupLive } fr
 import { STACK_RESOURCES } from '../resources/index.js';
 import { foreignMembers, type OperatorsLive } from '../resources/operators.js';
 import { KNOWN_AFTER_APPLY, type AnyResource, type StackContext, type TeardownOptions } from '../resources/types.js';
-import { lostLock, parseLockTimeout, readLock, type StackLock } from '../lock.js';
-import { configFrom, lockStack, releaseLock, stackContext, type GlobalOptions } from './context.js';
+import { lostLock, readLock, type StackLock } from '../lock.js';
+import { lockStack, releaseLock, stackContext } from './context.js';
+import type { PreparedTeardown } from './options.js';
 
 export interface TeardownCliOptions {
   yes?: boolean;
@@ -41,13 +42,6 @@ export interface TeardownJson {
   removed: { resource: string; name: string; note?: string }[];
   retained: { resource: string; name: string; reason: string }[];
   absent: { resource: string; name: string }[];
-}
-
-export function parseKeyDeletionDays(value: string | undefined): number {
-  if (value === undefined) return 30;
-  const days = Number(value);
-  if (!/^\d+$/.test(value) || days < 7 || days > 30) throw new UsageError(`invalid --key-deletion-days '${value}': KMS waits 7 to 30 days before deleting a key`);
-  return days;
 }
 
 /** What teardown will do, in order: pure once the state is read. */
@@ -96,14 +90,7 @@ async function confirm(io: Io, ui: Ui, stack: string): Promise<void> {
   ui.err('');
 }
 
-export async function runTeardown(globals: GlobalOptions, options: TeardownCliOptions, io: Io, ui: Ui): Promise<number> {
-  const keyDeletionDays = parseKeyDeletionDays(options.keyDeletionDays);
-  const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
-  const interactive = io.stdin.isTTY === true;
-  if (!options.dryRun && !options.yes && !interactive) {
-    throw new UsageError('teardown removes resources: without a terminal to confirm in, pass --yes (nothing was removed)');
-  }
-  const config = await configFrom(globals, {}, io.env, (message) => ui.err(`${ui.chalk.yellow('note:')} ${message}`));
+export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: PreparedTeardown, options: TeardownCliOptions, io: Io, ui: Ui): Promise<number> {
   const ctx = await stackContext(config, {}, ui, (message) => ui.progress(ui.chalk.dim(`  ${message}`)));
   let lock: StackLock | undefined;
   try {

@@ -33,6 +33,7 @@ import { STACK_TAG_KEY, defaultBucketName } from '../names.js';
 import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
 import { untilKeyVisible } from '../retry.js';
 import { renderTemplate } from '../templates.js';
+import { tagsOf } from './tag-search.js';
 import { isOurs, stackTags, tagList, tagRecord, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
@@ -164,8 +165,9 @@ export async function readBucket(ctx: StackContext): Promise<BucketLive | null> 
   if (!(await probeBucket(ctx))) return null;
   const s3 = ctx.aws.s3;
   const Bucket = ctx.names.bucket;
-  const tagging = await orAbsent(s3.send(new GetBucketTaggingCommand({ Bucket })), 'NoSuchTagSet', 'NoSuchTagSetError');
-  const tags = tagRecord(tagging?.TagSet);
+  const tags = await tagsOf(ctx, ctx.names.bucketArn, async () =>
+    tagRecord((await orAbsent(s3.send(new GetBucketTaggingCommand({ Bucket })), 'NoSuchTagSet', 'NoSuchTagSetError'))?.TagSet),
+  );
   if (!isOurs(tags, ctx.config.stack)) {
     const left = tags[STACK_TAG_KEY] === undefined ? await leftByInterruptedSetup(ctx) : null;
     if (!left) throw new NotOursError('S3 bucket', Bucket, 'Choose another name with --bucket, or another --stack.');

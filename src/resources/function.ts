@@ -10,7 +10,6 @@ import {
   GetAccountSettingsCommand,
   GetFunctionCommand,
   ListTagsCommand,
-  GetFunctionConcurrencyCommand,
   PutFunctionConcurrencyCommand,
   TagResourceCommand,
   UpdateFunctionCodeCommand,
@@ -78,8 +77,8 @@ export async function readFunction(ctx: StackContext): Promise<FunctionLive | nu
   const c = fn.Configuration ?? {};
   const tags = fn.Tags ?? (await functionTags(ctx, c.FunctionArn ?? ctx.names.functionArn));
   if (!isOurs(tags, ctx.config.stack)) throw new NotOursError('Lambda function', FunctionName, 'Choose another --stack.');
-  const concurrency = await ctx.aws.lambda.send(new GetFunctionConcurrencyCommand({ FunctionName }));
-  const reserved = concurrency.ReservedConcurrentExecutions ?? null;
+  // GetFunction carries the reserved concurrency (absent when none is set): no GetFunctionConcurrency.
+  const reserved = fn.Concurrency?.ReservedConcurrentExecutions ?? null;
   const want = ctx.config.reservedConcurrency;
   return {
     arn: c.FunctionArn as string,

@@ -27,7 +27,7 @@ import { STACK_TAG_KEY, apiArns, partitionValues } from '../names.js';
 import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
 import { isKeyNotYetVisible, isPrincipalNotYetVisible, retryUntil, untilKeyVisible } from '../retry.js';
 import { renderTemplate } from '../templates.js';
-import { taggedArns } from './tag-search.js';
+import { taggedArns, tagsOf } from './tag-search.js';
 import { isOurs, stackTags, tagRecord, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
@@ -164,7 +164,8 @@ async function readKey(ctx: StackContext): Promise<KeyLive | null> {
   // Read once: for the ownership check of an aliased key, and for the diff.
   let known: Tags | null = null;
   if (metadata) {
-    known = await keyTags(ctx, metadata.KeyId as string);
+    const keyId = metadata.KeyId as string;
+    known = await tagsOf(ctx, metadata.Arn as string, () => keyTags(ctx, keyId));
     if (!isOurs(known, ctx.config.stack)) {
       throw new NotOursError('KMS key', alias, `Choose another --stack, or remove the alias if the key is not in use.`);
     }

@@ -7,6 +7,7 @@ import {
   CreateLogGroupCommand,
   DeleteLogGroupCommand,
   DescribeLogGroupsCommand,
+  type DescribeLogGroupsCommandOutput,
   ListTagsForResourceCommand,
   PutRetentionPolicyCommand,
   TagResourceCommand,
@@ -14,7 +15,7 @@ import {
 import { NotOursError } from '../errors.js';
 import { STACK_TAG_KEY, apiArns } from '../names.js';
 import { untilKeyVisible } from '../retry.js';
-import { taggedArns } from './tag-search.js';
+import { taggedArns, tagsOf } from './tag-search.js';
 import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
@@ -32,21 +33,49 @@ export interface LogGroupIntended {
   tags: Tags;
 }
 
+type DescribedGroup = NonNullable<DescribeLogGroupsCommandOutput['logGroups']>[number];
+
+/** Names asked for in the same turn of the event loop, answered by one DescribeLogGroups. */
+const pendingBatches = new WeakMap<StackContext['aws'], { names: Set<string>; answer: Promise<Map<string, DescribedGroup>> }>();
+
+/** DescribeLogGroups by exact names (logGroupIdentifiers, up to 50): the stack's three groups in one call. */
+async function describeByNames(ctx: StackContext, names: string[]): Promise<Map<string, DescribedGroup>> {
+  const found = new Map<string, DescribedGroup>();
+  for (let i = 0; i < names.length; i += 50) {
+    const wanted = names.slice(i, i + 50);
+    let nextToken: string | undefined;
+    do {
+      const page = await ctx.aws.logs.send(new DescribeLogGroupsCommand({ logGroupIdentifiers: wanted, nextToken }));
+      for (const group of page.logGroups ?? []) if (wanted.includes(group.logGroupName as string)) found.set(group.logGroupName as string, group);
+      nextToken = page.nextToken;
+    } while (nextToken && found.size < wanted.length);
+  }
+  return found;
+}
+
+function describeLogGroup(ctx: StackContext, name: string): Promise<DescribedGroup | undefined> {
+  let batch = pendingBatches.get(ctx.aws);
+  if (!batch) {
+    const names = new Set<string>();
+    const answer = new Promise((resolve) => setImmediate(resolve)).then(() => {
+      pendingBatches.delete(ctx.aws);
+      return describeByNames(ctx, [...names]);
+    });
+    batch = { names, answer };
+    pendingBatches.set(ctx.aws, batch);
+  }
+  batch.names.add(name);
+  return batch.answer.then((found) => found.get(name));
+}
+
 export async function readLogGroup(ctx: StackContext, name: string, adoptUntagged = false): Promise<LogGroupLive | null> {
-  let nextToken: string | undefined;
-  do {
-    const page = await ctx.aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name, nextToken }));
-    const group = page.logGroups?.find((g) => g.logGroupName === name);
-    if (group) {
-      // DescribeLogGroups's `arn` ends in ':*'; the tagging API wants the ARN without it.
-      const arn = group.logGroupArn ?? (group.arn ?? '').replace(/:\*$/, '');
-      const tags = (await ctx.aws.logs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? {};
-      if (!isOurs(tags, ctx.config.stack) && !(adoptUntagged && tags[STACK_TAG_KEY] === undefined)) throw new NotOursError('log group', name, 'Delete it if it is left from an earlier function of that name, or choose another --stack.');
-      return { name, arn, retentionDays: group.retentionInDays ?? null, kmsKeyId: group.kmsKeyId ?? null, tags };
-    }
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return null;
+  const group = await describeLogGroup(ctx, name);
+  if (!group) return null;
+  // DescribeLogGroups's `arn` ends in ':*'; the tagging API wants the ARN without it.
+  const arn = group.logGroupArn ?? (group.arn ?? '').replace(/:\*$/, '');
+  const tags = await tagsOf(ctx, arn, async () => (await ctx.aws.logs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags ?? {});
+  if (!isOurs(tags, ctx.config.stack) && !(adoptUntagged && tags[STACK_TAG_KEY] === undefined)) throw new NotOursError('log group', name, 'Delete it if it is left from an earlier function of that name, or choose another --stack.');
+  return { name, arn, retentionDays: group.retentionInDays ?? null, kmsKeyId: group.kmsKeyId ?? null, tags };
 }
 
 export function diffLogGroup(live: LogGroupLive | null, intended: LogGroupIntended): FieldChange[] {

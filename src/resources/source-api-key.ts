@@ -13,6 +13,7 @@ import {
 import { NotOursError, UsageError } from '../errors.js';
 import { untilKeyVisible } from '../retry.js';
 import { Secret } from '../secret.js';
+import { tagsOf } from './tag-search.js';
 import { isOurs, stackTags, tagList, tagRecord, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
@@ -43,7 +44,9 @@ export async function readSourceKey(ctx: StackContext): Promise<SourceKeyLive | 
   );
   const parameter = described.Parameters?.find((p) => p.Name === Name);
   if (!parameter) return null;
-  const tags = tagRecord((await ctx.aws.ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: Name }))).TagList);
+  const tags = await tagsOf(ctx, ctx.names.parameterArn, async () =>
+    tagRecord((await ctx.aws.ssm.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: Name }))).TagList),
+  );
   if (!isOurs(tags, ctx.config.stack)) throw new NotOursError('SSM parameter', Name, 'Choose another --stack.');
   const given = ctx.inputs.apiKey;
   return {

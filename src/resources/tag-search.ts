@@ -1,24 +1,32 @@
 /**
- * The stack's resources of one type, found by the stack tag through the Resource Groups Tagging
- * API: one call a page, however many resources the region holds. Null where that API cannot
- * answer (the caller lacks tag:GetResources, or the service fails or throttles past its retries):
- * the caller then looks by name.
+ * The stack's resources, found by the stack tag through the Resource Groups Tagging API: one call a
+ * page, however many resources the region holds. Null where that API cannot answer (the caller
+ * lacks tag:GetResources, or the service fails or throttles past its retries): the caller then
+ * looks by name.
+ *
+ * setup and audit read it once a run (the tag index) and take each resource's tags from it, so a
+ * resource listed there needs no tag read of its own. Only a positive answer is trusted: a
+ * resource the index does not list (just created, untagged, or tagged for another stack) is asked
+ * directly, as the index lags behind tag changes. teardown, which deletes, never uses it.
  */
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { awsErrorName, httpStatusOf } from '../errors.js';
 import { STACK_TAG_KEY } from '../names.js';
+import { tagRecord, type Tags } from './tags.js';
 import type { StackContext } from './types.js';
 
-/** `type` as the API takes it: "service" or "service:resource-type" (e.g. "kms:key", "logs"); null for every type. */
-export async function taggedArns(ctx: StackContext, type: string | null): Promise<string[] | null> {
-  const arns: string[] = [];
+/** ARN -> tags of every resource tagged for the stack; log-group ARNs without DescribeLogGroups' ':*'. */
+export type TagIndex = ReadonlyMap<string, Tags>;
+
+const normalArn = (arn: string) => arn.replace(/:\*$/, '');
+
+async function readTagIndex(ctx: StackContext): Promise<TagIndex | null> {
+  const index = new Map<string, Tags>();
   let PaginationToken: string | undefined;
   try {
     do {
-      const page = await ctx.aws.tagging.send(
-        new GetResourcesCommand({ TagFilters: [{ Key: STACK_TAG_KEY, Values: [ctx.config.stack] }], ...(type ? { ResourceTypeFilters: [type] } : {}), PaginationToken }),
-      );
-      arns.push(...(page.ResourceTagMappingList ?? []).map((m) => m.ResourceARN as string));
+      const page = await ctx.aws.tagging.send(new GetResourcesCommand({ TagFilters: [{ Key: STACK_TAG_KEY, Values: [ctx.config.stack] }], PaginationToken }));
+      for (const mapping of page.ResourceTagMappingList ?? []) index.set(normalArn(mapping.ResourceARN as string), tagRecord(mapping.Tags));
       PaginationToken = page.PaginationToken || undefined;
     } while (PaginationToken);
   } catch (error) {
@@ -26,5 +34,37 @@ export async function taggedArns(ctx: StackContext, type: string | null): Promis
     if (['AccessDeniedException', 'ThrottlingException', 'ThrottledException'].includes(awsErrorName(error)) || status === 403 || status === 429 || status >= 500) return null;
     throw error;
   }
-  return arns;
+  return index;
+}
+
+/** Lets this run's reads share one tag index (setup, audit); started at once so it overlaps the first reads. */
+export function useTagIndex(ctx: StackContext): void {
+  const index = readTagIndex(ctx);
+  // Whoever asks first sees a failure; an unasked index must not become an unhandled rejection.
+  index.catch(() => {});
+  ctx.tagIndex = () => index;
+}
+
+/** Does the ARN's service (and resource type, if given) match `type` ("kms:key", "logs")? */
+function ofType(arn: string, type: string): boolean {
+  const [service, resourceType] = type.split(':');
+  const parts = arn.split(':');
+  if (parts[2] !== service) return false;
+  if (!resourceType) return true;
+  const resource = parts.slice(5).join(':');
+  return service === 's3' ? resourceType === 'bucket' && !resource.includes('/') : resource.startsWith(`${resourceType}/`) || resource.startsWith(`${resourceType}:`);
+}
+
+/** `type` as the API takes it: "service" or "service:resource-type" (e.g. "kms:key", "logs"); null for every type. */
+export async function taggedArns(ctx: StackContext, type: string | null): Promise<string[] | null> {
+  const index = ctx.tagIndex ? await ctx.tagIndex() : await readTagIndex(ctx);
+  if (!index) return null;
+  const arns = [...index.keys()];
+  return type ? arns.filter((arn) => ofType(arn, type)) : arns;
+}
+
+/** A resource's tags: from the run's tag index where it lists the resource, else read directly. */
+export async function tagsOf(ctx: StackContext, arn: string, readDirectly: () => Promise<Tags>): Promise<Tags> {
+  const index = ctx.tagIndex ? await ctx.tagIndex().catch(() => null) : null;
+  return index?.get(normalArn(arn)) ?? readDirectly();
 }

@@ -44,6 +44,8 @@ export interface StackContext {
   progress: (message: string) => void;
   /** Things the user should know once, found while planning ("execution logging is off because..."). */
   notes: string[];
+  /** Set by useTagIndex (resources/tag-search.ts): this run's one answer of the tagging API, ARN -> tags. */
+  tagIndex?: () => Promise<ReadonlyMap<string, Record<string, string>> | null>;
 }
 
 /** Placeholder for a value that exists only once an earlier resource is created (as Terraform says it). */

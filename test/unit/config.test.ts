@@ -252,20 +252,20 @@ describe('the region from the profile (as the AWS CLI finds it)', () => {
   const env = { AWS_CONFIG_FILE: configFile, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') };
 
   it('takes the region of --profile, of AWS_PROFILE, of an SSO profile, or of [default]', async () => {
-    const { configFrom } = await import('../../src/commands/context.js');
+    const { configFrom } = await import('../../src/commands/options.js');
     expect((await configFrom({ profile: 'sandbox' }, {}, env)).region).toBe('eu-west-2');
     expect((await configFrom({}, {}, { ...env, AWS_PROFILE: 'sso-dev' })).region).toBe('ap-southeast-2');
     expect((await configFrom({}, {}, env)).region).toBe('eu-north-1');
   });
 
   it('lets --region and AWS_REGION / AWS_DEFAULT_REGION win over the profile', async () => {
-    const { configFrom } = await import('../../src/commands/context.js');
+    const { configFrom } = await import('../../src/commands/options.js');
     expect((await configFrom({ profile: 'sandbox', region: 'us-west-2' }, {}, env)).region).toBe('us-west-2');
     expect((await configFrom({ profile: 'sandbox' }, {}, { ...env, AWS_DEFAULT_REGION: 'ca-central-1' })).region).toBe('ca-central-1');
   });
 
   it('defaults to us-east-1 only when nothing names a region, and says so', async () => {
-    const { configFrom } = await import('../../src/commands/context.js');
+    const { configFrom } = await import('../../src/commands/options.js');
     const notes: string[] = [];
     const config = await configFrom({}, {}, { AWS_CONFIG_FILE: join(dir, 'absent'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none') }, (m) => notes.push(m));
     expect(config.region).toBe('us-east-1');

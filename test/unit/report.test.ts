@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeLogResult, describeReport, lastBytes, parseReport } from '../../src/invoke/report.js';
 import { runtimeSupported } from '../../src/runtimes.js';
-import { readPayload, storedObject } from '../../src/commands/invoke.js';
+import { storedObject } from '../../src/commands/invoke.js';
+import { readPayload } from '../../src/commands/options.js';
 import { looksLikeEmulatorWithoutDocker } from '../../src/invoke/remote.js';
 
 const tail = [

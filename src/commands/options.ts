@@ -1,0 +1,235 @@
+/**
+ * The light half of every command: each option and setting checked, and the config made, before
+ * the command's module and the AWS SDK load, so a usage error answers as fast as --help.
+ */
+import { readFileSync } from 'node:fs';
+import { DEFAULTS, envSettings, loadConfigFile, mergeSettings, resolveConfig, validateEnvVarName, validateOutputFile, type RawSettings, type StackConfig } from '../config.js';
+import { UsageError } from '../errors.js';
+import type { Io } from '../output.js';
+import { profileRegion } from '../profile-region.js';
+import { Secret } from '../secret.js';
+import { SEVERITIES, type Severity } from '../audit/types.js';
+import type { InvokeOptions } from './invoke.js';
+import type { SetupOptions } from './setup.js';
+import type { TeardownCliOptions } from './teardown.js';
+
+export interface GlobalOptions {
+  stack?: string;
+  region?: string;
+  profile?: string;
+  endpointUrl?: string;
+  config?: string;
+  json?: boolean;
+  color?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+/**
+ * Flags over the environment over bridge.config.json; the region then falls back to the profile's
+ * (as the AWS CLI does), and only then to us-east-1, which `note` is told about.
+ */
+export async function configFrom(
+  globals: GlobalOptions,
+  commandSettings: RawSettings,
+  env: NodeJS.ProcessEnv,
+  note: (message: string) => void = () => {},
+): Promise<StackConfig> {
+  const file = loadConfigFile(globals.config);
+  const flags: RawSettings = { stack: globals.stack, region: globals.region, profile: globals.profile, endpointUrl: globals.endpointUrl, ...commandSettings };
+  const merged = mergeSettings(file, envSettings(env), flags);
+  if (!merged.region) {
+    merged.region = await profileRegion(merged.profile, env);
+    if (!merged.region) {
+      merged.region = DEFAULTS.region;
+      note(`no region given (--region, AWS_REGION, AWS_DEFAULT_REGION or the profile's region): using ${DEFAULTS.region}`);
+    }
+  }
+  return resolveConfig(merged);
+}
+
+/** Setup's own settings, as the config merges them with the file's and the environment's. */
+export function setupSettings(options: SetupOptions): RawSettings {
+  return {
+    bucket: options.bucket,
+    dataPrefix: options.dataPrefix,
+    noncurrentVersionDays: options.noncurrentDays,
+    logRetentionDays: options.logRetentionDays,
+    functionTimeout: options.functionTimeout,
+    functionMemory: options.functionMemory,
+    reservedConcurrency: options.reservedConcurrency,
+    sourceUrl: options.sourceUrl,
+    sourceKeyIn: options.sourceKeyIn,
+    operatorAccessKeyFile: options.operatorAccessKeyFile,
+    apiAuth: options.apiAuth,
+    apiRateLimit: options.apiRateLimit,
+    apiBurstLimit: options.apiBurstLimit,
+    apiDailyQuota: options.apiDailyQuota,
+    apiKeyFile: options.apiKeyFile,
+    configureAccountLogging: options.configureAccountLogging,
+    force: options.force,
+    adopt: options.adopt,
+  };
+}
+
+const MAX_LOCK_TIMEOUT_S = 3600;
+
+/** `--lock-timeout`: seconds, or a number with s or m ("90", "30s", "5m"); 0 means do not wait. */
+export function parseLockTimeout(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const match = /^(\d+)(s|m)?$/.exec(value.trim());
+  const seconds = match ? Number(match[1]) * (match[2] === 'm' ? 60 : 1) : NaN;
+  if (!match || seconds > MAX_LOCK_TIMEOUT_S) {
+    throw new UsageError(`invalid --lock-timeout '${value}': give seconds or minutes up to 60m, e.g. 30s or 5m (0 fails at once when another run holds the stack)`);
+  }
+  return seconds * 1000;
+}
+
+export function parseKeyDeletionDays(value: string | undefined): number {
+  if (value === undefined) return 30;
+  const days = Number(value);
+  if (!/^\d+$/.test(value) || days < 7 || days > 30) throw new UsageError(`invalid --key-deletion-days '${value}': KMS waits 7 to 30 days before deleting a key`);
+  return days;
+}
+
+export const FORMATS = ['table', 'json', 'sarif', 'markdown'] as const;
+export type AuditFormat = (typeof FORMATS)[number];
+
+export interface AuditOptions {
+  format?: string;
+  output?: string;
+  failOn?: string;
+  fix?: boolean;
+  lockTimeout?: string;
+  failuresOnly?: boolean;
+  explain?: string[];
+  awsChecks?: boolean;
+}
+
+export function parseAuditOptions(options: AuditOptions, json: boolean): { format: AuditFormat; failOn: Severity; output?: string } {
+  const format = (options.format ?? (json ? 'json' : 'table')) as AuditFormat;
+  if (!FORMATS.includes(format)) throw new UsageError(`invalid --format '${options.format}': use ${FORMATS.join(', ')}`);
+  if (json && format !== 'json') throw new UsageError(`--json and --format ${format} disagree: give one of them`);
+  const failOn = (options.failOn ?? 'low') as Severity;
+  if (!SEVERITIES.includes(failOn) || failOn === 'info') throw new UsageError(`invalid --fail-on '${options.failOn}': use critical, high, medium or low`);
+  const parsed: { format: AuditFormat; failOn: Severity; output?: string } = { format, failOn };
+  if (options.output) parsed.output = validateOutputFile(options.output, '--output');
+  return parsed;
+}
+
+export function readPayload(value: string | undefined): string {
+  if (value === undefined) return '{}';
+  let text = value;
+  if (value.startsWith('@')) {
+    try {
+      text = readFileSync(value.slice(1), 'utf8');
+    } catch {
+      throw new UsageError(`--payload ${value}: cannot read ${value.slice(1)}; give a readable JSON file after @`);
+    }
+  }
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new UsageError(`--payload is not valid JSON: give a JSON document such as '{}' or @event.json`);
+  }
+  return text;
+}
+
+
+/** How a command tells the user about a default it chose ("no region given: using us-east-1"). */
+export type Note = (message: string) => void;
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The source API key, from an environment variable or a pipe; never from argv. */
+export async function readApiKey(options: SetupOptions, io: Pick<Io, 'env' | 'stdin'>): Promise<Secret | undefined> {
+  if (options.apiKeyEnv && options.apiKeyStdin) throw new UsageError('give the API key one way: --api-key-env NAME or --api-key-stdin, not both');
+  if (options.apiKeyEnv) {
+    const name = validateEnvVarName(options.apiKeyEnv);
+    const value = io.env[name];
+    if (!value) throw new UsageError(`environment variable ${name} (from --api-key-env) is not set or is empty: export it first`);
+    return new Secret(value.trim());
+  }
+  if (options.apiKeyStdin) {
+    if (io.stdin.isTTY) {
+      throw new UsageError("--api-key-stdin reads the key from a pipe, e.g. 'pass show owm | bridge setup --api-key-stdin', or use --api-key-env NAME");
+    }
+    const value = (await readAll(io.stdin)).replace(/\r?\n$/, '');
+    if (!value.trim()) throw new UsageError('--api-key-stdin got nothing on standard input: pipe the key in');
+    if (value.includes('\n')) throw new UsageError('--api-key-stdin got more than one line: pipe only the key');
+    return new Secret(value.trim());
+  }
+  return undefined;
+}
+
+export interface PreparedSetup {
+  config: StackConfig;
+  lockTimeoutMs: number;
+  apiKey?: Secret;
+}
+
+export async function prepareSetup(globals: GlobalOptions, options: SetupOptions, io: Pick<Io, 'env' | 'stdin'>, note: Note): Promise<PreparedSetup> {
+  const config = await configFrom(globals, setupSettings(options), io.env, note);
+  const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
+  const apiKey = await readApiKey(options, io);
+  return { config, lockTimeoutMs, ...(apiKey ? { apiKey } : {}) };
+}
+
+export interface PreparedTeardown {
+  config: StackConfig;
+  lockTimeoutMs: number;
+  keyDeletionDays: number;
+}
+
+export async function prepareTeardown(globals: GlobalOptions, options: TeardownCliOptions, interactive: boolean, env: NodeJS.ProcessEnv, note: Note): Promise<PreparedTeardown> {
+  const keyDeletionDays = parseKeyDeletionDays(options.keyDeletionDays);
+  const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
+  if (!options.dryRun && !options.yes && !interactive) {
+    throw new UsageError('teardown removes resources: without a terminal to confirm in, pass --yes (nothing was removed)');
+  }
+  return { config: await configFrom(globals, {}, env, note), lockTimeoutMs, keyDeletionDays };
+}
+
+export interface PreparedAudit {
+  config: StackConfig;
+  format: AuditFormat;
+  failOn: Severity;
+  output?: string;
+  lockTimeoutMs: number;
+}
+
+export async function prepareAudit(globals: GlobalOptions, options: AuditOptions, env: NodeJS.ProcessEnv, note: Note): Promise<PreparedAudit> {
+  if (options.explain) {
+    if (options.explain.length !== 3 || !/^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(options.explain[1] as string) || !/^(arn:|\*$)/.test(options.explain[2] as string)) {
+      throw new UsageError('--explain takes PRINCIPAL ACTION RESOURCE, e.g. --explain execution-role s3:GetObject arn:aws:s3:::BUCKET/raw/x.json');
+    }
+    return { config: await configFrom(globals, {}, env, note), format: 'table', failOn: 'low', lockTimeoutMs: 0 };
+  }
+  const parsed = parseAuditOptions(options, globals.json === true);
+  const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
+  return { ...parsed, lockTimeoutMs, config: await configFrom(globals, {}, env, note) };
+}
+
+export interface PreparedInvoke {
+  config: StackConfig;
+  /** The event, as JSON text. */
+  event: string;
+}
+
+export async function prepareInvoke(globals: GlobalOptions, options: InvokeOptions, env: NodeJS.ProcessEnv, note: Note): Promise<PreparedInvoke> {
+  if (options.viaApi && options.local) throw new UsageError('choose --via-api (call the deployed API) or --local (run the handler here), not both');
+  if (options.apiKeyFile && !options.viaApi) throw new UsageError('--api-key-file goes with --via-api');
+  if (options.viaApi && options.payload) throw new UsageError('--payload does not apply to --via-api: the API calls the function with the GET request itself');
+  const event = readPayload(options.payload);
+  const config = await configFrom(globals, {}, env, note);
+  if (options.viaApi && config.endpoint) {
+    throw new UsageError(
+      `the endpoint ${config.endpoint} cannot serve API calls (the local AWS cannot run a Lambda function behind API Gateway): use bridge invoke --local here, or --via-api against AWS`,
+    );
+  }
+  return { config, event };
+}

@@ -1,0 +1,99 @@
+/**
+ * One tagging-API answer a run (resources/tag-search.ts): setup and audit take each resource's
+ * ownership tags from it instead of one tag read per resource; a resource it does not list is
+ * asked directly; teardown, which deletes, always asks each resource itself, since the tagging
+ * API's index lags behind tag changes on AWS. The lag cannot be made on moto (its index is the
+ * resources themselves), so a loopback proxy answers GetResources with a stale entry.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { GetParameterCommand, RemoveTagsFromResourceCommand } from '@aws-sdk/client-ssm';
+import { CreateLogGroupCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { isMutatingCommand } from '../../src/aws.js';
+import { startAwsProxy, awsError } from '../support/aws-proxy.js';
+import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal, runCli, setupArgs } from '../support/helpers.js';
+
+const aws = localClients();
+const env = { TEST_SOURCE_KEY };
+const stack = 'indexed';
+const TAG_READS = /^aws (kms ListResourceTags|s3 GetBucketTagging|ssm ListTagsForResource|logs ListTagsForResource)$/gm;
+
+const reads = (stderr: string) => [...stderr.matchAll(/^aws (\w+) (\w+)(?: \(stack lock\))?$/gm)].filter((m) => !isMutatingCommand(m[2] as string));
+
+beforeAll(async () => {
+  await resetLocal();
+  const run = await runCli(setupArgs(stack), { env });
+  expect(run.code, run.stderr).toBe(0);
+}, 120_000);
+
+describe('the tag index', () => {
+  it('serves every ownership check of a no-change setup from one tagging-API call: 36 reads, none of them a tag read', async () => {
+    const run = await runCli(['setup', '--stack', stack, '--verbose'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    expect(mutatingCalls(run)).toEqual([]);
+    expect(run.stderr.match(/^aws tagging GetResources$/gm)).toHaveLength(1);
+    expect(run.stderr.match(TAG_READS)).toBeNull();
+    // The three log groups in one DescribeLogGroups (by name), the concurrency inside GetFunction.
+    expect(run.stderr.match(/^aws logs DescribeLogGroups$/gm)).toHaveLength(1);
+    expect(run.stderr).not.toMatch(/GetFunctionConcurrency/);
+    expect(reads(run.stderr).length).toBeLessThanOrEqual(36);
+  });
+
+  it('reads each resource\'s tags itself where the tagging API refuses, and still finds nothing to change', async () => {
+    const proxy = await startAwsProxy(process.env.AWS_ENDPOINT_URL as string, [
+      {
+        service: 'tagging',
+        operation: 'GetResources',
+        respond: () => awsError.json(400, 'AccessDeniedException', `User: arn:aws:iam::${LOCAL_ACCOUNT}:user/deployer is not authorized to perform: tag:GetResources`),
+      },
+    ]);
+    try {
+      const run = await runCli(['setup', '--stack', stack, '--verbose', '--endpoint-url', proxy.endpoint], { env });
+      expect(run.code, run.stderr).toBe(0);
+      expect(mutatingCalls(run)).toEqual([]);
+      expect(new Set([...run.stderr.matchAll(TAG_READS)].map((m) => m[1]))).toEqual(
+        new Set(['kms ListResourceTags', 's3 GetBucketTagging', 'ssm ListTagsForResource', 'logs ListTagsForResource']),
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('never lets teardown take a resource on the index\'s word: a tag removed by hand, still listed, keeps the parameter', async () => {
+    const Name = `/${stack}/source/api-key`;
+    await aws.ssm.send(new RemoveTagsFromResourceCommand({ ResourceType: 'Parameter', ResourceId: Name, TagKeys: ['bridge:stack'] }));
+    const parameterArn = `arn:aws:ssm:us-east-1:${LOCAL_ACCOUNT}:parameter${Name}`;
+    // AWS's index lagging behind the removal: the parameter still listed with the stack tag.
+    const proxy = await startAwsProxy(process.env.AWS_ENDPOINT_URL as string, [
+      {
+        service: 'tagging',
+        operation: 'GetResources',
+        respond: async (_request, forward) => {
+          const answer = await forward();
+          const body = JSON.parse(answer.body) as { ResourceTagMappingList: { ResourceARN: string; Tags: { Key: string; Value: string }[] }[] };
+          body.ResourceTagMappingList.push({ ResourceARN: parameterArn, Tags: [{ Key: 'bridge:stack', Value: stack }] });
+          return { ...answer, body: JSON.stringify(body) };
+        },
+      },
+    ]);
+    try {
+      const run = await runCli(['teardown', '--stack', stack, '--yes', '--verbose', '--endpoint-url', proxy.endpoint], { env });
+      expect(mutatingCalls(run)).not.toContain('ssm:DeleteParameter');
+      expect(`${run.stdout}${run.stderr}`).toContain(Name);
+      expect((await aws.ssm.send(new GetParameterCommand({ Name }))).Parameter?.Name).toBe(Name);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('the local AWS launcher', () => {
+  it('answers DescribeLogGroups by logGroupIdentifiers with only the groups named (moto alone answers all), and refuses a prefix beside them, as AWS does', async () => {
+    await aws.logs.send(new CreateLogGroupCommand({ logGroupName: '/identifiers/one' }));
+    await aws.logs.send(new CreateLogGroupCommand({ logGroupName: '/identifiers/two' }));
+    const named = await aws.logs.send(new DescribeLogGroupsCommand({ logGroupIdentifiers: ['/identifiers/two', '/identifiers/none'] }));
+    expect(named.logGroups?.map((g) => g.logGroupName)).toEqual(['/identifiers/two']);
+    await expect(aws.logs.send(new DescribeLogGroupsCommand({ logGroupIdentifiers: ['/identifiers/one'], logGroupNamePrefix: '/identifiers' }))).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+    });
+  });
+});
