@@ -1,7 +1,16 @@
 #!/usr/bin/env node
-// The installed command: everything lives in the built CLI (npm run build).
+// The installed command: everything lives in the built CLI (npm run build), bundled into
+// dist/bundle/ so that start-up reads a few files, not the AWS SDK's hundreds.
 // bridge pins its AWS SDK versions (see package.json); the SDK's warning that versions published
 // after January 2027 need Node 22 is for bridge's maintainers, not for each user's terminal.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const { main } = await import('../dist/src/cli.js');
+// Node 22.1+ keeps the compiled bundle in a cache (in the temp folder) for the next run, as
+// TypeScript's tsc does; without it (Node 20), or where the cache cannot be written, nothing changes.
+import module from 'node:module';
+try {
+  module.enableCompileCache?.();
+} catch {
+  // A start-up aid only.
+}
+const { main } = await import('../dist/bundle/cli.js');
 process.exitCode = await main(process.argv);

@@ -59,6 +59,7 @@ function s3Lister(ctx: StackContext): Lister {
       listing.objects.push(...(page.Contents ?? []).map((o) => ({ key: o.Key as string, lastModified: o.LastModified })));
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken && ++pages < MAX_LISTING_PAGES);
+    if (ContinuationToken) listing.truncated = true;
     return listing;
   };
 }

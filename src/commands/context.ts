@@ -5,7 +5,6 @@ import { stackNames } from '../names.js';
 import { resolveAccount } from '../preflight.js';
 import type { Ui } from '../output.js';
 import type { SetupInputs, StackContext } from '../resources/types.js';
-import { useTagIndex } from '../resources/tag-search.js';
 import { acquireStackLock, type LockState, type StackLock } from '../lock.js';
 import { onInterrupt } from '../interrupt.js';
 import { awsFailureText } from '../errors.js';
@@ -48,7 +47,8 @@ export async function lockStack(ctx: StackContext, command: string, timeoutMs: n
 export function forgetReads(ctx: StackContext): void {
   for (const key of Object.keys(ctx.refs)) delete ctx.refs[key as keyof StackContext['refs']];
   ctx.notes.length = 0;
-  if (ctx.tagIndex) useTagIndex(ctx);
+  // Read again means read directly: the tag index stands in for tag reads only on a first look.
+  delete ctx.tagIndex;
 }
 
 /** Gives the lock back at the end of a run; a failure to is a note, as the next run breaks it. */

@@ -1,5 +1,5 @@
 /** `bridge setup`: read, plan, and (unless --dry-run) apply the stack. Thin: parse -> engine -> render. */
-import { useTagIndex } from '../resources/tag-search.js';
+import { indexStillTrue, useTagIndex } from '../resources/tag-search.js';
 import { applyStack, planResult, planStack, readStack, type EngineEvent } from '../engine.js';
 import { AdoptableError, UsageError, ExitCode } from '../errors.js';
 import { typedConfirmation } from '../prompt.js';
@@ -103,7 +103,9 @@ export async function runSetup({ config, lockTimeoutMs, apiKey }: PreparedSetup,
     if (plan.some((change) => change.action !== 'noop')) {
       // Changes to make: one run at a time, and what another run did since this read counts.
       lock = await lockStack(ctx, 'setup', lockTimeoutMs, ui, seen);
-      if (!lock.fresh) {
+      // Read again under the lock when another run may have changed the stack, or when a tag the
+      // tagging API's index vouched for is not the stack's any more (its index lags).
+      if (!lock.fresh || !(await indexStillTrue(ctx))) {
         forgetReads(ctx);
         ui.working(`reading stack ${config.stack} again under its lock`);
         state = await readStack(ctx, STACK_RESOURCES);

@@ -103,6 +103,18 @@ export function definitionHash(definition: { authorizationType: string; apiKeyRe
 
 export const deploymentDescription = (hash: string) => `bridge definition ${hash}`;
 
+/**
+ * The stage says which definition its deployment holds, so a read needs no GetDeployment. Trusted
+ * only while it names the stage's own deployment id: deployments are immutable, so a stage moved to
+ * another deployment (by hand, or an older bridge) is read the long way.
+ */
+export const stageDescription = (hash: string, deploymentId: string) => `${deploymentDescription(hash)}, deployment ${deploymentId}`;
+
+function definitionFromStage(description: string | undefined, deploymentId: string | undefined): string | null {
+  const match = /^(bridge definition [0-9a-f]+), deployment (\S+)$/.exec(description ?? '');
+  return match && deploymentId && match[2] === deploymentId ? (match[1] as string) : null;
+}
+
 function authOf(method: MethodLive | null): ApiAuth | undefined {
   if (!method) return undefined;
   if (method.authorizationType === 'AWS_IAM') return 'aws-iam';
@@ -143,7 +155,9 @@ async function readStage(ctx: StackContext, restApiId: string): Promise<StageLiv
     throw error;
   }
   const deploymentDescription = stage.deploymentId
-    ? ((await ctx.aws.apigateway.send(new GetDeploymentCommand({ restApiId, deploymentId: stage.deploymentId }))).description ?? '')
+    ? (definitionFromStage(stage.description, stage.deploymentId) ??
+      (await ctx.aws.apigateway.send(new GetDeploymentCommand({ restApiId, deploymentId: stage.deploymentId }))).description ??
+      '')
     : '';
   const all = stage.methodSettings?.['*/*'];
   return {
@@ -359,11 +373,25 @@ export const restApi: Resource<ApiLive, ApiIntended> = {
       const deployment = await apigw.send(new CreateDeploymentCommand({ restApiId: id, description: deploymentDescription(intended.definitionHash) }));
       if (live?.stage) {
         await apigw.send(
-          new UpdateStageCommand({ restApiId: id, stageName: ctx.names.apiStage, patchOperations: [{ op: 'replace', path: '/deploymentId', value: deployment.id }] }),
+          new UpdateStageCommand({
+            restApiId: id,
+            stageName: ctx.names.apiStage,
+            patchOperations: [
+              { op: 'replace', path: '/deploymentId', value: deployment.id },
+              { op: 'replace', path: '/description', value: stageDescription(intended.definitionHash, deployment.id as string) },
+            ],
+          }),
         );
       } else {
         await apigw.send(
-          new CreateStageCommand({ restApiId: id, stageName: ctx.names.apiStage, deploymentId: deployment.id, tracingEnabled: true, tags: intended.tags }),
+          new CreateStageCommand({
+            restApiId: id,
+            stageName: ctx.names.apiStage,
+            deploymentId: deployment.id,
+            description: stageDescription(intended.definitionHash, deployment.id as string),
+            tracingEnabled: true,
+            tags: intended.tags,
+          }),
         );
         stageCreated = true;
       }

@@ -7,7 +7,10 @@
  * setup and audit read it once a run (the tag index) and take each resource's tags from it, so a
  * resource listed there needs no tag read of its own. Only a positive answer is trusted: a
  * resource the index does not list (just created, untagged, or tagged for another stack) is asked
- * directly, as the index lags behind tag changes. teardown, which deletes, never uses it.
+ * directly, as the index lags behind tag changes (AWS lists "tagged or previously tagged"
+ * resources, and a removed tag can linger there for minutes). Before setup changes anything, each
+ * tag the index stood in for is read directly (indexStillTrue), and a run that finds one changed
+ * reads the stack again without the index. teardown, which deletes, never uses it.
  */
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { awsErrorName, httpStatusOf } from '../errors.js';
@@ -39,10 +42,17 @@ async function readTagIndex(ctx: StackContext): Promise<TagIndex | null> {
 
 /** Lets this run's reads share one tag index (setup, audit); started at once so it overlaps the first reads. */
 export function useTagIndex(ctx: StackContext): void {
-  const index = readTagIndex(ctx);
+  const answer = readTagIndex(ctx);
   // Whoever asks first sees a failure; an unasked index must not become an unhandled rejection.
-  index.catch(() => {});
-  ctx.tagIndex = () => index;
+  answer.catch(() => {});
+  ctx.tagIndex = { answer, served: [] };
+}
+
+/** Reads directly every tag the index stood in for: false when one is not the stack's any more. */
+export async function indexStillTrue(ctx: StackContext): Promise<boolean> {
+  const served = ctx.tagIndex?.served ?? [];
+  const answers = await Promise.all(served.map(({ readDirectly }) => readDirectly().then((tags) => tags[STACK_TAG_KEY] === ctx.config.stack, () => false)));
+  return answers.every(Boolean);
 }
 
 /** Does the ARN's service (and resource type, if given) match `type` ("kms:key", "logs")? */
@@ -57,7 +67,7 @@ function ofType(arn: string, type: string): boolean {
 
 /** `type` as the API takes it: "service" or "service:resource-type" (e.g. "kms:key", "logs"); null for every type. */
 export async function taggedArns(ctx: StackContext, type: string | null): Promise<string[] | null> {
-  const index = ctx.tagIndex ? await ctx.tagIndex() : await readTagIndex(ctx);
+  const index = ctx.tagIndex ? await ctx.tagIndex.answer : await readTagIndex(ctx);
   if (!index) return null;
   const arns = [...index.keys()];
   return type ? arns.filter((arn) => ofType(arn, type)) : arns;
@@ -65,6 +75,9 @@ export async function taggedArns(ctx: StackContext, type: string | null): Promis
 
 /** A resource's tags: from the run's tag index where it lists the resource, else read directly. */
 export async function tagsOf(ctx: StackContext, arn: string, readDirectly: () => Promise<Tags>): Promise<Tags> {
-  const index = ctx.tagIndex ? await ctx.tagIndex().catch(() => null) : null;
-  return index?.get(normalArn(arn)) ?? readDirectly();
+  const index = ctx.tagIndex ? await ctx.tagIndex.answer.catch(() => null) : null;
+  const listed = index?.get(normalArn(arn));
+  if (!listed) return readDirectly();
+  ctx.tagIndex?.served.push({ arn, readDirectly });
+  return listed;
 }

@@ -44,8 +44,14 @@ export interface StackContext {
   progress: (message: string) => void;
   /** Things the user should know once, found while planning ("execution logging is off because..."). */
   notes: string[];
-  /** Set by useTagIndex (resources/tag-search.ts): this run's one answer of the tagging API, ARN -> tags. */
-  tagIndex?: () => Promise<ReadonlyMap<string, Record<string, string>> | null>;
+  /**
+   * Set by useTagIndex (resources/tag-search.ts): this run's one answer of the tagging API (ARN ->
+   * tags), and the tags it stood in for, to be read directly before any change is made.
+   */
+  tagIndex?: {
+    answer: Promise<ReadonlyMap<string, Record<string, string>> | null>;
+    served: { arn: string; readDirectly: () => Promise<Record<string, string>> }[];
+  };
 }
 
 /** Placeholder for a value that exists only once an earlier resource is created (as Terraform says it). */

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { newestObjectKeys, type Lister, type ListedObject } from '../../src/audit/newest-objects.js';
 
 /** An in-memory bucket that lists as S3 does (ascending keys; CommonPrefixes with a delimiter), and counts the calls. */
-function bucket(keys: { key: string; at: string }[]) {
+function bucket(keys: { key: string; at: string }[], maxKeys = Infinity) {
   const calls: string[] = [];
   const objects: ListedObject[] = keys.map((k) => ({ key: k.key, lastModified: new Date(k.at) })).sort((a, b) => a.key.localeCompare(b.key));
   const list: Lister = async (prefix, delimiter) => {
     calls.push(`${prefix}${delimiter ? ' /' : ''}`);
     const under = objects.filter((o) => o.key.startsWith(prefix));
-    if (!delimiter) return { folders: [], objects: under };
+    if (!delimiter) return under.length > maxKeys ? { folders: [], objects: under.slice(0, maxKeys), truncated: true } : { folders: [], objects: under };
     const folders = new Set<string>();
     const direct: ListedObject[] = [];
     for (const o of under) {
@@ -49,6 +49,20 @@ describe('the newest stored objects', () => {
     const newest = await newestObjectKeys(list, 'raw/', new Date('2026-12-03T12:00:00Z'), 5);
     expect(newest[0]?.key).toBe('raw/data.json');
     expect(newest).toHaveLength(5);
+  });
+
+  it("are the end of a day too full for one listing, narrowed to its newest hour and minute (S3 lists keys oldest first)", async () => {
+    // 60 a minute from 10:00 to 12:59 on one day; the lister stops after 100 keys.
+    const busy = Array.from({ length: 3 * 60 * 60 }, (_, i) => {
+      const at = new Date(Date.UTC(2026, 11, 3, 10, 0, i)).toISOString();
+      return { key: `raw/2026/12/03/${at.replace(/[-:]/g, '')}-r${i}.json`, at };
+    });
+    const { list, calls } = bucket(busy, 100);
+    const newest = await newestObjectKeys(list, 'raw/', new Date('2026-12-03T13:30:00Z'), 5);
+    expect(newest.map((o) => o.key)).toEqual(busy.slice(-5).reverse().map((o) => o.key));
+    // Today's listing, the empty hours 23 to 13, hour 12 (too full), its last minute.
+    expect(calls.at(-1)).toBe('raw/2026/12/03/20261203T1259');
+    expect(calls.length).toBeLessThan(20);
   });
 
   it('are none in an empty bucket, after the two listings', async () => {
