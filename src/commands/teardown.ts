@@ -71,9 +71,10 @@ export function teardownStep(resource: AnyResource, name: string, live: unknown,
 }
 
 /** The stack as teardown sees it: live state, the data the bucket holds, and the steps in order. */
-async function readForTeardown(ctx: StackContext, deleteData: boolean, keyDeletionDays: number) {
+async function readForTeardown(ctx: StackContext, deleteData: boolean, keyDeletionDays: number, dryRun: boolean) {
   const state = await readStackTolerant(ctx, STACK_RESOURCES);
-  const bucketVersions = state.lives.get('bucket') ? await countVersions(ctx) : 0;
+  // What is kept is counted for the message; what goes is counted as it is deleted.
+  const bucketVersions = state.lives.get('bucket') ? await countVersions(ctx, deleteData && !dryRun) : 0;
   const teardownOptions: TeardownOptions = { deleteData, keyDeletionDays, bucketVersions };
   const steps = teardownPlan(ctx, state.lives, state.errors, teardownOptions);
   // Execution logs of the stack's earlier APIs (kept by an earlier teardown) go as the data goes.
@@ -97,7 +98,7 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
     ui.working(`reading stack ${config.stack}`);
     // The lock first: its version then says whether another run changed the stack after this read.
     const seen = await readLock(ctx);
-    let { state, steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays);
+    let { state, steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays, options.dryRun === true);
     ui.idle();
     if (steps.every((s) => s.action === 'absent') && state.errors.size === 0) {
       // Nothing by name: a typo in --stack or --region, unless something tagged for the stack is
@@ -121,7 +122,7 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
       lock = await lockStack(ctx, 'teardown', lockTimeoutMs, ui, seen);
       if (!lock.fresh) {
         ui.working(`reading stack ${config.stack} again under its lock`);
-        ({ state, steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays));
+        ({ state, steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays, false));
         ui.idle();
       }
     } else if (!options.dryRun && seen !== null) {
@@ -129,7 +130,7 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
       lock = await lockStack(ctx, 'teardown', lockTimeoutMs, ui, seen);
       if (!lock.fresh) {
         // Waited for a run that may have set the stack up meanwhile: nothing is removed unasked.
-        ({ state, steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays));
+        ({ state, steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays, false));
         if (steps.some((s) => s.action === 'remove')) {
           throw new BridgeError(`another bridge run changed stack ${config.stack} while this teardown waited for it: nothing was removed; run teardown again`);
         }

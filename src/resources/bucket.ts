@@ -433,7 +433,12 @@ export function withWritesDenied(policy: PolicyDocument | null, bucketArn: strin
   };
 }
 
-export async function countVersions(ctx: StackContext): Promise<number> {
+/** How many object versions and delete markers the bucket holds; with `anyOnly`, 1 when it holds any (one small listing). */
+export async function countVersions(ctx: StackContext, anyOnly = false): Promise<number> {
+  if (anyOnly) {
+    const page = await ctx.aws.s3.send(new ListObjectVersionsCommand({ Bucket: ctx.names.bucket, MaxKeys: 1 }));
+    return (page.Versions?.length ?? 0) + (page.DeleteMarkers?.length ?? 0) > 0 ? 1 : 0;
+  }
   let count = 0;
   let KeyMarker: string | undefined;
   let VersionIdMarker: string | undefined;

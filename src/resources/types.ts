@@ -95,7 +95,11 @@ export interface TeardownOptions {
   deleteData: boolean;
   /** KMS waiting period before the key is deleted (7-30). */
   keyDeletionDays: number;
-  /** Object versions and delete markers in the bucket (data to keep unless --delete-data). */
+  /**
+   * Object versions and delete markers in the bucket (data to keep unless --delete-data). With
+   * --delete-data, only whether there are any (0 or 1): emptying the bucket counts them as it goes,
+   * so they are not listed twice.
+   */
   bucketVersions: number;
 }
 
