@@ -1,7 +1,11 @@
 // The installed command's code as one ES module and its lazy chunks (dist/bundle/), from the
 // compiled dist/src/: Node then reads a few files instead of the AWS SDK's hundreds, which is most
 // of a command's start-up (docs/architecture.md, "Start-up"). Run by `npm run build`.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Chunk names carry a hash: an earlier build's would stay beside this one's.
+rmSync('dist/bundle', { recursive: true, force: true });
 
 await build({
   entryPoints: ['dist/src/cli.js'],

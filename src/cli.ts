@@ -6,10 +6,7 @@ import { exitOnInterrupt, startRun } from './interrupt.js';
 import { VERSION } from './version.js';
 // Each command's module (and the AWS SDK clients it needs) loads when that command runs, so
 // --help, --version and a usage error start in a blink.
-import type { AuditOptions, GlobalOptions } from './commands/options.js';
-import type { InvokeOptions } from './commands/invoke.js';
-import type { SetupOptions } from './commands/setup.js';
-import type { TeardownCliOptions } from './commands/teardown.js';
+import type { AuditOptions, GlobalOptions, InvokeOptions, SetupOptions, TeardownCliOptions } from './commands/options.js';
 
 /**
  * The process's own streams. A reader that goes away (`bridge audit | head -1`) ends the output

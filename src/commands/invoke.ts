@@ -14,16 +14,7 @@ import type { Ui } from '../output.js';
 import type { StackContext } from '../resources/types.js';
 import { onInterrupt } from './local.js';
 import { stackContext } from './context.js';
-import type { PreparedInvoke } from './options.js';
-
-export interface InvokeOptions {
-  payload?: string;
-  tail?: boolean;
-  follow?: boolean;
-  local?: boolean;
-  viaApi?: boolean;
-  apiKeyFile?: string;
-}
+import type { InvokeOptions, PreparedInvoke } from './options.js';
 
 export interface StoredObjectFacts {
   bucket: string;

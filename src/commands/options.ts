@@ -9,9 +9,49 @@ import type { Io } from '../output.js';
 import { profileRegion } from '../profile-region.js';
 import { Secret } from '../secret.js';
 import { SEVERITIES, type Severity } from '../audit/types.js';
-import type { InvokeOptions } from './invoke.js';
-import type { SetupOptions } from './setup.js';
-import type { TeardownCliOptions } from './teardown.js';
+
+export interface SetupOptions {
+  dryRun?: boolean;
+  bucket?: string;
+  dataPrefix?: string;
+  noncurrentDays?: string;
+  logRetentionDays?: string;
+  functionTimeout?: string;
+  functionMemory?: string;
+  reservedConcurrency?: string;
+  sourceUrl?: string;
+  sourceKeyIn?: string;
+  apiKeyEnv?: string;
+  apiKeyStdin?: boolean;
+  operatorAccessKeyFile?: string;
+  apiAuth?: string;
+  apiRateLimit?: string;
+  apiBurstLimit?: string;
+  apiDailyQuota?: string;
+  apiKeyFile?: string;
+  configureAccountLogging?: boolean;
+  force?: boolean;
+  adopt?: boolean;
+  lockTimeout?: string;
+  keepSourceKey?: boolean;
+}
+
+export interface TeardownCliOptions {
+  yes?: boolean;
+  dryRun?: boolean;
+  deleteData?: boolean;
+  keyDeletionDays?: string;
+  lockTimeout?: string;
+}
+
+export interface InvokeOptions {
+  payload?: string;
+  tail?: boolean;
+  follow?: boolean;
+  local?: boolean;
+  viaApi?: boolean;
+  apiKeyFile?: string;
+}
 
 export interface GlobalOptions {
   stack?: string;

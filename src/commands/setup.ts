@@ -10,33 +10,7 @@ import { handlerBundle } from '../bundle.js';
 import { recordApplied } from '../interrupt.js';
 import { lostLock, readLock, type StackLock } from '../lock.js';
 import { forgetReads, lockStack, releaseLock, stackContext } from './context.js';
-import type { PreparedSetup } from './options.js';
-
-export interface SetupOptions {
-  dryRun?: boolean;
-  bucket?: string;
-  dataPrefix?: string;
-  noncurrentDays?: string;
-  logRetentionDays?: string;
-  functionTimeout?: string;
-  functionMemory?: string;
-  reservedConcurrency?: string;
-  sourceUrl?: string;
-  sourceKeyIn?: string;
-  apiKeyEnv?: string;
-  apiKeyStdin?: boolean;
-  operatorAccessKeyFile?: string;
-  apiAuth?: string;
-  apiRateLimit?: string;
-  apiBurstLimit?: string;
-  apiDailyQuota?: string;
-  apiKeyFile?: string;
-  configureAccountLogging?: boolean;
-  force?: boolean;
-  adopt?: boolean;
-  lockTimeout?: string;
-  keepSourceKey?: boolean;
-}
+import type { SetupOptions, PreparedSetup } from './options.js';
 
 function eventLine(event: EngineEvent, ui: Ui): void {
   const c = ui.chalk;
@@ -69,8 +43,9 @@ function printNotes(notes: string[], ui: Ui): void {
 export async function runSetup({ config, lockTimeoutMs, apiKey }: PreparedSetup, options: SetupOptions, io: Io, ui: Ui): Promise<number> {
   if (apiKey) ui.redact(apiKey.reveal());
   ui.working('checking credentials');
-  const bundle = await handlerBundle();
-  const ctx = await stackContext(config, { ...(apiKey ? { apiKey } : {}), bundle, keepSourceKey: options.keepSourceKey === true }, ui);
+  // The function's zip is built while the credentials are checked.
+  const [bundle, ctx] = await Promise.all([handlerBundle(), stackContext(config, { ...(apiKey ? { apiKey } : {}), keepSourceKey: options.keepSourceKey === true }, ui)]);
+  ctx.inputs.bundle = bundle;
   // One tagging-API answer serves every resource's ownership check (resources/tag-search.ts).
   useTagIndex(ctx);
   let lock: StackLock | undefined;

@@ -16,15 +16,7 @@ import { foreignMembers, type OperatorsLive } from '../resources/operators.js';
 import { KNOWN_AFTER_APPLY, type AnyResource, type StackContext, type TeardownOptions } from '../resources/types.js';
 import { lostLock, readLock, type StackLock } from '../lock.js';
 import { lockStack, releaseLock, stackContext } from './context.js';
-import type { PreparedTeardown } from './options.js';
-
-export interface TeardownCliOptions {
-  yes?: boolean;
-  dryRun?: boolean;
-  deleteData?: boolean;
-  keyDeletionDays?: string;
-  lockTimeout?: string;
-}
+import type { TeardownCliOptions, PreparedTeardown } from './options.js';
 
 export interface TeardownStep {
   resource: AnyResource;
