@@ -87,7 +87,7 @@ async function repeat(count, fn) {
   for (let i = 0; i < count; i++) samples.push(await fn(i));
   return samples;
 }
-const setupArgs = (stack) => ['setup', '--stack', stack, '--quiet', '--source-url', source.weatherUrl, '--source-key-in', 'query:appid', '--api-key-env', 'BENCH_KEY', '--configure-account-logging'];
+const setupArgs = (stack) => ['setup', '--stack', stack, '--quiet', '--source-url', source.weatherUrl, '--source-key-in', 'query:appid', '--source-key-env', 'BENCH_KEY', '--configure-account-logging'];
 
 const nodes = [{ label: `node ${process.version}`, path: process.execPath }];
 if (existsSync(node24)) nodes.push({ label: `node ${execFileSync(node24, ['--version']).toString().trim()}`, path: node24 });

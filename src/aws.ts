@@ -21,6 +21,8 @@ export interface AwsSettings {
   endpoint?: string;
   /** Total attempts per call; throttling and 5xx are retried with adaptive backoff. */
   maxAttempts?: number;
+  /** Multiplies the SDK's backoff between attempts (1, the SDK's own pace; tests give 0 to not wait). */
+  backoffScale?: number;
 }
 
 /** One AWS API call as sent, so tests (and --verbose) can see what a run really did. */
@@ -154,7 +156,7 @@ export class AwsClients {
     const config: ClientConfig = { region: this.settings.region };
     if (this.settings.profile) config.profile = this.settings.profile;
     if (this.settings.endpoint) config.endpoint = this.settings.endpoint;
-    config.retryStrategy = new CliRetryStrategy(Math.min(attempts ?? Infinity, maxAttempts(this.settings)));
+    config.retryStrategy = new CliRetryStrategy(Math.min(attempts ?? Infinity, maxAttempts(this.settings)), this.settings.backoffScale);
     return config;
   }
 }

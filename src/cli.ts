@@ -1,6 +1,6 @@
 /** The commander program: global options, subcommands, and the exit-code contract. */
 import { Command, CommanderError, Option } from 'commander';
-import { BridgeError, ExitCode } from './errors.js';
+import { BridgeError, ExitCode, awsFailureText } from './errors.js';
 import { Ui, type Io } from './output.js';
 import { exitOnInterrupt, startRun } from './interrupt.js';
 import { VERSION } from './version.js';
@@ -62,8 +62,11 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
     .option('--reserved-concurrency <n>', 'most concurrent runs of the function (default 2), or none')
     .option('--source-url <url>', 'the source API URL, without its key (https; http only to loopback)')
     .option('--source-key-in <placement>', 'where the key goes: query:NAME or header:NAME (default query:appid for OpenWeatherMap, else header:Authorization as a bearer token)')
-    .addOption(new Option('--api-key-env <name>', 'read the source API key from this environment variable').conflicts('apiKeyStdin'))
-    .option('--api-key-stdin', 'read the source API key from standard input')
+    .addOption(new Option('--source-key-env <name>', 'read the source API key from this environment variable').conflicts(['sourceKeyStdin', 'apiKeyStdin']))
+    .option('--source-key-stdin', 'read the source API key from standard input')
+    // Their first names, still accepted: the source's key, not the API Gateway key of --api-auth api-key.
+    .addOption(new Option('--api-key-env <name>').hideHelp().conflicts(['sourceKeyStdin', 'apiKeyStdin', 'sourceKeyEnv']))
+    .addOption(new Option('--api-key-stdin').hideHelp().conflicts(['sourceKeyStdin']))
     .option('--api-auth <mode>', 'how GET /data is protected: aws-iam (SigV4, default) or api-key (usage plan)')
     .option('--api-rate-limit <rps>', 'stage throttling: steady requests per second (default 10)')
     .option('--api-burst-limit <n>', 'stage throttling: burst (default 20)')
@@ -194,8 +197,9 @@ function reportError(error: unknown, ui: Ui, verbose: boolean): number {
     if (verbose && error.stack) ui.err(error.stack);
     return error.exitCode;
   }
-  const e = error as Error;
-  ui.err(`${ui.chalk.red('error:')} ${e?.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e?.message ?? String(error)}`);
+  // One formatter for every failure that is not bridge's own: AWS's code, the call, the attempts.
+  ui.err(`${ui.chalk.red('error:')} ${awsFailureText(error)}`);
+  const e = error as Error | undefined;
   if (verbose && e?.stack) ui.err(e.stack);
   else ui.err('(run again with --verbose for details)');
   return ExitCode.failure;

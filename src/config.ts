@@ -164,7 +164,7 @@ export function configFileSettings(parsed: unknown, file: string): RawSettings {
   const record = parsed as Record<string, unknown>;
   // A key in a file ends up in repositories; say so rather than "unknown key".
   if (Object.keys(record).some((key) => /^api[-_]?key$/i.test(key))) {
-    throw new UsageError(`config file ${file} must not hold the API key: pass it with --api-key-env or --api-key-stdin`);
+    throw new UsageError(`config file ${file} must not hold the API key: pass it with --source-key-env or --source-key-stdin`);
   }
   for (const key of Object.keys(record)) {
     if (!CONFIG_FILE_KEYS.has(key)) {
@@ -418,12 +418,12 @@ export function validateSourceUrl(value: string): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`invalid source URL: ${fix}`);
   if (url.username || url.password) {
-    throw new UsageError('invalid source URL: it must not carry credentials; pass the API key with --api-key-env or --api-key-stdin');
+    throw new UsageError('invalid source URL: it must not carry credentials; pass the API key with --source-key-env or --source-key-stdin');
   }
   for (const name of url.searchParams.keys()) {
     if (looksLikeCredentialName(name)) {
       throw new UsageError(
-        `invalid source URL: its query parameter '${name}' looks like a credential; remove it and pass the key with --api-key-env or --api-key-stdin`,
+        `invalid source URL: its query parameter '${name}' looks like a credential; remove it and pass the key with --source-key-env or --source-key-stdin`,
       );
     }
   }
@@ -523,7 +523,7 @@ export function validateApiAuth(value: string): ApiAuth {
 
 export function validateEnvVarName(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new UsageError(`invalid --api-key-env '${name}': give the NAME of an environment variable that holds the key, e.g. --api-key-env OWM_API_KEY`);
+    throw new UsageError(`invalid --source-key-env '${name}': give the NAME of an environment variable that holds the key, e.g. --source-key-env OWM_API_KEY`);
   }
   return name;
 }

@@ -4,6 +4,8 @@ export const ExitCode = {
   failure: 1,
   usage: 2,
   auditFailed: 3,
+  /** Ctrl-C (and Ctrl-D at a prompt): 128 + SIGINT, as shells report it. */
+  interrupted: 130,
 } as const;
 
 /** A failure the user can act on: one line naming the problem and the fix. */

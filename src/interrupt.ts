@@ -3,7 +3,9 @@
  * (128 + SIGINT, as shells report it). Commands record what they apply as they go; nothing else is
  * needed to stop, since every step bridge takes is one a re-run reads back and converges from.
  */
-export const INTERRUPTED = 130;
+import { ExitCode } from './errors.js';
+
+export const INTERRUPTED = ExitCode.interrupted;
 
 interface RunRecord {
   command: string;

@@ -7,7 +7,7 @@ import { BridgeError } from './errors.js';
 import { INTERRUPTED } from './interrupt.js';
 import type { Io } from './output.js';
 
-/** Whether the person typed `expected`; throws BridgeError(`cancelled`, 130) on Ctrl-C or Ctrl-D. */
+/** Whether the person typed `expected`; throws BridgeError(`cancelled`, ExitCode.interrupted) on Ctrl-C or Ctrl-D. */
 export async function typedConfirmation(io: Io, question: string, expected: string, cancelled: string): Promise<boolean> {
   const prompt = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
   const stopped = new Promise<never>((_, reject) => {

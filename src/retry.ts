@@ -1,10 +1,23 @@
 /**
  * Retries for eventual consistency, in one place (as Terraform's provider does): IAM takes
  * seconds to make a new role or user usable as a principal elsewhere, and KMS takes seconds to
- * make a new key usable by the calls (and the services) that name it. Throttling is left to the
- * SDK, with the one policy below (CliRetryStrategy).
+ * make a new key usable by the calls (and the services) that name it. Every such rule bridge knows
+ * is one row of PROPAGATION, with its timeouts; every wait runs on the context's Clock, so tests run
+ * on a fake one. Throttling is left to the SDK, with the one policy below (CliRetryStrategy).
  */
 import { AdaptiveRetryStrategy } from '@smithy/core/retry';
+import { isNotFound } from './errors.js';
+
+/** The time every wait runs on: the system's in the CLI, a fake in tests (no real waiting). */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+};
 
 type Refresh = AdaptiveRetryStrategy['refreshRetryTokenForRetry'];
 
@@ -25,15 +38,14 @@ export interface RetryOptions {
 }
 
 /**
- * Every wait and deadline is multiplied by `scale`. Only the tests change it: they run bridge in
- * this process and reproduce AWS's transient answers, and need not wait AWS's seconds for them.
+ * Test seam: every wait and deadline is multiplied by `scale`. Only integration tests change it:
+ * they run the whole CLI in this process (where no clock can be handed in) and reproduce AWS's
+ * transient answers, and need not wait AWS's seconds for them. Unit tests hand in a fake Clock.
  */
 export const retryTiming = { scale: 1 };
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export async function retryUntil<T>(operation: () => Promise<T>, options: RetryOptions): Promise<T> {
-  const { sleep = realSleep, now = Date.now } = options;
+  const { sleep = systemClock.sleep, now = systemClock.now } = options;
   const scale = retryTiming.scale;
   const timeoutMs = (options.timeoutMs ?? 120_000) * scale;
   const maxDelayMs = (options.maxDelayMs ?? 8_000) * scale;
@@ -74,14 +86,92 @@ export function isKeyNotYetVisible(error: unknown): boolean {
   return error.name === 'InvalidKeyId' && /does not exist|not found/i.test(error.message);
 }
 
-/** Retries a call that names the stack's new key until KMS makes the key visible to it. */
-export function untilKeyVisible<T>(operation: () => Promise<T>, progress: (message: string) => void, what: string): Promise<T> {
+/**
+ * A role created moments ago is not yet usable by Lambda: the messages Terraform's AWS provider
+ * retries CreateFunction on, and a function still busy with an earlier change.
+ */
+export function isRoleNotYetUsableByLambda(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'ResourceConflictException') return true;
+  return (
+    error.name === 'InvalidParameterValueException' &&
+    /role defined for the function cannot be assumed by Lambda|provided execution role does not have permissions|throttled by EC2|unable to configure access to your environment variables because the KMS key is invalid for CreateGrant/.test(
+      error.message,
+    )
+  );
+}
+
+/** API Gateway's answers while a new role is not yet usable by it (as Terraform's provider matches them). */
+export function isRoleNotYetUsableByApiGateway(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'BadRequestException' &&
+    /The role ARN does not have required permissions|API Gateway could not successfully write to CloudWatch Logs using the ARN specified/i.test(error.message)
+  );
+}
+
+export interface PropagationRule {
+  /** For the progress line: "waiting for <what> (attempt N)"; from the answer where it tells which. */
+  what: string | ((error: unknown) => string);
+  retryIf: (error: unknown) => boolean;
+  timeoutMs: number;
+  initialDelayMs: number;
+}
+
+/**
+ * Every propagation bridge waits out, with how long: a call that names something new is retried
+ * while AWS answers as it does before the new thing is visible there, and never longer.
+ */
+export const PROPAGATION = {
+  /** KMS: a key created moments ago, named by KMS itself, S3, SSM or CloudWatch Logs. */
+  keyVisible: { what: 'KMS to make the new key visible', retryIf: isKeyNotYetVisible, timeoutMs: 60_000, initialDelayMs: 500 },
+  /** IAM -> KMS: a key policy naming the new role and user (and the key itself, new). */
+  principalsVisibleToKms: {
+    what: (error: unknown) => (isKeyNotYetVisible(error) ? 'KMS to make the new key visible' : 'IAM to make the new role and user visible to KMS'),
+    retryIf: (error: unknown) => isPrincipalNotYetVisible(error) || isKeyNotYetVisible(error),
+    timeoutMs: 120_000,
+    initialDelayMs: 1_000,
+  },
+  /** IAM -> Lambda: the new execution role, for CreateFunction and UpdateFunctionConfiguration. */
+  roleUsableByLambda: { what: 'IAM to let Lambda assume the new role', retryIf: isRoleNotYetUsableByLambda, timeoutMs: 120_000, initialDelayMs: 1_000 },
+  /** IAM -> API Gateway: the account's new CloudWatch role. */
+  roleUsableByApiGateway: { what: 'IAM to let API Gateway use the new role', retryIf: isRoleNotYetUsableByApiGateway, timeoutMs: 60_000, initialDelayMs: 1_000 },
+  /** IAM: a user and group created moments ago, joined. */
+  groupMembership: { what: 'IAM to make the new user and group visible', retryIf: (error: unknown) => isNotFound(error), timeoutMs: 60_000, initialDelayMs: 1_000 },
+} satisfies Record<string, PropagationRule>;
+
+/** Where a propagation wait runs: the context's clock and progress line (a StackContext has both). */
+export interface Waiting {
+  clock: Clock;
+  progress: (message: string) => void;
+}
+
+const duration = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} minute${ms >= 90_000 ? 's' : ''}` : `${Math.max(1, Math.round(ms / 1000))} s`);
+
+/** Retries `operation` while `rule` says AWS has not yet made the new thing visible to it. */
+export function untilPropagated<T>(
+  waiting: Waiting,
+  rule: PropagationRule,
+  operation: () => Promise<T>,
+  options: { to?: string; onGiveUp?: RetryOptions['onGiveUp'] } = {},
+): Promise<T> {
   return retryUntil(operation, {
-    retryIf: isKeyNotYetVisible,
-    initialDelayMs: 500,
-    timeoutMs: 60_000,
-    onRetry: (attempt) => progress(`waiting for KMS to make the new key visible to ${what} (attempt ${attempt})`),
+    retryIf: rule.retryIf,
+    timeoutMs: rule.timeoutMs,
+    initialDelayMs: rule.initialDelayMs,
+    sleep: waiting.clock.sleep,
+    now: waiting.clock.now,
+    onRetry: (attempt, error) => {
+      const what = typeof rule.what === 'function' ? rule.what(error) : rule.what;
+      waiting.progress(`waiting for ${what}${options.to ? ` to ${options.to}` : ''} (attempt ${attempt}, up to ${duration(rule.timeoutMs * retryTiming.scale)})`);
+    },
+    ...(options.onGiveUp ? { onGiveUp: options.onGiveUp } : {}),
   });
+}
+
+/** Retries a call that names the stack's new key until KMS makes the key visible to it (`what`: the service). */
+export function untilKeyVisible<T>(waiting: Waiting, operation: () => Promise<T>, what: string): Promise<T> {
+  return untilPropagated(waiting, PROPAGATION.keyVisible, operation, { to: what });
 }
 
 /**
@@ -93,7 +183,7 @@ export function untilKeyVisible<T>(operation: () => Promise<T>, progress: (messa
  * the same way (its SDK retryer's RateLimiter is ratelimit.None). Attempts still bound every call.
  */
 export class CliRetryStrategy extends AdaptiveRetryStrategy {
-  constructor(maxAttempts: number) {
+  constructor(maxAttempts: number, backoffScale = 1) {
     let base = 50;
     super(maxAttempts, {
       maxAttempts,
@@ -101,7 +191,7 @@ export class CliRetryStrategy extends AdaptiveRetryStrategy {
         setDelayBase: (delay: number) => {
           base = delay;
         },
-        computeNextBackoffDelay: (retries: number) => Math.floor(Math.random() * Math.min(base * 2 ** retries, 20_000) * retryTiming.scale),
+        computeNextBackoffDelay: (retries: number) => Math.floor(Math.random() * Math.min(base * 2 ** retries, 20_000) * retryTiming.scale * backoffScale),
       },
     });
   }

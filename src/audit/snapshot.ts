@@ -16,7 +16,7 @@ import type { PrincipalPolicies } from '../resources/iam-policies.js';
 import type { StackContext } from '../resources/types.js';
 import { newestObjectKeys, type Listing, type Lister } from './newest-objects.js';
 import { servicesNamed, type ActionCatalogue } from './permissions.js';
-import type { AuditSnapshot, StackInventory, StoredObjectFacts } from './types.js';
+import type { AuditSnapshot, StackInventory, ObjectProtection } from './types.js';
 import { keyStates, listKeyGrants } from '../resources/kms-key.js';
 import { bucketRegions } from '../resources/bucket.js';
 import { taggedArns } from '../resources/tag-search.js';
@@ -64,7 +64,7 @@ function s3Lister(ctx: StackContext): Lister {
   };
 }
 
-async function newestObjects(ctx: StackContext, now: Date): Promise<StoredObjectFacts[]> {
+async function newestObjects(ctx: StackContext, now: Date): Promise<ObjectProtection[]> {
   const Bucket = ctx.names.bucket;
   const newest = await newestObjectKeys(s3Lister(ctx), ctx.config.dataPrefix, now, NEWEST_OBJECTS);
   return Promise.all(

@@ -9,7 +9,8 @@ export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 export type Status = 'PASS' | 'FAIL' | 'ERROR' | 'SKIP';
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 
-export interface StoredObjectFacts {
+/** How one stored object (handler/core.ts StoredObject) is protected, as S3 answers HeadObject. */
+export interface ObjectProtection {
   key: string;
   versionId: string;
   encryption: string | null;
@@ -42,7 +43,7 @@ export interface AuditSnapshot {
   /** Documents of the managed policies attached to the stack's principals, by ARN. */
   managedPolicies: ReadonlyMap<string, PolicyDocument>;
   /** The newest stored objects under the data prefix. */
-  objects: StoredObjectFacts[];
+  objects: ObjectProtection[];
   /** Grants on the stack key. */
   grants: KeyGrant[];
   /** Everything tagged for the stack (null when it could not be read: see errors 'inventory'). */

@@ -1,5 +1,6 @@
 /** Turns a validated config into an account and a context, and holds the stack's lock: all before any change. */
 import { AwsClients } from '../aws.js';
+import { systemClock } from '../retry.js';
 import type { StackConfig } from '../config.js';
 import { stackNames } from '../names.js';
 import { resolveAccount } from '../preflight.js';
@@ -26,6 +27,7 @@ export async function stackContext(config: StackConfig, inputs: SetupInputs, ui:
     refs: {},
     inputs,
     progress: onProgress,
+    clock: systemClock,
     notes: [],
   };
 }

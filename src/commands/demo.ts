@@ -59,7 +59,7 @@ export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCl
   ui.redact(apiKey);
   const interruption = onInterrupt();
   const interrupted = interruption.signalled.then(() => {
-    throw new BridgeError('demo interrupted: the local AWS is stopped', 130);
+    throw new BridgeError('demo interrupted: the local AWS is stopped', ExitCode.interrupted);
   });
   const tour = async () => {
     title('Set up the stack: key, bucket, identities, source key, function, API, log groups');
@@ -71,7 +71,7 @@ export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCl
       source.weatherUrl,
       '--source-key-in',
       'query:appid',
-      '--api-key-env',
+      '--source-key-env',
       DEMO_KEY_ENV,
       // The local AWS is a throwaway account: let setup give API Gateway its logging role.
       '--configure-account-logging',

@@ -15,34 +15,27 @@ import type { StackContext } from '../resources/types.js';
 import { onInterrupt } from './local.js';
 import { stackContext } from './context.js';
 import type { InvokeOptions, PreparedInvoke } from './options.js';
-
-export interface StoredObjectFacts {
-  bucket: string;
-  key: string;
-  versionId: string;
-  sha256: string;
-  bytes: number;
-}
+import type { StoredObject } from '../../handler/core.js';
 
 export interface InvokeJson {
   statusCode: number;
   payload: unknown;
   logTail: string;
   durationMs: number | null;
-  object?: StoredObjectFacts;
+  object?: StoredObject;
   functionError?: string;
 }
 
 /** --payload JSON or @file, checked before anything runs. */
 /** The handler's result names the object it stored. */
-export function storedObject(payload: unknown): StoredObjectFacts | null {
-  const p = payload as Partial<StoredObjectFacts> | null;
+export function storedObject(payload: unknown): StoredObject | null {
+  const p = payload as Partial<StoredObject> | null;
   if (!p || typeof p !== 'object' || typeof p.bucket !== 'string' || typeof p.key !== 'string' || typeof p.sha256 !== 'string') return null;
   return { bucket: p.bucket, key: p.key, versionId: p.versionId ?? '', sha256: p.sha256, bytes: Number(p.bytes ?? 0) };
 }
 
 /** What S3 says about the object: its KMS key and whether its own SHA-256 matches the result. */
-async function objectEvidence(ctx: StackContext, object: StoredObjectFacts): Promise<{ kmsKey?: string; checksumMatches?: boolean } | null> {
+async function objectEvidence(ctx: StackContext, object: StoredObject): Promise<{ kmsKey?: string; checksumMatches?: boolean } | null> {
   try {
     const head = await ctx.aws.s3.send(
       new HeadObjectCommand({ Bucket: object.bucket, Key: object.key, ...(object.versionId ? { VersionId: object.versionId } : {}), ChecksumMode: 'ENABLED' }),
@@ -110,7 +103,7 @@ export async function runInvoke({ config, event }: PreparedInvoke, options: Invo
   }
 }
 
-async function printInvocation(ctx: StackContext, invocation: Invocation, object: StoredObjectFacts | null, options: InvokeOptions, ui: Ui): Promise<void> {
+async function printInvocation(ctx: StackContext, invocation: Invocation, object: StoredObject | null, options: InvokeOptions, ui: Ui): Promise<void> {
   const c = ui.chalk;
   const report = parseReport(invocation.logTail);
   const where = invocation.where === 'local' ? 'locally' : 'on Lambda';

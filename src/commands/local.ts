@@ -71,7 +71,7 @@ export async function runLocal(options: { port?: string }, ui: Ui): Promise<numb
   ui.out('Use it from another shell:');
   ui.out(`  export ${exports}`);
   ui.out('  export OWM_API_KEY=...   # any value works locally');
-  ui.out('  npx bridge setup --source-url "https://api.openweathermap.org/data/2.5/weather?q=London" --api-key-env OWM_API_KEY');
+  ui.out('  npx bridge setup --source-url "https://api.openweathermap.org/data/2.5/weather?q=London" --source-key-env OWM_API_KEY');
   const stopped = await Promise.race([untilInterrupted(), new Promise<string>((resolve) => local.process.once('exit', () => resolve('exit')))]);
   if (stopped === 'exit') {
     ui.err('the local AWS stopped by itself');

@@ -21,6 +21,9 @@ export interface SetupOptions {
   reservedConcurrency?: string;
   sourceUrl?: string;
   sourceKeyIn?: string;
+  sourceKeyEnv?: string;
+  sourceKeyStdin?: boolean;
+  /** The first names of --source-key-env and --source-key-stdin, still accepted. */
   apiKeyEnv?: string;
   apiKeyStdin?: boolean;
   operatorAccessKeyFile?: string;
@@ -187,20 +190,22 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 
 /** The source API key, from an environment variable or a pipe; never from argv. */
 export async function readApiKey(options: SetupOptions, io: Pick<Io, 'env' | 'stdin'>): Promise<Secret | undefined> {
-  if (options.apiKeyEnv && options.apiKeyStdin) throw new UsageError('give the API key one way: --api-key-env NAME or --api-key-stdin, not both');
-  if (options.apiKeyEnv) {
-    const name = validateEnvVarName(options.apiKeyEnv);
+  const fromEnv = options.sourceKeyEnv ?? options.apiKeyEnv;
+  const fromStdin = options.sourceKeyStdin === true || options.apiKeyStdin === true;
+  if (fromEnv && fromStdin) throw new UsageError('give the source API key one way: --source-key-env NAME or --source-key-stdin, not both');
+  if (fromEnv) {
+    const name = validateEnvVarName(fromEnv);
     const value = io.env[name];
-    if (!value) throw new UsageError(`environment variable ${name} (from --api-key-env) is not set or is empty: export it first`);
+    if (!value) throw new UsageError(`environment variable ${name} (from --source-key-env) is not set or is empty: export it first`);
     return new Secret(value.trim());
   }
-  if (options.apiKeyStdin) {
+  if (fromStdin) {
     if (io.stdin.isTTY) {
-      throw new UsageError("--api-key-stdin reads the key from a pipe, e.g. 'pass show owm | bridge setup --api-key-stdin', or use --api-key-env NAME");
+      throw new UsageError("--source-key-stdin reads the key from a pipe, e.g. 'pass show owm | bridge setup --source-key-stdin', or use --source-key-env NAME");
     }
     const value = (await readAll(io.stdin)).replace(/\r?\n$/, '');
-    if (!value.trim()) throw new UsageError('--api-key-stdin got nothing on standard input: pipe the key in');
-    if (value.includes('\n')) throw new UsageError('--api-key-stdin got more than one line: pipe only the key');
+    if (!value.trim()) throw new UsageError('--source-key-stdin got nothing on standard input: pipe the key in');
+    if (value.includes('\n')) throw new UsageError('--source-key-stdin got more than one line: pipe only the key');
     return new Secret(value.trim());
   }
   return undefined;

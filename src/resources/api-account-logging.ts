@@ -9,7 +9,7 @@ import { CreateRoleCommand, GetRoleCommand, PutRolePolicyCommand, UpdateAssumeRo
 import { BridgeError, NotOursError, isNotFound } from '../errors.js';
 import { IAM_PATH, partitionValues, servicePrincipal } from '../names.js';
 import { diffStatements, parsePolicy } from '../policy.js';
-import { retryUntil } from '../retry.js';
+import { PROPAGATION, untilPropagated } from '../retry.js';
 import { renderTemplate } from '../templates.js';
 import type { Resource, StackContext } from './types.js';
 
@@ -42,12 +42,11 @@ export const apiAccountLogging: Resource<AccountLoggingLive, { manage: boolean }
     const roleArn = await ensureLoggingRole(ctx);
     // A new role takes a moment before API Gateway may use it (Terraform's provider retries the
     // same answer). One that is still refused after that is wrong, not new: say what to check.
-    await retryUntil(
+    await untilPropagated(
+      ctx,
+      PROPAGATION.roleUsableByApiGateway,
       () => ctx.aws.apigateway.send(new UpdateAccountCommand({ patchOperations: [{ op: 'replace', path: '/cloudwatchRoleArn', value: roleArn }] })),
       {
-        retryIf: isRoleNotYetUsableByApiGateway,
-        timeoutMs: 60_000,
-        onRetry: (attempt) => ctx.progress(`waiting for IAM to let API Gateway use the new role (attempt ${attempt})`),
         onGiveUp: (error, waitedMs) =>
           new BridgeError(
             `API Gateway still refuses the CloudWatch role ${roleArn} after ${Math.round(waitedMs / 1000)} s (${(error as Error).message}): check that its trust policy lets ${servicePrincipal('apigateway', ctx.names.region)} assume it and that its policy allows writing to CloudWatch Logs (templates/apigateway-logs-trust.json, templates/apigateway-logs-policy.json)`,
@@ -59,14 +58,6 @@ export const apiAccountLogging: Resource<AccountLoggingLive, { manage: boolean }
   describe: (ctx) => (ctx.refs.accountLoggingRole ? { name: 'API Gateway CloudWatch role', arn: ctx.refs.accountLoggingRole } : null),
 };
 
-/** API Gateway's answers while a new role is not yet usable by it (as Terraform's provider matches them). */
-export function isRoleNotYetUsableByApiGateway(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    error.name === 'BadRequestException' &&
-    /The role ARN does not have required permissions|API Gateway could not successfully write to CloudWatch Logs using the ARN specified/i.test(error.message)
-  );
-}
 
 async function ensureLoggingRole(ctx: StackContext): Promise<string> {
   const iam = ctx.aws.iam;

@@ -344,7 +344,7 @@ export const bucket: Resource<BucketLive, BucketIntended> = {
     }
     if (fields.has('encryption')) {
       // S3 does not check the key here today, but the call names a key KMS may not show yet.
-      await untilKeyVisible(() => s3.send(
+      await untilKeyVisible(ctx, () => s3.send(
         new PutBucketEncryptionCommand({
           Bucket,
           ServerSideEncryptionConfiguration: {
@@ -356,7 +356,7 @@ export const bucket: Resource<BucketLive, BucketIntended> = {
             ],
           },
         }),
-      ), ctx.progress, 'S3');
+      ), 'S3');
     }
     if (fields.has('versioning')) {
       await s3.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: 'Enabled' } }));

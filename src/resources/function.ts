@@ -22,7 +22,7 @@ import { ENV } from '../../handler/core.js';
 import { LAMBDA_HANDLER } from '../bundle.js';
 import { defaultKeyPlacement, formatKeyPlacement } from '../config.js';
 import { BridgeError, NotOursError, awsErrorName, httpStatusOf, isNotFound } from '../errors.js';
-import { retryUntil } from '../retry.js';
+import { PROPAGATION, untilPropagated } from '../retry.js';
 import { DEFAULT_RUNTIME } from '../runtimes.js';
 import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
@@ -223,20 +223,6 @@ export function diffFunction(live: FunctionLive | null, intended: FunctionIntend
   return changes;
 }
 
-/**
- * A role created moments ago is not yet usable by Lambda: the messages Terraform's AWS provider
- * retries CreateFunction on, and a function still busy with an earlier change.
- */
-export function isRoleNotYetUsable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error.name === 'ResourceConflictException') return true;
-  return (
-    error.name === 'InvalidParameterValueException' &&
-    /role defined for the function cannot be assumed by Lambda|provided execution role does not have permissions|throttled by EC2|unable to configure access to your environment variables because the KMS key is invalid for CreateGrant/.test(
-      error.message,
-    )
-  );
-}
 
 /** API Gateway's default (and, without a quota increase, largest) integration timeout for REST APIs. */
 export const API_INTEGRATION_TIMEOUT_SECONDS = 29;
@@ -308,31 +294,23 @@ export const ingestFunction: Resource<FunctionLive, FunctionIntended> = {
       Description: `bridge stack ${ctx.config.stack}: fetches the source API and stores its answer in S3`,
     };
     if (!live) {
-      await retryUntil(
-        () =>
-          lambda.send(
-            new CreateFunctionCommand({
-              ...configuration,
-              Code: { ZipFile: bundle.zip },
-              PackageType: 'Zip',
-              Architectures: intended.architectures,
-              Tags: intended.tags,
-            }),
-          ),
-        {
-          retryIf: isRoleNotYetUsable,
-          onRetry: (attempt) => ctx.progress(`waiting for IAM to let Lambda assume the new role (attempt ${attempt}, up to 2 minutes)`),
-        },
+      await untilPropagated(ctx, PROPAGATION.roleUsableByLambda, () =>
+        lambda.send(
+          new CreateFunctionCommand({
+            ...configuration,
+            Code: { ZipFile: bundle.zip },
+            PackageType: 'Zip',
+            Architectures: intended.architectures,
+            Tags: intended.tags,
+          }),
+        ),
       );
       await waitUntilFunctionActiveV2({ client: lambda, ...WAIT }, { FunctionName });
     } else {
       // Never stack an update on one in progress.
       if (live.lastUpdateStatus === 'InProgress') await waitUntilFunctionUpdatedV2({ client: lambda, ...WAIT }, { FunctionName });
       if (CONFIG_FIELDS.some((field) => fields.has(field))) {
-        await retryUntil(() => lambda.send(new UpdateFunctionConfigurationCommand(configuration)), {
-          retryIf: isRoleNotYetUsable,
-          onRetry: (attempt) => ctx.progress(`waiting for the function to accept a change (attempt ${attempt})`),
-        });
+        await untilPropagated(ctx, PROPAGATION.roleUsableByLambda, () => lambda.send(new UpdateFunctionConfigurationCommand(configuration)));
         await waitUntilFunctionUpdatedV2({ client: lambda, ...WAIT }, { FunctionName });
       }
       if (fields.has('code')) {

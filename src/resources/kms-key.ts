@@ -25,7 +25,7 @@ import {
 import { NotOursError, awsErrorName, isNotFound } from '../errors.js';
 import { STACK_TAG_KEY, apiArns, partitionValues } from '../names.js';
 import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
-import { isKeyNotYetVisible, isPrincipalNotYetVisible, retryUntil, untilKeyVisible } from '../retry.js';
+import { PROPAGATION, untilKeyVisible, untilPropagated } from '../retry.js';
 import { renderTemplate } from '../templates.js';
 import { taggedArns, tagsOf } from './tag-search.js';
 import { isOurs, stackTags, tagRecord, tagsChange, type Tags } from './tags.js';
@@ -245,7 +245,7 @@ export const kmsKey: Resource<KeyLive, KeyIntended> = {
     }
     const id = keyId as string;
     // A key made a moment ago may answer NotFoundException for seconds (KMS: eventual consistency).
-    const kms = <T>(send: () => Promise<T>) => untilKeyVisible(send, ctx.progress, 'KMS');
+    const kms = <T>(send: () => Promise<T>) => untilKeyVisible(ctx, send, 'KMS');
     if (fields.has('state') && live?.state === 'PendingDeletion') {
       await ctx.aws.kms.send(new CancelKeyDeletionCommand({ KeyId: id }));
     }
@@ -293,17 +293,8 @@ export const kmsKeyPolicy: Resource<PolicyDocument, PolicyDocument> = {
     return [{ field: 'policy', details: describeStatementDifference(difference) }];
   },
   async apply(ctx, _live, intended) {
-    await retryUntil(
-      () => ctx.aws.kms.send(new PutKeyPolicyCommand({ KeyId: ctx.refs.keyId as string, PolicyName: 'default', Policy: JSON.stringify(intended) })),
-      {
-        retryIf: (error) => isPrincipalNotYetVisible(error) || isKeyNotYetVisible(error),
-        onRetry: (attempt, error) =>
-          ctx.progress(
-            isKeyNotYetVisible(error)
-              ? `waiting for KMS to make the new key visible (attempt ${attempt})`
-              : `waiting for IAM to make the new role and user visible to KMS (attempt ${attempt})`,
-          ),
-      },
+    await untilPropagated(ctx, PROPAGATION.principalsVisibleToKms, () =>
+      ctx.aws.kms.send(new PutKeyPolicyCommand({ KeyId: ctx.refs.keyId as string, PolicyName: 'default', Policy: JSON.stringify(intended) })),
     );
   },
   describe: () => null,

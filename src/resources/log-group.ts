@@ -118,10 +118,10 @@ export function logGroupResource(spec: LogGroupSpec): Resource<LogGroupLive, Log
       const logGroupName = nameOf(ctx);
       const fields = new Set(changes.map((c) => c.field));
       if (!live) {
-        await untilKeyVisible(() => logs.send(new CreateLogGroupCommand({ logGroupName, kmsKeyId: intended.kmsKeyArn, tags: intended.tags })), ctx.progress, 'CloudWatch Logs');
+        await untilKeyVisible(ctx, () => logs.send(new CreateLogGroupCommand({ logGroupName, kmsKeyId: intended.kmsKeyArn, tags: intended.tags })), 'CloudWatch Logs');
       } else {
         if (fields.has('encryption')) {
-          await untilKeyVisible(() => logs.send(new AssociateKmsKeyCommand({ logGroupName, kmsKeyId: intended.kmsKeyArn })), ctx.progress, 'CloudWatch Logs');
+          await untilKeyVisible(ctx, () => logs.send(new AssociateKmsKeyCommand({ logGroupName, kmsKeyId: intended.kmsKeyArn })), 'CloudWatch Logs');
         }
         if (fields.has('tags')) await logs.send(new TagResourceCommand({ resourceArn: live.arn, tags: intended.tags }));
       }

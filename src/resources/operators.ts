@@ -24,7 +24,7 @@ import { BridgeError, NotOursError, isNotFound } from '../errors.js';
 import { KEY_FILE_MARK } from '../config.js';
 import { IAM_PATH, apiArns, partitionValues } from '../names.js';
 import type { PolicyDocument } from '../policy.js';
-import { retryUntil } from '../retry.js';
+import { PROPAGATION, untilPropagated } from '../retry.js';
 import { renderTemplate } from '../templates.js';
 import {
   extraPolicies,
@@ -192,11 +192,7 @@ export const operators: Resource<OperatorsLive, OperatorsIntended> = {
     }
     if (fields.has('membership')) {
       // A user or group created a moment ago may not be visible to IAM's other endpoints yet.
-      await retryUntil(() => iam.send(new AddUserToGroupCommand({ GroupName, UserName })), {
-        retryIf: (error) => isNotFound(error),
-        timeoutMs: 60_000,
-        onRetry: (attempt) => ctx.progress(`waiting for IAM to make the new user and group visible (attempt ${attempt})`),
-      });
+      await untilPropagated(ctx, PROPAGATION.groupMembership, () => iam.send(new AddUserToGroupCommand({ GroupName, UserName })));
     }
     if (fields.has('access-key') && intended.keyFile) await createAccessKey(ctx, live, intended.keyFile);
   },

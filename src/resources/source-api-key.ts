@@ -1,6 +1,6 @@
 /**
  * The source API key: an SSM SecureString encrypted with the stack key. The value only ever comes
- * from --api-key-env or --api-key-stdin, is compared in constant time, and is never printed.
+ * from --source-key-env or --source-key-stdin, is compared in constant time, and is never printed.
  */
 import {
   AddTagsToResourceCommand,
@@ -103,7 +103,7 @@ export const sourceApiKey: Resource<SourceKeyLive, SourceKeyIntended> = {
   check(ctx, live, lives) {
     const needsUrl = !lives.get('function') && !ctx.config.source.url;
     const missing = [
-      ...(live || ctx.inputs.apiKey ? [] : ['the source API key (--api-key-env NAME or --api-key-stdin)']),
+      ...(live || ctx.inputs.apiKey ? [] : ['the source API key (--source-key-env NAME or --source-key-stdin)']),
       ...(needsUrl ? ['the source URL (--source-url URL or source.url in bridge.config.json)'] : []),
     ];
     if (missing.length > 0) {
@@ -112,7 +112,7 @@ export const sourceApiKey: Resource<SourceKeyLive, SourceKeyIntended> = {
     const moved = sourceHostMove(ctx.refs.sourceUrl, ctx.config.source.url);
     if (live && moved && !ctx.inputs.apiKey && !ctx.inputs.keepSourceKey) {
       throw new UsageError(
-        `--source-url moves the source from ${moved.from} to ${moved.to}, and the stored key was given for ${moved.from}: give the key for ${moved.to} (--api-key-env NAME or --api-key-stdin), or pass --keep-source-key to send the stored one there`,
+        `--source-url moves the source from ${moved.from} to ${moved.to}, and the stored key was given for ${moved.from}: give the key for ${moved.to} (--source-key-env NAME or --source-key-stdin), or pass --keep-source-key to send the stored one there`,
       );
     }
   },
@@ -131,13 +131,13 @@ export const sourceApiKey: Resource<SourceKeyLive, SourceKeyIntended> = {
     };
     if (!live) {
       const value = intended.value as Secret;
-      await untilKeyVisible(() => ssm.send(new PutParameterCommand({ ...common, Value: value.reveal(), Tags: tagList(intended.tags) })), ctx.progress, 'SSM');
+      await untilKeyVisible(ctx, () => ssm.send(new PutParameterCommand({ ...common, Value: value.reveal(), Tags: tagList(intended.tags) })), 'SSM');
       return;
     }
     if (fields.has('type') || fields.has('encryption-key') || fields.has('value')) {
       // Re-encrypting with the stack key needs the value: the new one, or the one stored now.
       const value = intended.value ?? new Secret(await storedValue(ctx));
-      await untilKeyVisible(() => ssm.send(new PutParameterCommand({ ...common, Value: value.reveal(), Overwrite: true })), ctx.progress, 'SSM');
+      await untilKeyVisible(ctx, () => ssm.send(new PutParameterCommand({ ...common, Value: value.reveal(), Overwrite: true })), 'SSM');
     }
     if (fields.has('tags')) {
       await ssm.send(new AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: Name, Tags: tagList(intended.tags) }));

@@ -8,6 +8,7 @@ import type { StackNames } from '../names.js';
 import type { Bundle } from '../bundle.js';
 import type { ApiAuth, KeyPlacement } from '../config.js';
 import type { Secret } from '../secret.js';
+import type { Clock } from '../retry.js';
 
 /** Facts learned while running that later resources need (the key's ARN once it exists). */
 export interface StackRefs {
@@ -42,6 +43,8 @@ export interface StackContext {
   inputs: SetupInputs;
   /** Progress for the resource being applied ("waiting for IAM to propagate, attempt 2"). */
   progress: (message: string) => void;
+  /** What every propagation wait runs on (src/retry.ts): the system's clock, or a test's fake one. */
+  clock: Clock;
   /** Things the user should know once, found while planning ("execution logging is off because..."). */
   notes: string[];
   /**

@@ -123,7 +123,7 @@ describe('a source URL moved to another host', () => {
     const run = await runCli(['setup', '--stack', 'moving', ...moved, '--verbose']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      /--source-url moves the source from api\.openweathermap\.org to collector\.example\.net, and the stored key was given for api\.openweathermap\.org: give the key for collector\.example\.net \(--api-key-env NAME or --api-key-stdin\), or pass --keep-source-key/,
+      /--source-url moves the source from api\.openweathermap\.org to collector\.example\.net, and the stored key was given for api\.openweathermap\.org: give the key for collector\.example\.net \(--source-key-env NAME or --source-key-stdin\), or pass --keep-source-key/,
     );
     expect(run.stderr).not.toMatch(/^aws \w+ (Put|Create|Update|Delete)/m);
   });

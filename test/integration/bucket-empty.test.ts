@@ -4,6 +4,7 @@
  * count right, progress as it goes. The 20,000-version timing is the benchmark's; this proves the
  * paging on a few pages.
  */
+import { systemClock } from '../../src/retry.js';
 import { describe, expect, it } from 'vitest';
 import { CreateBucketCommand, DeleteObjectCommand, ListObjectVersionsCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { AwsClients, isMutatingCommand } from '../../src/aws.js';
@@ -33,7 +34,7 @@ describe('emptying a bucket of 2,300 versions and delete markers', () => {
     await inTurn(keys.slice(0, 100), 32, (Key) => aws.s3.send(new DeleteObjectCommand({ Bucket, Key })));
 
     const clients = new AwsClients({ region: 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL as string });
-    const ctx = { config: resolveConfig({ stack, region: 'us-east-1' }), names, aws: clients, refs: {}, inputs: {}, progress: () => {}, notes: [] } as StackContext;
+    const ctx = { config: resolveConfig({ stack, region: 'us-east-1' }), names, aws: clients, refs: {}, inputs: {}, progress: () => {}, clock: systemClock, notes: [] } as StackContext;
     const progress: string[] = [];
     try {
       expect(await emptyBucket(ctx, (line) => progress.push(line))).toBe(2300);

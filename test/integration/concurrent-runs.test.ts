@@ -4,6 +4,7 @@
  * and writes interleave as two terminals or two CI jobs would; each run signs with its own access
  * key, so the proxy's log says which run sent what.
  */
+import { systemClock } from '../../src/retry.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GetRestApisCommand } from '@aws-sdk/client-api-gateway';
@@ -238,7 +239,7 @@ describe('runs racing to break one stale lock', () => {
       await plantLock({ host: thisHost(), pid: deadPid() });
       const contexts = Array.from({ length: 4 }, () => {
         const clients = new AwsClients({ region: 'us-east-1', endpoint: process.env.AWS_ENDPOINT_URL as string });
-        return { config, names: stackNames(stack, LOCAL_ACCOUNT, 'us-east-1'), aws: clients, refs: {}, inputs: {}, progress: () => {}, notes: [] } as StackContext;
+        return { config, names: stackNames(stack, LOCAL_ACCOUNT, 'us-east-1'), aws: clients, refs: {}, inputs: {}, progress: () => {}, clock: systemClock, notes: [] } as StackContext;
       });
       const outcomes = await Promise.allSettled(contexts.map((ctx) => acquireStackLock(ctx, { command: 'setup', timeoutMs: 0 })));
       const held = outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value);

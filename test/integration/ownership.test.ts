@@ -191,6 +191,9 @@ describe('bad input is refused before any change, with exit 2 and one line', () 
     [['setup', '--operator-access-key-file', '/no/such/folder/key'], /folder \/no\/such\/folder does not exist/],
     [['setup', '--config', '/no/such/bridge.config.json'], /config file .* does not exist/],
     [['setup', '--api-key-env', 'A', '--api-key-stdin'], /cannot be used with option/],
+    [['setup', '--source-key-env', 'A', '--source-key-stdin'], /cannot be used with option/],
+    [['setup', '--source-key-env', 'A', '--api-key-env', 'B'], /cannot be used with option/],
+    [['setup', '--source-key-env', 'NOT_SET_ANYWHERE'], /NOT_SET_ANYWHERE \(from --source-key-env\) is not set/],
     [['setup', '--no-such-flag'], /unknown option/],
   ])('%j', async (args, message) => {
     const run = await runCli([...args, '--verbose']);
@@ -213,9 +216,14 @@ describe('bad input is refused before any change, with exit 2 and one line', () 
     expect(run.stderr).toMatch(/http:\/\/127\.0\.0\.1:9 does not answer \(ECONNREFUSED\): start the local AWS/);
   });
 
-  it('the key piped on stdin is used and never printed', async () => {
-    const run = await runCli(['setup', '--stack', 'piped', '--source-url', 'https://api.example.com/weather', '--api-key-stdin'], { stdin: 'piped-secret-123\n' });
+  it('the key piped on stdin is used and never printed (--source-key-stdin, and its first name --api-key-stdin)', async () => {
+    const run = await runCli(['setup', '--stack', 'piped', '--source-url', 'https://api.example.com/weather', '--source-key-stdin'], { stdin: 'piped-secret-123\n' });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout + run.stderr).not.toContain('piped-secret-123');
+    // The old spelling still gives the key: a new one, so the stored parameter changes.
+    const again = await runCli(['setup', '--stack', 'piped', '--api-key-stdin', '--verbose'], { stdin: 'piped-secret-456\n' });
+    expect(again.code, again.stderr).toBe(0);
+    expect(mutatingCalls(again)).toContain('ssm:PutParameter');
+    expect(again.stdout + again.stderr).not.toContain('piped-secret-456');
   });
 });

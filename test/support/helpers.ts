@@ -60,7 +60,7 @@ export function localClients() {
 export const LOCAL_ACCOUNT = '123456789012';
 
 export function setupArgs(stack: string, extra: string[] = []): string[] {
-  return ['setup', '--stack', stack, '--source-url', 'https://api.openweathermap.org/data/2.5/weather?q=London', '--api-key-env', 'TEST_SOURCE_KEY', ...extra];
+  return ['setup', '--stack', stack, '--source-url', 'https://api.openweathermap.org/data/2.5/weather?q=London', '--source-key-env', 'TEST_SOURCE_KEY', ...extra];
 }
 
 export const TEST_SOURCE_KEY = 'owm-test-key-4f1c9a7e2b';

@@ -12,7 +12,9 @@ import { UsageError, awsFailureText } from '../../src/errors.js';
 import { retryTiming } from '../../src/retry.js';
 import { stackNames } from '../../src/names.js';
 import { readBucket } from '../../src/resources/bucket.js';
-import { functionIntended, ingestFunction, isRoleNotYetUsable } from '../../src/resources/function.js';
+import { functionIntended, ingestFunction } from '../../src/resources/function.js';
+import { isRoleNotYetUsableByLambda as isRoleNotYetUsable } from '../../src/retry.js';
+import { fakeClock } from '../support/fake-clock.js';
 import type { StackContext } from '../../src/resources/types.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -49,12 +51,13 @@ describe('AWS errors the local AWS cannot produce', () => {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(JSON.stringify({ Keys: [{ KeyId: 'k1' }], Truncated: false }));
     });
-    const aws = new AwsClients({ region: 'us-east-1', endpoint });
+    // The backoff's pace is the SDK's; here it is not waited out (backoffScale 0).
+    const aws = new AwsClients({ region: 'us-east-1', endpoint, backoffScale: 0 });
     const result = await aws.kms.send(new ListKeysCommand({}));
     expect(result.Keys).toEqual([{ KeyId: 'k1' }]);
     expect(requests).toBe(4);
     // The SDK's default (3 attempts) would have given up on this burst.
-    const impatient = new AwsClients({ region: 'us-east-1', endpoint, maxAttempts: 3 });
+    const impatient = new AwsClients({ region: 'us-east-1', endpoint, maxAttempts: 3, backoffScale: 0 });
     requests = 0;
     await expect(impatient.kms.send(new ListKeysCommand({}))).rejects.toThrow(/Rate exceeded/);
     aws.destroy();
@@ -108,6 +111,7 @@ describe('AWS errors the local AWS cannot produce', () => {
       refs: {},
       inputs: {},
       progress: () => {},
+      clock: fakeClock(),
       notes: [],
     } as StackContext;
     const error = await readBucket(ctx).catch((e: unknown) => e);
@@ -144,6 +148,7 @@ describe('IAM propagation when creating the function', () => {
     });
     const config = resolveConfig({ endpointUrl: endpoint, sourceUrl: 'https://api.example.com/x' });
     const progress: string[] = [];
+    const clock = fakeClock();
     const ctx = {
       config,
       names: stackNames(config.stack, '123456789012', config.region),
@@ -151,6 +156,7 @@ describe('IAM propagation when creating the function', () => {
       refs: { keyArn: 'arn:aws:kms:us-east-1:123456789012:key/k' },
       inputs: { bundle: { zip: Buffer.from('zip'), codeSha256: 'x' } },
       progress: (message: string) => progress.push(message),
+      clock,
     } as unknown as StackContext;
     const intended = functionIntended(ctx);
     await ingestFunction.apply(ctx, null, intended, ingestFunction.diff(null, intended));
@@ -159,6 +165,8 @@ describe('IAM propagation when creating the function', () => {
       'waiting for IAM to let Lambda assume the new role (attempt 1, up to 2 minutes)',
       'waiting for IAM to let Lambda assume the new role (attempt 2, up to 2 minutes)',
     ]);
+    // Waited on the context's clock (1 s, then 2 s, as PROPAGATION says), not in real time.
+    expect(clock.slept).toEqual([1_000, 2_000]);
   }, 20_000);
 
   it('retries on exactly the messages Terraform retries, and ResourceConflictException', () => {
