@@ -49,10 +49,19 @@ export class IngestError extends Error {
   }
 }
 
-export function parseKeyPlacement(value: string): KeyPlacement {
+/**
+ * The one reading of a key placement, `query:NAME` or `header:NAME`: the function's, setup's
+ * (src/config.ts adds what it refuses besides) and the deployed configuration's (src/resources/function.ts).
+ */
+export function keyPlacementOf(value: string): KeyPlacement | null {
   const match = /^(query|header):([A-Za-z0-9_.-]{1,64})$/.exec(value);
-  if (!match) throw new IngestError('ConfigurationError', `${ENV.keyPlacement} must be query:NAME or header:NAME`);
-  return { in: match[1] as 'query' | 'header', name: match[2] as string };
+  return match ? { in: match[1] as 'query' | 'header', name: match[2] as string } : null;
+}
+
+export function parseKeyPlacement(value: string): KeyPlacement {
+  const placement = keyPlacementOf(value);
+  if (!placement) throw new IngestError('ConfigurationError', `${ENV.keyPlacement} must be query:NAME or header:NAME`);
+  return placement;
 }
 
 function positive(env: Record<string, string | undefined>, name: string, fallback: number): number {

@@ -4,6 +4,7 @@ import { BridgeError, ExitCode, awsFailureText } from './errors.js';
 import { Ui, type Io } from './output.js';
 import { exitOnInterrupt, startRun } from './interrupt.js';
 import { VERSION } from './version.js';
+import { SETTINGS } from './settings.js';
 // Each command's module (and the AWS SDK clients it needs) loads when that command runs, so
 // --help, --version and a usage error start in a blink.
 import type { AuditOptions, GlobalOptions, InvokeOptions, SetupOptions, TeardownCliOptions } from './commands/options.js';
@@ -32,11 +33,13 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
   const program = new Command('bridge')
     .description('Stand up, audit and tear down a secure data bridge on AWS: Lambda -> S3, KMS-encrypted, least privilege.')
     .version(VERSION)
-    .hook('preAction', (_program, action) => startRun(action.name()))
-    .option('--stack <name>', 'stack name (default databridge)')
-    .option('--region <region>', 'AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)')
-    .option('--profile <profile>', 'AWS shared-config profile (default: AWS_PROFILE)')
-    .option('--endpoint-url <url>', 'AWS endpoint, e.g. the local AWS (default: AWS_ENDPOINT_URL)')
+    .hook('preAction', (_program, action) => startRun(action.name()));
+  // The stack's settings (src/settings.ts, one table): the global ones here, setup's on setup.
+  const settingsOf = (command: Command, scope: 'global' | 'setup') => {
+    for (const setting of SETTINGS.filter((s) => s.scope === scope)) command.option(setting.flag, setting.help);
+    return command;
+  };
+  settingsOf(program, 'global')
     .option('--config <path>', 'config file (default: ./bridge.config.json when present)')
     .option('--json', 'print one JSON document on stdout and nothing else there')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
@@ -49,34 +52,13 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
       writeErr: (text) => io.stderr.write(text),
     });
 
-  program
-    .command('setup')
-    .description('create or converge every resource of the stack, idempotently')
-    .option('--dry-run', 'print the plan and change nothing')
-    .option('--bucket <name>', 'bucket name (default S-ACCOUNT-REGION)')
-    .option('--data-prefix <prefix>', 'key prefix the function writes under (default raw/)')
-    .option('--noncurrent-days <days>', 'days before noncurrent object versions expire (default 365)')
-    .option('--log-retention-days <days>', 'days the function and API logs are kept (default 365)')
-    .option('--function-timeout <seconds>', 'function timeout (default 30)')
-    .option('--function-memory <mb>', 'function memory (default 256)')
-    .option('--reserved-concurrency <n>', 'most concurrent runs of the function (default 2), or none')
-    .option('--source-url <url>', 'the source API URL, without its key (https; http only to loopback)')
-    .option('--source-key-in <placement>', 'where the key goes: query:NAME or header:NAME (default query:appid for OpenWeatherMap, else header:Authorization as a bearer token)')
+  settingsOf(program.command('setup').description('create or converge every resource of the stack, idempotently').option('--dry-run', 'print the plan and change nothing'), 'setup')
     .addOption(new Option('--source-key-env <name>', 'read the source API key from this environment variable').conflicts(['sourceKeyStdin', 'apiKeyStdin']))
     .option('--source-key-stdin', 'read the source API key from standard input')
     // Their first names, still accepted: the source's key, not the API Gateway key of --api-auth api-key.
     .addOption(new Option('--api-key-env <name>').hideHelp().conflicts(['sourceKeyStdin', 'apiKeyStdin', 'sourceKeyEnv']))
     .addOption(new Option('--api-key-stdin').hideHelp().conflicts(['sourceKeyStdin']))
-    .option('--api-auth <mode>', 'how GET /data is protected: aws-iam (SigV4, default) or api-key (usage plan)')
-    .option('--api-rate-limit <rps>', 'stage throttling: steady requests per second (default 10)')
-    .option('--api-burst-limit <n>', 'stage throttling: burst (default 20)')
-    .option('--api-daily-quota <n>', 'api-key mode: requests per day (default 1000)')
-    .option('--api-key-file <path>', "api-key mode: write the API's key here (mode 0600), never printed")
-    .option('--configure-account-logging', "let setup set API Gateway's account-wide CloudWatch role (needed for execution logs)")
-    .option('--operator-access-key-file <path>', 'create one access key for the operator user and write it here (mode 0600)')
     .option('--keep-source-key', 'with a --source-url on another host: send the stored source key there too (otherwise give the new key)')
-    .option('--force', 'replace an existing key file that bridge did not write (never needed for its own)')
-    .option('--adopt', "take over the stack's bucket when an interrupted setup left it untagged (empty and new only)")
     .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
     .action(async (options: SetupOptions, command: Command) => {
       await run(command, async (ui) => {

@@ -6,26 +6,13 @@ import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc
 import { accessSync, constants, existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isIP } from 'node:net';
+import { keyPlacementOf } from '../handler/core.js';
 import { UsageError } from './errors.js';
+import { DEFAULTS, LOG_RETENTION_DAYS, bounds, configFileSettings, type RawSettings } from './settings.js';
 import { defaultBucketName, isKnownRegion, stackNames } from './names.js';
 
-export const DEFAULTS = {
-  stack: 'databridge',
-  region: 'us-east-1',
-  dataPrefix: 'raw/',
-  noncurrentVersionDays: 365,
-  logRetentionDays: 365,
-  // Under API Gateway's 29-second integration timeout, so a caller never gets a 504 while the
-  // function goes on writing.
-  functionTimeoutSeconds: 25,
-  functionMemoryMb: 256,
-  reservedConcurrency: 2,
-  // Without a reservation; with one (N), the stage admits N a second, burst N: a run takes about a
-  // second, so more would only be throttled by Lambda and reach callers as errors.
-  apiRateLimit: 10,
-  apiBurstLimit: 20,
-  apiDailyQuota: 1000,
-} as const;
+export { DEFAULTS, LOG_RETENTION_DAYS, configFileSettings, envSettings } from './settings.js';
+export type { RawSettings } from './settings.js';
 
 /** How GET /data is protected: SigV4 (IAM) by default, or an API key with a usage plan. NONE is not offered. */
 export type ApiAuth = 'aws-iam' | 'api-key';
@@ -72,53 +59,6 @@ export interface StackConfig {
   };
 }
 
-/** What the user gave, from any source; strings as typed. */
-export interface RawSettings {
-  stack?: string;
-  region?: string;
-  profile?: string;
-  endpointUrl?: string;
-  bucket?: string;
-  dataPrefix?: string;
-  noncurrentVersionDays?: string | number;
-  logRetentionDays?: string | number;
-  functionTimeout?: string | number;
-  functionMemory?: string | number;
-  reservedConcurrency?: string | number;
-  sourceUrl?: string;
-  sourceKeyIn?: string;
-  operatorAccessKeyFile?: string;
-  apiAuth?: string;
-  apiRateLimit?: string | number;
-  apiBurstLimit?: string | number;
-  apiDailyQuota?: string | number;
-  apiKeyFile?: string;
-  configureAccountLogging?: boolean;
-  /** Replace key files bridge did not write (flag only). */
-  force?: boolean;
-  /** Take over the stack's untagged, empty, new bucket (flag only). */
-  adopt?: boolean;
-}
-
-const CONFIG_FILE_KEYS = new Set([
-  'stack',
-  'region',
-  'profile',
-  'endpointUrl',
-  'bucket',
-  'dataPrefix',
-  'noncurrentVersionDays',
-  'logRetentionDays',
-  'functionTimeout',
-  'functionMemory',
-  'reservedConcurrency',
-  'apiAuth',
-  'apiRateLimit',
-  'apiBurstLimit',
-  'apiDailyQuota',
-  'source',
-]);
-
 /** Reads bridge.config.json: an explicit path must exist; the default one is optional. */
 export function loadConfigFile(path: string | undefined, cwd = process.cwd()): RawSettings {
   const explicit = path !== undefined;
@@ -156,71 +96,6 @@ export function jsonErrorPlace(text: string): string {
   return `line ${line}, column ${column}: ${what}`;
 }
 
-/** Maps the config file's JSON to settings; unknown keys are an error so typos do not pass silently. */
-export function configFileSettings(parsed: unknown, file: string): RawSettings {
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new UsageError(`config file ${file} must hold a JSON object`);
-  }
-  const record = parsed as Record<string, unknown>;
-  // A key in a file ends up in repositories; say so rather than "unknown key".
-  if (Object.keys(record).some((key) => /^api[-_]?key$/i.test(key))) {
-    throw new UsageError(`config file ${file} must not hold the API key: pass it with --source-key-env or --source-key-stdin`);
-  }
-  for (const key of Object.keys(record)) {
-    if (!CONFIG_FILE_KEYS.has(key)) {
-      throw new UsageError(`config file ${file} has an unknown key '${key}': allowed are ${[...CONFIG_FILE_KEYS].join(', ')}`);
-    }
-  }
-  const source = record.source;
-  if (source !== undefined && (typeof source !== 'object' || source === null || Array.isArray(source))) {
-    throw new UsageError(`config file ${file}: 'source' must be an object like {"url": "...", "keyIn": "query:appid"}`);
-  }
-  const sourceRecord = (source ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(sourceRecord)) {
-    if (key !== 'url' && key !== 'keyIn') {
-      throw new UsageError(`config file ${file} has an unknown key 'source.${key}': allowed are source.url, source.keyIn`);
-    }
-  }
-  const str = (value: unknown, key: string): string | undefined => {
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string') throw new UsageError(`config file ${file}: '${key}' must be a string`);
-    return value;
-  };
-  const num = (value: unknown, key: string): string | number | undefined => {
-    if (value === undefined) return undefined;
-    if (typeof value !== 'number' && typeof value !== 'string') throw new UsageError(`config file ${file}: '${key}' must be a number`);
-    return value;
-  };
-  return {
-    stack: str(record.stack, 'stack'),
-    region: str(record.region, 'region'),
-    profile: str(record.profile, 'profile'),
-    endpointUrl: str(record.endpointUrl, 'endpointUrl'),
-    bucket: str(record.bucket, 'bucket'),
-    dataPrefix: str(record.dataPrefix, 'dataPrefix'),
-    noncurrentVersionDays: num(record.noncurrentVersionDays, 'noncurrentVersionDays'),
-    logRetentionDays: num(record.logRetentionDays, 'logRetentionDays'),
-    functionTimeout: num(record.functionTimeout, 'functionTimeout'),
-    functionMemory: num(record.functionMemory, 'functionMemory'),
-    reservedConcurrency: num(record.reservedConcurrency, 'reservedConcurrency'),
-    apiAuth: str(record.apiAuth, 'apiAuth'),
-    apiRateLimit: num(record.apiRateLimit, 'apiRateLimit'),
-    apiBurstLimit: num(record.apiBurstLimit, 'apiBurstLimit'),
-    apiDailyQuota: num(record.apiDailyQuota, 'apiDailyQuota'),
-    sourceUrl: str(sourceRecord.url, 'source.url'),
-    sourceKeyIn: str(sourceRecord.keyIn, 'source.keyIn'),
-  };
-}
-
-/** The AWS CLI's environment conventions. */
-export function envSettings(env: NodeJS.ProcessEnv): RawSettings {
-  return {
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
-    profile: env.AWS_PROFILE || undefined,
-    endpointUrl: env.AWS_ENDPOINT_URL || undefined,
-  };
-}
-
 /** Later sources win: defaults < file < env < flags. */
 export function mergeSettings(...sources: RawSettings[]): RawSettings {
   const merged: RawSettings = {};
@@ -243,14 +118,14 @@ export function resolveConfig(raw: RawSettings): StackConfig {
     dataPrefix: validatePrefix(raw.dataPrefix ?? DEFAULTS.dataPrefix),
     noncurrentVersionDays: validateNoncurrentDays(raw.noncurrentVersionDays ?? DEFAULTS.noncurrentVersionDays),
     logRetentionDays: validateRetentionDays(raw.logRetentionDays ?? DEFAULTS.logRetentionDays),
-    functionTimeoutSeconds: validateRange(raw.functionTimeout ?? DEFAULTS.functionTimeoutSeconds, 'function timeout', 3, 900, 'seconds'),
-    functionMemoryMb: validateRange(raw.functionMemory ?? DEFAULTS.functionMemoryMb, 'function memory', 128, 10240, 'MB'),
+    functionTimeoutSeconds: validateRange(raw.functionTimeout ?? DEFAULTS.functionTimeoutSeconds, 'function timeout', ...bounds('functionTimeout'), 'seconds'),
+    functionMemoryMb: validateRange(raw.functionMemory ?? DEFAULTS.functionMemoryMb, 'function memory', ...bounds('functionMemory'), 'MB'),
     reservedConcurrency: reserved,
     source: {},
     api: {
-      rateLimit: validateRange(raw.apiRateLimit ?? reserved ?? DEFAULTS.apiRateLimit, 'API rate limit', 1, 10000, 'requests per second'),
-      burstLimit: validateRange(raw.apiBurstLimit ?? reserved ?? DEFAULTS.apiBurstLimit, 'API burst limit', 1, 5000, 'requests'),
-      dailyQuota: validateRange(raw.apiDailyQuota ?? DEFAULTS.apiDailyQuota, 'API daily quota', 1, 10_000_000, 'requests per day'),
+      rateLimit: validateRange(raw.apiRateLimit ?? reserved ?? DEFAULTS.apiRateLimit, 'API rate limit', ...bounds('apiRateLimit'), 'requests per second'),
+      burstLimit: validateRange(raw.apiBurstLimit ?? reserved ?? DEFAULTS.apiBurstLimit, 'API burst limit', ...bounds('apiBurstLimit'), 'requests'),
+      dailyQuota: validateRange(raw.apiDailyQuota ?? DEFAULTS.apiDailyQuota, 'API daily quota', ...bounds('apiDailyQuota'), 'requests per day'),
       configureAccountLogging: raw.configureAccountLogging === true,
     },
   };
@@ -348,16 +223,19 @@ function wholeNumber(value: string | number, what: string, fix: string): number 
 }
 
 export function validateNoncurrentDays(value: string | number): number {
-  const days = wholeNumber(value, 'noncurrent version days', 'give a whole number of days from 1 to 36500');
-  if (days < 1 || days > 36500) throw new UsageError(`invalid noncurrent version days '${value}': give a whole number of days from 1 to 36500`);
+  const [min, max] = bounds('noncurrentVersionDays');
+  const fix = `give a whole number of days from ${min} to ${max}`;
+  const days = wholeNumber(value, 'noncurrent version days', fix);
+  if (days < min || days > max) throw new UsageError(`invalid noncurrent version days '${value}': ${fix}`);
   return days;
 }
 
 export function validateReservedConcurrency(value: string | number): number | null {
   if (typeof value === 'string' && value.trim().toLowerCase() === 'none') return null;
-  const fix = 'give a whole number from 1 to 1000 (concurrent executions), or none for no reservation';
+  const [min, max] = bounds('reservedConcurrency');
+  const fix = `give a whole number from ${min} to ${max} (concurrent executions), or none for no reservation`;
   const number = wholeNumber(value, 'reserved concurrency', fix);
-  if (number < 1 || number > 1000) throw new UsageError(`invalid reserved concurrency '${value}': ${fix}`);
+  if (number < min || number > max) throw new UsageError(`invalid reserved concurrency '${value}': ${fix}`);
   return number;
 }
 
@@ -367,9 +245,6 @@ export function validateRange(value: string | number, what: string, min: number,
   if (number < min || number > max) throw new UsageError(`invalid ${what} '${value}': ${fix}`);
   return number;
 }
-
-/** The values CloudWatch Logs accepts for retention. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 export function validateRetentionDays(value: string | number): number {
   const fix = `use one of CloudWatch Logs' values: ${LOG_RETENTION_DAYS.join(', ')}`;
@@ -444,14 +319,14 @@ export function looksLikeCredentialName(name: string): boolean {
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'content-type', 'connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'expect']);
 
 export function parseKeyPlacement(value: string): KeyPlacement {
-  const match = /^(query|header):([A-Za-z0-9_.-]{1,64})$/.exec(value);
-  if (!match) {
+  const placement = keyPlacementOf(value);
+  if (!placement) {
     throw new UsageError(`invalid key placement '${value}' (--source-key-in): use query:NAME (e.g. query:appid) or header:NAME (e.g. header:Authorization)`);
   }
-  if (match[1] === 'header' && RESERVED_HEADERS.has((match[2] as string).toLowerCase())) {
-    throw new UsageError(`invalid key placement '${value}' (--source-key-in): ${match[2]} is a header HTTP itself sets; send the key in Authorization or the header the API documents`);
+  if (placement.in === 'header' && RESERVED_HEADERS.has(placement.name.toLowerCase())) {
+    throw new UsageError(`invalid key placement '${value}' (--source-key-in): ${placement.name} is a header HTTP itself sets; send the key in Authorization or the header the API documents`);
   }
-  return { in: match[1] as 'query' | 'header', name: match[2] as string };
+  return placement;
 }
 
 export function formatKeyPlacement(placement: KeyPlacement): string {

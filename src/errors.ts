@@ -73,6 +73,16 @@ export function isNotFound(error: unknown, ...names: string[]): boolean {
   return names.includes(name) || ['NoSuchEntity', 'NoSuchEntityException', 'NotFoundException', 'NotFound'].includes(name);
 }
 
+/** A read's answer, or null where AWS says the thing is not there (isNotFound, or one of `names`). */
+export async function unlessNotFound<T>(read: Promise<T>, ...names: string[]): Promise<T | null> {
+  try {
+    return await read;
+  } catch (error) {
+    if (isNotFound(error, ...names)) return null;
+    throw error;
+  }
+}
+
 /**
  * An AWS failure in one line: the call that failed (aws.ts marks it), AWS's code and words, and
  * the attempts made: "PutBucketVersioning answered SlowDown: Please reduce your request rate

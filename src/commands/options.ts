@@ -3,7 +3,8 @@
  * the command's module and the AWS SDK load, so a usage error answers as fast as --help.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULTS, envSettings, loadConfigFile, mergeSettings, resolveConfig, validateEnvVarName, validateOutputFile, type RawSettings, type StackConfig } from '../config.js';
+import { loadConfigFile, mergeSettings, resolveConfig, validateEnvVarName, validateOutputFile, type StackConfig } from '../config.js';
+import { DEFAULTS, envSettings, settingsFromOptions, type RawSettings } from '../settings.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../output.js';
 import { profileRegion } from '../profile-region.js';
@@ -79,7 +80,7 @@ export async function configFrom(
   note: (message: string) => void = () => {},
 ): Promise<StackConfig> {
   const file = loadConfigFile(globals.config);
-  const flags: RawSettings = { stack: globals.stack, region: globals.region, profile: globals.profile, endpointUrl: globals.endpointUrl, ...commandSettings };
+  const flags: RawSettings = { ...settingsFromOptions(globals as Record<string, unknown>, 'global'), ...commandSettings };
   const merged = mergeSettings(file, envSettings(env), flags);
   if (!merged.region) {
     merged.region = await profileRegion(merged.profile, env);
@@ -93,26 +94,7 @@ export async function configFrom(
 
 /** Setup's own settings, as the config merges them with the file's and the environment's. */
 export function setupSettings(options: SetupOptions): RawSettings {
-  return {
-    bucket: options.bucket,
-    dataPrefix: options.dataPrefix,
-    noncurrentVersionDays: options.noncurrentDays,
-    logRetentionDays: options.logRetentionDays,
-    functionTimeout: options.functionTimeout,
-    functionMemory: options.functionMemory,
-    reservedConcurrency: options.reservedConcurrency,
-    sourceUrl: options.sourceUrl,
-    sourceKeyIn: options.sourceKeyIn,
-    operatorAccessKeyFile: options.operatorAccessKeyFile,
-    apiAuth: options.apiAuth,
-    apiRateLimit: options.apiRateLimit,
-    apiBurstLimit: options.apiBurstLimit,
-    apiDailyQuota: options.apiDailyQuota,
-    apiKeyFile: options.apiKeyFile,
-    configureAccountLogging: options.configureAccountLogging,
-    force: options.force,
-    adopt: options.adopt,
-  };
+  return settingsFromOptions(options as Record<string, unknown>, 'setup');
 }
 
 const MAX_LOCK_TIMEOUT_S = 3600;

@@ -3,7 +3,7 @@
  * API's prod GET /data and nothing wider. Any other statement is access nobody reviewed: removed.
  */
 import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand } from '@aws-sdk/client-lambda';
-import { isNotFound } from '../errors.js';
+import { unlessNotFound } from '../errors.js';
 import { apiArns, servicePrincipal } from '../names.js';
 import { parsePolicy, type PolicyStatement } from '../policy.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
@@ -22,14 +22,10 @@ export interface PermissionIntended {
 }
 
 export async function readFunctionPolicy(ctx: StackContext): Promise<PolicyStatement[] | null> {
-  try {
-    const result = await ctx.aws.lambda.send(new GetPolicyCommand({ FunctionName: ctx.names.functionName }));
-    return result.Policy ? parsePolicy(result.Policy).Statement : [];
-  } catch (error) {
-    // No function (nothing to read yet) or a function with no resource policy.
-    if (isNotFound(error, 'ResourceNotFoundException')) return null;
-    throw error;
-  }
+  // Null: no function (nothing to read yet), or a function with no resource policy.
+  const result = await unlessNotFound(ctx.aws.lambda.send(new GetPolicyCommand({ FunctionName: ctx.names.functionName })), 'ResourceNotFoundException');
+  if (!result) return null;
+  return result.Policy ? parsePolicy(result.Policy).Statement : [];
 }
 
 function sourceArnOf(statement: PolicyStatement): string | undefined {

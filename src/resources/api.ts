@@ -24,7 +24,7 @@ import {
   type Resource as ApiGatewayResource,
 } from '@aws-sdk/client-api-gateway';
 import type { ApiAuth } from '../config.js';
-import { BridgeError, NotOursError, isNotFound } from '../errors.js';
+import { BridgeError, NotOursError, unlessNotFound } from '../errors.js';
 import { apiArns } from '../names.js';
 import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
@@ -147,13 +147,8 @@ async function findApi(ctx: StackContext): Promise<RestApiLive | null> {
 }
 
 async function readStage(ctx: StackContext, restApiId: string): Promise<StageLive | null> {
-  let stage;
-  try {
-    stage = await ctx.aws.apigateway.send(new GetStageCommand({ restApiId, stageName: ctx.names.apiStage }));
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
+  const stage = await unlessNotFound(ctx.aws.apigateway.send(new GetStageCommand({ restApiId, stageName: ctx.names.apiStage })));
+  if (!stage) return null;
   const deploymentDescription = stage.deploymentId
     ? (definitionFromStage(stage.description, stage.deploymentId) ??
       (await ctx.aws.apigateway.send(new GetDeploymentCommand({ restApiId, deploymentId: stage.deploymentId }))).description ??

@@ -82,7 +82,7 @@ const ALL_BLOCKED: PublicAccessBlock = {
   RestrictPublicBuckets: true,
 };
 
-/** Runs a read that answers "not configured" with an error of one of these names. */
+/** Runs a read that answers "not configured" with an error of one of these names (and only these). */
 async function orAbsent<T>(read: Promise<T>, ...absent: string[]): Promise<T | null> {
   try {
     return await read;

@@ -3,7 +3,7 @@
  * exactly the access ingestion needs, no managed policies.
  */
 import { CreateRoleCommand, DeleteRoleCommand, GetRoleCommand, TagRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
-import { NotOursError, isNotFound } from '../errors.js';
+import { NotOursError, unlessNotFound } from '../errors.js';
 import { IAM_PATH, partitionValues } from '../names.js';
 import { parsePolicy, type PolicyDocument } from '../policy.js';
 import { renderTemplate } from '../templates.js';
@@ -35,13 +35,7 @@ export interface RoleIntended {
 }
 
 export async function readRole(ctx: StackContext): Promise<RoleLive | null> {
-  let role;
-  try {
-    role = (await ctx.aws.iam.send(new GetRoleCommand({ RoleName: ctx.names.roleName }))).Role;
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
+  const role = (await unlessNotFound(ctx.aws.iam.send(new GetRoleCommand({ RoleName: ctx.names.roleName }))))?.Role;
   if (!role) return null;
   const tags = tagRecord(role.Tags);
   if (!isOurs(tags, ctx.config.stack)) {

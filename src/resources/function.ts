@@ -18,10 +18,10 @@ import {
   waitUntilFunctionUpdatedV2,
   type Architecture,
 } from '@aws-sdk/client-lambda';
-import { ENV } from '../../handler/core.js';
+import { ENV, keyPlacementOf } from '../../handler/core.js';
 import { LAMBDA_HANDLER } from '../bundle.js';
 import { defaultKeyPlacement, formatKeyPlacement } from '../config.js';
-import { BridgeError, NotOursError, awsErrorName, httpStatusOf, isNotFound } from '../errors.js';
+import { BridgeError, NotOursError, awsErrorName, httpStatusOf, unlessNotFound } from '../errors.js';
 import { PROPAGATION, untilPropagated } from '../retry.js';
 import { DEFAULT_RUNTIME } from '../runtimes.js';
 import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
@@ -67,13 +67,8 @@ export interface FunctionIntended {
 
 export async function readFunction(ctx: StackContext): Promise<FunctionLive | null> {
   const FunctionName = ctx.names.functionName;
-  let fn;
-  try {
-    fn = await ctx.aws.lambda.send(new GetFunctionCommand({ FunctionName }));
-  } catch (error) {
-    if (isNotFound(error, 'ResourceNotFoundException')) return null;
-    throw error;
-  }
+  const fn = await unlessNotFound(ctx.aws.lambda.send(new GetFunctionCommand({ FunctionName })), 'ResourceNotFoundException');
+  if (!fn) return null;
   const c = fn.Configuration ?? {};
   const tags = fn.Tags ?? (await functionTags(ctx, c.FunctionArn ?? ctx.names.functionArn));
   if (!isOurs(tags, ctx.config.stack)) throw new NotOursError('Lambda function', FunctionName, 'Choose another --stack.');
@@ -260,8 +255,8 @@ export const ingestFunction: Resource<FunctionLive, FunctionIntended> = {
     // What earlier runs configured stays unless this run says otherwise.
     const url = live.environment[ENV.apiUrl];
     if (url) ctx.refs.sourceUrl = url;
-    const placement = /^(query|header):(.+)$/.exec(live.environment[ENV.keyPlacement] ?? '');
-    if (placement) ctx.refs.keyPlacement = { in: placement[1] as 'query' | 'header', name: placement[2] as string };
+    const placement = keyPlacementOf(live.environment[ENV.keyPlacement] ?? '');
+    if (placement) ctx.refs.keyPlacement = placement;
   },
   check(ctx, live) {
     if (ctx.config.functionTimeoutSeconds > API_INTEGRATION_TIMEOUT_SECONDS) {

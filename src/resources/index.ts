@@ -1,6 +1,6 @@
 /** The stack's resources, in the order a person reads them; the engine orders by dependsOn. */
 import { apiAccountLogging } from './api-account-logging.js';
-import { apiKey } from './api-key.js';
+import { usagePlanKey } from './usage-plan-key.js';
 import { apiPermission } from './api-permission.js';
 import { restApi, restApiShell } from './api.js';
 import { bucket } from './bucket.js';
@@ -27,6 +27,6 @@ export const STACK_RESOURCES: readonly AnyResource[] = [
   apiExecutionLogGroup,
   restApi,
   apiPermission,
-  apiKey,
+  usagePlanKey,
   operatorsPolicy,
 ];

@@ -22,7 +22,7 @@ import {
   UpdateKeyDescriptionCommand,
   type KeyMetadata,
 } from '@aws-sdk/client-kms';
-import { NotOursError, awsErrorName, isNotFound } from '../errors.js';
+import { NotOursError, awsErrorName, unlessNotFound } from '../errors.js';
 import { STACK_TAG_KEY, apiArns, partitionValues } from '../names.js';
 import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
 import { PROPAGATION, untilKeyVisible, untilPropagated } from '../retry.js';
@@ -59,12 +59,7 @@ async function keyTags(ctx: StackContext, keyId: string): Promise<Tags> {
 }
 
 async function describeKey(ctx: StackContext, keyId: string): Promise<KeyMetadata | null> {
-  try {
-    return (await ctx.aws.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata ?? null;
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
+  return (await unlessNotFound(ctx.aws.kms.send(new DescribeKeyCommand({ KeyId: keyId }))))?.KeyMetadata ?? null;
 }
 
 /** A grant on a key: a way to use it that the key policy does not show. */

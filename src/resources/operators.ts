@@ -20,7 +20,7 @@ import {
   ListGroupsForUserCommand,
   TagUserCommand,
 } from '@aws-sdk/client-iam';
-import { BridgeError, NotOursError, isNotFound } from '../errors.js';
+import { BridgeError, NotOursError, isNotFound, unlessNotFound } from '../errors.js';
 import { KEY_FILE_MARK } from '../config.js';
 import { IAM_PATH, apiArns, partitionValues } from '../names.js';
 import type { PolicyDocument } from '../policy.js';
@@ -97,13 +97,7 @@ async function readGroup(ctx: StackContext): Promise<OperatorsLive['group']> {
 
 async function readUser(ctx: StackContext): Promise<OperatorsLive['user']> {
   const UserName = ctx.names.operatorUser;
-  let user;
-  try {
-    user = (await ctx.aws.iam.send(new GetUserCommand({ UserName }))).User;
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
+  const user = (await unlessNotFound(ctx.aws.iam.send(new GetUserCommand({ UserName }))))?.User;
   if (!user) return null;
   const tags = tagRecord(user.Tags);
   if (!isOurs(tags, ctx.config.stack)) throw new NotOursError('IAM user', UserName, 'Choose another --stack.');

@@ -121,7 +121,7 @@ export function diffApiKey(live: ApiKeyLive | null, intended: ApiKeyIntended): F
   return changes;
 }
 
-export const apiKey: Resource<ApiKeyLive, ApiKeyIntended> = {
+export const usagePlanKey: Resource<ApiKeyLive, ApiKeyIntended> = {
   kind: 'api-key',
   title: 'API usage plan and key',
   dependsOn: ['api'],
@@ -200,7 +200,7 @@ async function removePlanAndKey(ctx: StackContext, live: ApiKeyLive): Promise<vo
   if (live.key) await apigw.send(new DeleteApiKeyCommand({ apiKey: live.key.id }));
 }
 
-apiKey.teardown = {
+usagePlanKey.teardown = {
   retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
   destroy: (ctx, live) => removePlanAndKey(ctx, live),
 };

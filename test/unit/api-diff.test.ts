@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffApiKey, type ApiKeyIntended } from '../../src/resources/api-key.js';
+import { diffApiKey, type ApiKeyIntended } from '../../src/resources/usage-plan-key.js';
 import { diffPermission, PERMISSION_SID } from '../../src/resources/api-permission.js';
 import { ACCESS_LOG_FORMAT, definitionHash, deploymentDescription, diffApi, stagePatches, type ApiIntended, type ApiLive } from '../../src/resources/api.js';
 

@@ -1,4 +1,5 @@
 import { diffPermission, describeStatement, type PermissionIntended, type PermissionLive } from '../../resources/api-permission.js';
+import { keyPlacementOf } from '../../../handler/core.js';
 import { minimumUnreserved, reservationFits, type FunctionIntended, type FunctionLive } from '../../resources/function.js';
 import type { PolicyStatement } from '../../policy.js';
 import { looksLikeCredentialName } from '../../config.js';
@@ -17,7 +18,7 @@ function entropy(value: string): number {
 
 /** A value that points at a secret rather than being one: an ARN, a parameter path, a placement. */
 function isReference(value: string): boolean {
-  return /^arn:aws[\w-]*:/.test(value) || /^\/[\w./-]+$/.test(value) || /^(query|header):[\w.-]+$/.test(value) || /^\{\{resolve:/.test(value);
+  return /^arn:aws[\w-]*:/.test(value) || /^\/[\w./-]+$/.test(value) || keyPlacementOf(value) !== null || /^\{\{resolve:/.test(value);
 }
 
 /** Environment variables that look like secrets: by value shape, by name, by entropy. Names only, never values. */

@@ -4,7 +4,7 @@
  * by hand leave a second key or API tagged for the stack, which nothing audits or tears down.
  */
 import { apiArns, apiKeyArn, usagePlanArn, type StackNames } from '../../names.js';
-import type { ApiKeyLive } from '../../resources/api-key.js';
+import type { ApiKeyLive } from '../../resources/usage-plan-key.js';
 import type { RestApiLive } from '../../resources/api.js';
 import type { AuditSnapshot, Control } from '../types.js';
 import { fail, live, pass } from './verdicts.js';
