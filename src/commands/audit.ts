@@ -1,5 +1,4 @@
 /** `bridge audit`: judge every control of the stack; --fix re-applies through setup's code and judges again. */
-import { useTagIndex } from '../resources/tag-search.js';
 import { writeFileSync } from 'node:fs';
 import { explain, explanationLines, isPrincipalName } from '../access/explain.js';
 import { principals } from '../access/table.js';
@@ -20,8 +19,7 @@ import { changeLine, fieldLines } from '../render/plan.js';
 import { STACK_RESOURCES } from '../resources/index.js';
 import type { StackContext } from '../resources/types.js';
 import { VERSION } from '../version.js';
-import type { StackLock } from '../lock.js';
-import { forgetReads, lockStack, releaseLock, stackContext } from './context.js';
+import { forgetReads, lockStack, releaseLock, withStack } from './context.js';
 import type { AuditFormat, AuditOptions, PreparedAudit } from './options.js';
 
 export function renderReport(report: AuditReport, format: AuditFormat, ui: Ui, failuresOnly = false, controls: readonly Control[] = CONTROLS): string {
@@ -110,37 +108,33 @@ async function runExplain(ctx: StackContext, request: string[], ui: Ui): Promise
 
 export async function runAudit(prepared: PreparedAudit, options: AuditOptions, ui: Ui): Promise<number> {
   const { config } = prepared;
-  if (options.explain) {
-    const ctx = await stackContext(config, {}, ui);
-    try {
+  const request = options.explain;
+  if (request) {
+    return withStack(config, {}, ui, async (ctx) => {
       ui.working(`explaining for stack ${config.stack}`);
-      return await runExplain(ctx, options.explain, ui);
-    } finally {
-      ui.idle();
-      ctx.aws.destroy();
-    }
+      return runExplain(ctx, request, ui);
+    });
   }
   const { format, failOn, output, lockTimeoutMs } = prepared;
-  const ctx = await stackContext(config, {}, ui);
-  useTagIndex(ctx);
-  let lock: StackLock | undefined;
-  try {
+  return withStack(config, {}, ui, async (ctx, held) => {
     ui.working(`auditing stack ${config.stack}`);
     const awsChecks = options.awsChecks === true;
-    let { snapshot, report } = await audit(ctx, awsChecks, ui);
+    let { report } = await audit(ctx, awsChecks, ui);
     ui.idle();
     if (options.fix && report.summary.fail > 0) {
       // Fixing changes the stack: under its lock, judged again there, as another run may have changed it.
-      lock = await lockStack(ctx, 'audit --fix', lockTimeoutMs, ui);
+      held.lock = await lockStack(ctx, 'audit --fix', lockTimeoutMs, ui);
       // Judged again under the lock, into this context: the fix applies with what this read learned.
       forgetReads(ctx);
-      ({ snapshot, report } = await audit(ctx, awsChecks, ui));
+      const underLock = await audit(ctx, awsChecks, ui);
+      report = underLock.report;
       ui.idle();
       const before = report.summary;
       ui.err(ui.chalk.bold(`Before: ${before.pass} passed, ${before.fail} failed, ${before.error} errors. Fixing through setup:`));
-      const notes = await fix(ctx, report, snapshot.state, ui);
-      ({ snapshot, report } = await audit({ ...ctx, refs: {} }, awsChecks, ui));
-      await releaseLock(lock, ui);
+      const notes = await fix(ctx, report, underLock.snapshot.state, ui);
+      ({ report } = await audit({ ...ctx, refs: {} }, awsChecks, ui));
+      await releaseLock(held.lock, ui);
+      delete held.lock;
       for (const note of notes) ui.err(`${ui.chalk.yellow('note:')} ${note}`);
       ui.err(ui.chalk.bold(`After: ${report.summary.pass} passed, ${report.summary.fail} failed, ${report.summary.error} errors.`));
     }
@@ -163,9 +157,5 @@ export async function runAudit(prepared: PreparedAudit, options: AuditOptions, u
     }
     if (failingAtOrAbove(report.results, failOn).length > 0) return ExitCode.auditFailed;
     return ExitCode.ok;
-  } finally {
-    ui.idle();
-    await releaseLock(lock, ui);
-    ctx.aws.destroy();
-  }
+  }, { tagIndex: true });
 }

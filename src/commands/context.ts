@@ -7,6 +7,7 @@ import { resolveAccount } from '../preflight.js';
 import type { Ui } from '../output.js';
 import type { SetupInputs, StackContext } from '../resources/types.js';
 import { acquireStackLock, type LockState, type StackLock } from '../lock.js';
+import { useTagIndex } from '../resources/tag-search.js';
 import { onInterrupt } from '../interrupt.js';
 import { awsFailureText } from '../errors.js';
 
@@ -30,6 +31,38 @@ export async function stackContext(config: StackConfig, inputs: SetupInputs, ui:
     clock: systemClock,
     notes: [],
   };
+}
+
+/** What a run holds while it runs: the stack's lock once taken. */
+export interface Held {
+  lock?: StackLock;
+}
+
+export interface WithStackOptions {
+  /** Progress lines of the resource being applied. */
+  progress?: (message: string) => void;
+  /** Let one tagging-API answer stand in for the tag reads (setup, audit; never teardown). */
+  tagIndex?: boolean;
+  /** Remove the lock at the end instead of giving it back (teardown: it goes with the stack). */
+  removeLock?: boolean;
+}
+
+/**
+ * The one lifecycle of every command over a stack: a context (credentials checked, the account
+ * known), the command's run, and then, however the run ends, the spinner stopped, the lock given
+ * back and the SDK clients closed.
+ */
+export async function withStack<T>(config: StackConfig, inputs: SetupInputs, ui: Ui, run: (ctx: StackContext, held: Held) => Promise<T>, options: WithStackOptions = {}): Promise<T> {
+  const ctx = await stackContext(config, inputs, ui, options.progress);
+  if (options.tagIndex) useTagIndex(ctx);
+  const held: Held = {};
+  try {
+    return await run(ctx, held);
+  } finally {
+    ui.idle();
+    await releaseLock(held.lock, ui, options.removeLock ? { remove: true } : {});
+    ctx.aws.destroy();
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import { describeReport, parseReport } from '../invoke/report.js';
 import type { Ui } from '../output.js';
 import type { StackContext } from '../resources/types.js';
 import { onInterrupt } from './local.js';
-import { stackContext } from './context.js';
+import { withStack } from './context.js';
 import type { InvokeOptions, PreparedInvoke } from './options.js';
 import type { StoredObject } from '../../handler/core.js';
 
@@ -58,16 +58,9 @@ function errorOf(invocation: Invocation): { type: string; message: string } {
 export async function runInvoke({ config, event }: PreparedInvoke, options: InvokeOptions, ui: Ui): Promise<number> {
   const apiKey = options.apiKeyFile ? readApiKeyFile(options.apiKeyFile) : undefined;
   if (apiKey) ui.redact(apiKey);
-  const ctx = await stackContext(config, {}, ui);
-  if (options.viaApi) {
-    try {
-      return await invokeViaApi(ctx, apiKey, ui);
-    } finally {
-      ctx.aws.destroy();
-    }
-  }
+  if (options.viaApi) return withStack(config, {}, ui, (ctx) => invokeViaApi(ctx, apiKey, ui));
   const c = ui.chalk;
-  try {
+  return withStack(config, {}, ui, async (ctx) => {
     const startedAt = Date.now();
     ui.working(`invoking ${ctx.names.functionName}${options.local ? ' locally' : ''}`);
     if (options.local) {
@@ -97,10 +90,7 @@ export async function runInvoke({ config, event }: PreparedInvoke, options: Invo
       throw new BridgeError(`the function failed: ${error.type}: ${error.message}`);
     }
     return ExitCode.ok;
-  } finally {
-    ui.idle();
-    ctx.aws.destroy();
-  }
+  });
 }
 
 async function printInvocation(ctx: StackContext, invocation: Invocation, object: StoredObject | null, options: InvokeOptions, ui: Ui): Promise<void> {

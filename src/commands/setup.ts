@@ -1,5 +1,5 @@
 /** `bridge setup`: read, plan, and (unless --dry-run) apply the stack. Thin: parse -> engine -> render. */
-import { indexStillTrue, useTagIndex } from '../resources/tag-search.js';
+import { indexStillTrue } from '../resources/tag-search.js';
 import { applyStack, planResult, planStack, readStack, type EngineEvent } from '../engine.js';
 import { AdoptableError, UsageError, ExitCode } from '../errors.js';
 import { typedConfirmation } from '../prompt.js';
@@ -8,8 +8,8 @@ import { changeLine, renderPlan, setupJson } from '../render/plan.js';
 import { STACK_RESOURCES } from '../resources/index.js';
 import { handlerBundle } from '../bundle.js';
 import { recordApplied } from '../interrupt.js';
-import { lostLock, readLock, type StackLock } from '../lock.js';
-import { forgetReads, lockStack, releaseLock, stackContext } from './context.js';
+import { lostLock, readLock } from '../lock.js';
+import { forgetReads, lockStack, withStack } from './context.js';
 import type { SetupOptions, PreparedSetup } from './options.js';
 
 function eventLine(event: EngineEvent, ui: Ui): void {
@@ -44,12 +44,12 @@ export async function runSetup({ config, lockTimeoutMs, apiKey }: PreparedSetup,
   if (apiKey) ui.redact(apiKey.reveal());
   ui.working('checking credentials');
   // The function's zip is built while the credentials are checked.
-  const [bundle, ctx] = await Promise.all([handlerBundle(), stackContext(config, { ...(apiKey ? { apiKey } : {}), keepSourceKey: options.keepSourceKey === true }, ui)]);
-  ctx.inputs.bundle = bundle;
+  const bundle = handlerBundle();
+  bundle.catch(() => {});
+  const inputs = { ...(apiKey ? { apiKey } : {}), keepSourceKey: options.keepSourceKey === true };
   // One tagging-API answer serves every resource's ownership check (resources/tag-search.ts).
-  useTagIndex(ctx);
-  let lock: StackLock | undefined;
-  try {
+  return withStack(config, inputs, ui, async (ctx, held) => {
+    ctx.inputs.bundle = await bundle;
     ui.working(`reading stack ${config.stack}`);
     // The lock first: its version then says whether another run changed the stack after this read.
     const seen = await readLock(ctx);
@@ -77,7 +77,7 @@ export async function runSetup({ config, lockTimeoutMs, apiKey }: PreparedSetup,
     }
     if (plan.some((change) => change.action !== 'noop')) {
       // Changes to make: one run at a time, and what another run did since this read counts.
-      lock = await lockStack(ctx, 'setup', lockTimeoutMs, ui, seen);
+      const lock = (held.lock = await lockStack(ctx, 'setup', lockTimeoutMs, ui, seen));
       // Read again under the lock when another run may have changed the stack, or when a tag the
       // tagging API's index vouched for is not the stack's any more (its index lags).
       if (!lock.fresh || !(await indexStillTrue(ctx))) {
@@ -89,18 +89,14 @@ export async function runSetup({ config, lockTimeoutMs, apiKey }: PreparedSetup,
     } else if (seen && !seen.holder.released) {
       // Nothing to change, but the lock is held: a killed run's is taken over (acquiring judges it
       // stale) and given back, so none is left held; a live run's is that run's, and stays.
-      lock = await lockStack(ctx, 'setup', 0, ui, seen).catch(() => undefined);
+      held.lock = await lockStack(ctx, 'setup', 0, ui, seen).catch(() => undefined);
     }
     const result = await applyStack(ctx, STACK_RESOURCES, state, (event) => eventLine(event, ui));
-    if (lock?.lost) throw lostLock('setup');
+    if (held.lock?.lost) throw lostLock('setup');
     ui.idle();
     if (ui.options.json) ui.json(setupJson(meta, result, ctx.notes));
     else renderPlan(meta, result, ui.chalk).forEach((line) => ui.out(line));
     printNotes(ctx.notes, ui);
     return ExitCode.ok;
-  } finally {
-    ui.idle();
-    await releaseLock(lock, ui);
-    ctx.aws.destroy();
-  }
+  }, { tagIndex: true });
 }

@@ -10,12 +10,12 @@ import { taggedArns } from '../resources/tag-search.js';
 import { BridgeError, ExitCode, NotOursError, UsageError, awsFailureText } from '../errors.js';
 import type { Io, Ui } from '../output.js';
 import { countVersions } from '../resources/bucket.js';
-import { apiExecutionLogGroup, earlierExecutionLogGroups, type LogGroupLive } from '../resources/log-group.js';
-import { STACK_RESOURCES } from '../resources/index.js';
-import { foreignMembers, type OperatorsLive } from '../resources/operators.js';
+import { apiExecutionLogGroup, earlierExecutionLogGroups } from '../resources/log-group.js';
+import { STACK_RESOURCES, liveOf } from '../resources/index.js';
+import { foreignMembers } from '../resources/operators.js';
 import { KNOWN_AFTER_APPLY, type AnyResource, type StackContext, type TeardownOptions } from '../resources/types.js';
-import { lostLock, readLock, type StackLock } from '../lock.js';
-import { lockStack, releaseLock, stackContext } from './context.js';
+import { lostLock, readLock } from '../lock.js';
+import { lockStack, withStack } from './context.js';
 import type { TeardownCliOptions, PreparedTeardown } from './options.js';
 
 export interface TeardownStep {
@@ -70,7 +70,7 @@ async function readForTeardown(ctx: StackContext, deleteData: boolean, keyDeleti
   const teardownOptions: TeardownOptions = { deleteData, keyDeletionDays, bucketVersions };
   const steps = teardownPlan(ctx, state.lives, state.errors, teardownOptions);
   // Execution logs of the stack's earlier APIs (kept by an earlier teardown) go as the data goes.
-  const current = (state.lives.get('api-execution-log-group') as LogGroupLive | null | undefined)?.name ?? null;
+  const current = liveOf(state.lives, 'api-execution-log-group')?.name ?? null;
   const earlier = (await earlierExecutionLogGroups(ctx, current)).flatMap((group) => teardownStep(apiExecutionLogGroup, group.name, group, teardownOptions) ?? []);
   const keyStep = steps.findIndex((step) => step.resource.kind === 'kms-key');
   steps.splice(keyStep < 0 ? steps.length : keyStep, 0, ...earlier);
@@ -84,13 +84,15 @@ async function confirm(io: Io, ui: Ui, stack: string): Promise<void> {
 }
 
 export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: PreparedTeardown, options: TeardownCliOptions, io: Io, ui: Ui): Promise<number> {
-  const ctx = await stackContext(config, {}, ui, (message) => ui.progress(ui.chalk.dim(`  ${message}`)));
-  let lock: StackLock | undefined;
-  try {
+  const progress = (message: string) => ui.progress(ui.chalk.dim(`  ${message}`));
+  // The lock goes with the stack at the end (data kept or not: a later setup makes a new one).
+  return withStack(config, {}, ui, async (ctx, held) => {
     ui.working(`reading stack ${config.stack}`);
     // The lock first: its version then says whether another run changed the stack after this read.
     const seen = await readLock(ctx);
-    let { state, steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays, options.dryRun === true);
+    const first = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays, options.dryRun === true);
+    const { state } = first;
+    let { steps, teardownOptions } = first;
     ui.idle();
     if (steps.every((s) => s.action === 'absent') && state.errors.size === 0) {
       // Nothing by name: a typo in --stack or --region, unless something tagged for the stack is
@@ -101,7 +103,7 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
       }
     }
     // People added to the stack's group by hand lose what it gives them: never without --yes.
-    const others = foreignMembers(state.lives.get('operators') as OperatorsLive | null, ctx.names.operatorUser);
+    const others = foreignMembers(liveOf(state.lives, 'operators'), ctx.names.operatorUser);
     if (others.length > 0 && !options.yes && !options.dryRun) {
       throw new UsageError(
         `the operators group ${ctx.names.operatorGroup} also holds ${others.length} user${others.length === 1 ? '' : 's'} the stack did not put there (${others.join(', ')}); ` +
@@ -111,18 +113,18 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
     if (!options.dryRun && steps.some((s) => s.action === 'remove')) {
       if (!options.yes) await confirm(io, ui, config.stack);
       // One run at a time; read again under the lock, as another run may have removed or added since.
-      lock = await lockStack(ctx, 'teardown', lockTimeoutMs, ui, seen);
+      const lock = (held.lock = await lockStack(ctx, 'teardown', lockTimeoutMs, ui, seen));
       if (!lock.fresh) {
         ui.working(`reading stack ${config.stack} again under its lock`);
-        ({ state, steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays, false));
+        ({ steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays, false));
         ui.idle();
       }
     } else if (!options.dryRun && seen !== null) {
       // Only the lock is left (released, or a killed run's): taken over and removed; a live one stops here.
-      lock = await lockStack(ctx, 'teardown', lockTimeoutMs, ui, seen);
+      const lock = (held.lock = await lockStack(ctx, 'teardown', lockTimeoutMs, ui, seen));
       if (!lock.fresh) {
         // Waited for a run that may have set the stack up meanwhile: nothing is removed unasked.
-        ({ state, steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays, false));
+        ({ steps, teardownOptions } = await readForTeardown(ctx, options.deleteData === true, keyDeletionDays, false));
         if (steps.some((s) => s.action === 'remove')) {
           throw new BridgeError(`another bridge run changed stack ${config.stack} while this teardown waited for it: nothing was removed; run teardown again`);
         }
@@ -157,7 +159,7 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
       ui.progress(`${c.red('-')} ${step.resource.title.padEnd(width)} ${step.name}  removed`);
       json.removed.push({ resource: step.resource.kind, name: step.name, ...(note ? { note } : {}) });
     }
-    if (lock?.lost) throw lostLock('teardown');
+    if (held.lock?.lost) throw lostLock('teardown');
     if (ui.options.json) {
       ui.json(json);
       return ExitCode.ok;
@@ -172,12 +174,7 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
     ui.out('');
     ui.out(`${options.dryRun ? 'Would remove' : 'Removed'} ${json.removed.length}, retained ${json.retained.length}, already gone ${json.absent.length}.`);
     return ExitCode.ok;
-  } finally {
-    ui.idle();
-    // The lock goes with the stack (data kept or not: a later setup makes a new one).
-    await releaseLock(lock, ui, { remove: true });
-    ctx.aws.destroy();
-  }
+  }, { progress, removeLock: true });
 }
 
 function titleOf(kind: string): string {

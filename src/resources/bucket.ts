@@ -29,7 +29,7 @@ import {
   type LifecycleRule,
 } from '@aws-sdk/client-s3';
 import { AdoptableError, BridgeError, NotOursError, UsageError, awsErrorName, httpStatusOf } from '../errors.js';
-import { STACK_TAG_KEY, defaultBucketName } from '../names.js';
+import { STACK_TAG_KEY, defaultBucketName, stackKeyReferences } from '../names.js';
 import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
 import { untilKeyVisible } from '../retry.js';
 import { renderTemplate } from '../templates.js';
@@ -252,9 +252,7 @@ export function bucketIntended(ctx: StackContext): BucketIntended {
     ownership: 'BucketOwnerEnforced',
     versioning: 'Enabled',
     encryption: { algorithm: 'aws:kms', keyId: keyArn, bucketKey: true },
-    keyAliases: [ctx.refs.keyId, ctx.names.keyAlias, `arn:${ctx.names.partition}:kms:${ctx.names.region}:${ctx.names.account}:${ctx.names.keyAlias}`].filter(
-      (v): v is string => v !== undefined,
-    ),
+    keyAliases: stackKeyReferences(ctx.names, { id: ctx.refs.keyId }),
     policy: renderTemplate('bucket-policy', { BucketArn: ctx.names.bucketArn, KeyArn: keyArn }),
     lifecycleRule: intendedLifecycleRule(ctx.config.noncurrentVersionDays),
   };

@@ -10,7 +10,7 @@ import { kmsKey, kmsKeyPolicy } from './kms-key.js';
 import { apiExecutionLogGroup, apiLogGroup, functionLogGroup } from './log-group.js';
 import { operators, operatorsPolicy } from './operators.js';
 import { sourceApiKey } from './source-api-key.js';
-import type { AnyResource } from './types.js';
+import type { AnyResource, Resource } from './types.js';
 
 export const STACK_RESOURCES: readonly AnyResource[] = [
   kmsKey,
@@ -30,3 +30,38 @@ export const STACK_RESOURCES: readonly AnyResource[] = [
   usagePlanKey,
   operatorsPolicy,
 ];
+
+/** Every resource by its kind: the compiler knows each kind's live and intended state from here. */
+export const RESOURCES_BY_KIND = {
+  'kms-key': kmsKey,
+  'rest-api': restApiShell,
+  bucket,
+  'execution-role': executionRole,
+  operators,
+  'source-api-key': sourceApiKey,
+  'kms-key-policy': kmsKeyPolicy,
+  'function-log-group': functionLogGroup,
+  function: ingestFunction,
+  'api-account-logging': apiAccountLogging,
+  'api-log-group': apiLogGroup,
+  'api-execution-log-group': apiExecutionLogGroup,
+  api: restApi,
+  'api-permission': apiPermission,
+  'api-key': usagePlanKey,
+  'operators-policy': operatorsPolicy,
+} as const;
+
+type ByKind = typeof RESOURCES_BY_KIND;
+export type Kind = keyof ByKind;
+export type LiveOf<K extends Kind> = ByKind[K] extends Resource<infer Live, infer _Intended> ? Live : never;
+export type IntendedOf<K extends Kind> = ByKind[K] extends Resource<infer _Live, infer Intended> ? Intended : never;
+
+/** A kind's live state from what the engine read (null: absent, or not read). The one cast, checked by kind. */
+export function liveOf<K extends Kind>(lives: ReadonlyMap<string, unknown>, kind: K): LiveOf<K> | null {
+  return (lives.get(kind) as LiveOf<K> | null | undefined) ?? null;
+}
+
+/** A kind's intended state, as the audit's snapshot holds it. */
+export function intendedOf<K extends Kind>(intended: ReadonlyMap<string, unknown>, kind: K): IntendedOf<K> | undefined {
+  return intended.get(kind) as IntendedOf<K> | undefined;
+}

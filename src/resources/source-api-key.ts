@@ -2,6 +2,7 @@
  * The source API key: an SSM SecureString encrypted with the stack key. The value only ever comes
  * from --source-key-env or --source-key-stdin, is compared in constant time, and is never printed.
  */
+import { stackKeyReferences } from '../names.js';
 import {
   AddTagsToResourceCommand,
   DeleteParameterCommand,
@@ -61,7 +62,7 @@ export function sourceKeyIntended(ctx: StackContext): SourceKeyIntended {
   const n = ctx.names;
   return {
     keyArn: ctx.refs.keyArn ?? KNOWN_AFTER_APPLY,
-    keyNames: [ctx.refs.keyId, n.keyAlias, `arn:${n.partition}:kms:${n.region}:${n.account}:${n.keyAlias}`].filter((v): v is string => !!v),
+    keyNames: stackKeyReferences(n, { id: ctx.refs.keyId }),
     tags: stackTags(ctx.config.stack),
     value: ctx.inputs.apiKey ?? null,
   };

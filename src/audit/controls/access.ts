@@ -6,13 +6,7 @@
 import { judgeAccess, type StackPolicies } from '../../access/judge.js';
 import { accessTable, type AccessRow } from '../../access/table.js';
 import type { NamedPolicy } from '../../access/evaluate.js';
-import type { ApiIntended, RestApiLive } from '../../resources/api.js';
-import type { PermissionLive } from '../../resources/api-permission.js';
-import type { BucketLive } from '../../resources/bucket.js';
-import type { RoleLive } from '../../resources/execution-role.js';
 import type { PrincipalPolicies } from '../../resources/iam-policies.js';
-import type { KeyLive } from '../../resources/kms-key.js';
-import type { OperatorsLive } from '../../resources/operators.js';
 import type { AuditSnapshot, Control } from '../types.js';
 import { fail, intended, live, missing, pass } from './verdicts.js';
 
@@ -28,17 +22,17 @@ function named(owner: string, policies: PrincipalPolicies, s: AuditSnapshot): Na
 
 /** Every document that decides access in the stack, as it is live. */
 export function livePolicies(s: AuditSnapshot): StackPolicies {
-  const role = live<RoleLive>(s, 'execution-role');
-  const operators = live<OperatorsLive>(s, 'operators');
-  const permission = live<PermissionLive>(s, 'api-permission');
+  const role = live(s, 'execution-role');
+  const operators = live(s, 'operators');
+  const permission = live(s, 'api-permission');
   return {
     role: role ? named(s.names.roleName, role.policies, s) : [],
     operator: [
       ...(operators?.user ? named(s.names.operatorUser, operators.user.policies, s) : []),
       ...(operators?.group && operators.user?.groups.includes(s.names.operatorGroup) ? named(s.names.operatorGroup, operators.group.policies, s) : []),
     ],
-    bucket: live<BucketLive>(s, 'bucket')?.policy ?? null,
-    key: live<KeyLive>(s, 'kms-key')?.policy ?? null,
+    bucket: live(s, 'bucket')?.policy ?? null,
+    key: live(s, 'kms-key')?.policy ?? null,
     function: permission ? { Version: '2012-10-17', Statement: permission.statements } : null,
     trust: role?.trust ?? null,
   };
@@ -46,9 +40,9 @@ export function livePolicies(s: AuditSnapshot): StackPolicies {
 
 /** The access table for the stack as it is live; null when the key or the API is not there to name. */
 export function liveAccessTable(s: AuditSnapshot): AccessRow[] | null {
-  const api = live<RestApiLive>(s, 'rest-api');
+  const api = live(s, 'rest-api');
   if (!s.keyArn || !api) return null;
-  const apiAuth = intended<ApiIntended | undefined>(s, 'api')?.auth ?? 'aws-iam';
+  const apiAuth = intended(s, 'api')?.auth ?? 'aws-iam';
   return accessTable(s.names, { keyArn: s.keyArn, apiId: api.id, dataPrefix: s.dataPrefix, apiAuth });
 }
 

@@ -1,4 +1,4 @@
-import { deploymentDescription, type ApiIntended, type ApiLive } from '../../resources/api.js';
+import { deploymentDescription, type ApiLive } from '../../resources/api.js';
 import { apiArns } from '../../names.js';
 import type { AuditSnapshot, Control, Verdict } from '../types.js';
 import { fail, intended, pass, whenPresent } from './verdicts.js';
@@ -7,7 +7,7 @@ const API_SOURCE = 'src/resources/api.ts';
 
 /** An API check: the live API and its stage ARN, or FAIL when there is no API. */
 const onApi = (judge: (found: { api: ApiLive; arn: string }, s: AuditSnapshot) => Verdict) =>
-  whenPresent<ApiLive>('api', (s) => s.names.apiName, 'the REST API', (api, s) => judge({ api, arn: apiArns(s.names, api.id).stageArn }, s));
+  whenPresent('api', (s) => s.names.apiName, 'the REST API', (api, s) => judge({ api, arn: apiArns(s.names, api.id).stageArn }, s));
 
 function stageControl(
   id: string,
@@ -52,7 +52,7 @@ export const apiControls: Control[] = [
       if (!m) return fail(found.arn, 'GET /data does not exist');
       if (m.authorizationType === 'NONE' && !m.apiKeyRequired) return fail(found.arn, 'authorization NONE without an API key: anyone can run the function');
       // What serves traffic is the deployment: one bridge did not make may differ from the definition.
-      const want = intended<ApiIntended>(s, 'api');
+      const want = intended(s, 'api');
       if (found.api.stage && found.api.stage.deploymentDescription !== deploymentDescription(want.definitionHash)) {
         return fail(found.arn, `the deployed API is not bridge's definition (deployment "${found.api.stage.deploymentDescription || 'without description'}"): what is live cannot be vouched for`);
       }
@@ -71,7 +71,7 @@ export const apiControls: Control[] = [
     fixes: ['api'],
     check: onApi((found, s) => {
       const i = found.api.method?.integration;
-      const want = intended<ApiIntended>(s, 'api').integrationUri;
+      const want = intended(s, 'api').integrationUri;
       return i?.type === 'AWS_PROXY' && i.uri === want ? pass(found.arn, `Lambda proxy to ${s.names.functionName}`) : fail(found.arn, `integration is ${i ? `${i.type} ${i.uri}` : 'missing'}`);
     }),
   },

@@ -1,8 +1,7 @@
 /** Logs and the source key: the stack's other stores. */
-import type { RestApiLive } from '../../resources/api.js';
+
 import type { LogGroupLive } from '../../resources/log-group.js';
-import { apiArns } from '../../names.js';
-import type { SourceKeyIntended, SourceKeyLive } from '../../resources/source-api-key.js';
+import { apiArns, isStackKey } from '../../names.js';
 import type { Control } from '../types.js';
 import { fail, intended, live, missing, pass } from './verdicts.js';
 
@@ -18,18 +17,18 @@ export const dataControls: Control[] = [
     reads: ['function-log-group', 'api-log-group', 'api-execution-log-group', 'kms-key'],
     fixes: ['function-log-group', 'api-log-group', 'api-execution-log-group'],
     check(s) {
-      const api = live<RestApiLive>(s, 'rest-api');
+      const api = live(s, 'rest-api');
       const groups: [string, LogGroupLive | null][] = [
-        [s.names.functionLogGroup, live<LogGroupLive>(s, 'function-log-group')],
-        [s.names.apiLogGroup, live<LogGroupLive>(s, 'api-log-group')],
+        [s.names.functionLogGroup, live(s, 'function-log-group')],
+        [s.names.apiLogGroup, live(s, 'api-log-group')],
         // API Gateway's execution logs, once there is an API to write them.
-        ...(api ? ([[apiArns(s.names, api.id).executionLogGroup, live<LogGroupLive>(s, 'api-execution-log-group')]] as [string, LogGroupLive | null][]) : []),
+        ...(api ? ([[apiArns(s.names, api.id).executionLogGroup, live(s, 'api-execution-log-group')]] as [string, LogGroupLive | null][]) : []),
       ];
       const problems = groups.flatMap(([name, group]) => {
         if (!group) return [`${name} does not exist`];
         return [
           ...(group.retentionDays === null ? [`${name} keeps logs forever`] : []),
-          ...(group.kmsKeyId !== s.keyArn ? [`${name} is ${group.kmsKeyId ? `encrypted with ${group.kmsKeyId}` : 'not encrypted with the stack key'}`] : []),
+          ...(!isStackKey(group.kmsKeyId, s.names, { arn: s.keyArn }) ? [`${name} is ${group.kmsKeyId ? `encrypted with ${group.kmsKeyId}` : 'not encrypted with the stack key'}`] : []),
         ];
       });
       return problems.length === 0 ? pass(s.names.functionLogGroup, `${groups.length} groups: retention set, stack key`) : fail(s.names.functionLogGroup, problems.join('; '));
@@ -46,10 +45,10 @@ export const dataControls: Control[] = [
     reads: ['source-api-key', 'kms-key'],
     fixes: ['source-api-key'],
     check(s) {
-      const key = live<SourceKeyLive>(s, 'source-api-key');
+      const key = live(s, 'source-api-key');
       if (!key) return missing(s.names.parameterName, 'the source key parameter');
       if (key.type !== 'SecureString') return fail(s.names.parameterArn, `stored as ${key.type}: readable in plain text by anyone who may read the parameter`);
-      const want = intended<SourceKeyIntended>(s, 'source-api-key');
+      const want = intended(s, 'source-api-key');
       return key.keyId && [want.keyArn, ...want.keyNames].includes(key.keyId)
         ? pass(s.names.parameterArn, 'SecureString under the stack key')
         : fail(s.names.parameterArn, `encrypted with ${key.keyId ?? 'the AWS managed key'}, not the stack key`);

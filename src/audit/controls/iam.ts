@@ -1,6 +1,5 @@
-import type { RoleIntended, RoleLive } from '../../resources/execution-role.js';
 import type { PrincipalPolicies } from '../../resources/iam-policies.js';
-import { foreignMembers, type OperatorsLive, type OperatorsPolicyIntended } from '../../resources/operators.js';
+import { foreignMembers } from '../../resources/operators.js';
 import { servicePrincipal } from '../../names.js';
 import type { PolicyDocument } from '../../policy.js';
 import { compareGrants, describeGrants, escalationGrants, grantsOf, isAdminStatement, type Grant } from '../permissions.js';
@@ -39,7 +38,7 @@ export const iamControls: Control[] = [
     reads: ['execution-role'],
     fixes: ['execution-role'],
     check(s) {
-      const role = live<RoleLive>(s, 'execution-role');
+      const role = live(s, 'execution-role');
       if (!role) return missing(s.names.roleName, 'the execution role');
       const problems = (role.trust?.Statement ?? [])
         .filter((st) => st.Effect === 'Allow')
@@ -67,9 +66,9 @@ export const iamControls: Control[] = [
     reads: ['execution-role', 'managed-policies', 'kms-key'],
     fixes: ['execution-role'],
     check(s) {
-      const role = live<RoleLive>(s, 'execution-role');
+      const role = live(s, 'execution-role');
       if (!role) return missing(s.names.roleName, 'the execution role');
-      return leastPrivilege(role.arn, role.policies, intended<RoleIntended>(s, 'execution-role').policy, s);
+      return leastPrivilege(role.arn, role.policies, intended(s, 'execution-role').policy, s);
     },
   },
   {
@@ -83,9 +82,9 @@ export const iamControls: Control[] = [
     reads: ['operators', 'managed-policies', 'kms-key', 'api'],
     fixes: ['operators-policy'],
     check(s) {
-      const group = live<OperatorsLive>(s, 'operators')?.group;
+      const group = live(s, 'operators')?.group;
       if (!group) return missing(s.names.operatorGroup, 'the operators group');
-      return leastPrivilege(group.arn, group.policies, intended<OperatorsPolicyIntended>(s, 'operators-policy').policy, s);
+      return leastPrivilege(group.arn, group.policies, intended(s, 'operators-policy').policy, s);
     },
   },
   {
@@ -101,7 +100,7 @@ export const iamControls: Control[] = [
     // Someone put them there on purpose or by mistake: setup does not take people out of a group.
     fixes: [],
     check(s) {
-      const operators = live<OperatorsLive>(s, 'operators');
+      const operators = live(s, 'operators');
       if (!operators?.group) return missing(s.names.operatorGroup, 'the operators group');
       const others = foreignMembers(operators, s.names.operatorUser);
       return others.length === 0
@@ -120,7 +119,7 @@ export const iamControls: Control[] = [
     reads: ['operators'],
     fixes: ['operators'],
     check(s) {
-      const user = live<OperatorsLive>(s, 'operators')?.user;
+      const user = live(s, 'operators')?.user;
       if (!user) return missing(s.names.operatorUser, 'the operator user');
       const own = [...Object.keys(user.policies.inline).map((n) => `inline ${n}`), ...user.policies.attached.map((a) => `managed ${a.split('/').pop()}`)];
       return own.length === 0 ? pass(user.arn, 'no policies of its own') : fail(user.arn, `holds ${own.join(', ')}`);
@@ -137,7 +136,7 @@ export const iamControls: Control[] = [
     reads: ['operators'],
     fixes: [],
     check(s) {
-      const user = live<OperatorsLive>(s, 'operators')?.user;
+      const user = live(s, 'operators')?.user;
       if (!user) return missing(s.names.operatorUser, 'the operator user');
       const active = user.accessKeys.filter((k) => k.status === 'Active');
       const old = active.filter((k) => k.created && (s.now.getTime() - new Date(k.created).getTime()) / 86_400_000 >= MAX_KEY_AGE_DAYS);

@@ -1,5 +1,4 @@
 import type { KeyGrant, KeyLive } from '../../resources/kms-key.js';
-import type { PolicyDocument } from '../../policy.js';
 import { describeStatementDifference, diffStatements } from '../../policy.js';
 import type { AuditSnapshot, Control, Verdict } from '../types.js';
 import { fail, grantsOutside, intended, pass, whenPresent } from './verdicts.js';
@@ -50,7 +49,7 @@ export const kmsControls: Control[] = [
     check: onKey((key, s) => {
       const outside = (key.policy?.Statement ?? []).map((st) => grantsOutside(st, s.names.account)).filter(Boolean);
       if (outside.length > 0) return fail(key.arn, `the key policy ${outside.join('; ')}`);
-      const difference = diffStatements(key.policy, intended<PolicyDocument>(s, 'kms-key-policy'));
+      const difference = diffStatements(key.policy, intended(s, 'kms-key-policy'));
       const lines = describeStatementDifference(difference);
       return lines.length === 0 ? pass(key.arn, 'the intended policy') : fail(key.arn, `differs from the intended policy: ${lines.join('; ')}`);
     }),

@@ -1,6 +1,6 @@
-import { diffPermission, describeStatement, type PermissionIntended, type PermissionLive } from '../../resources/api-permission.js';
+import { diffPermission, describeStatement } from '../../resources/api-permission.js';
 import { keyPlacementOf } from '../../../handler/core.js';
-import { minimumUnreserved, reservationFits, type FunctionIntended, type FunctionLive } from '../../resources/function.js';
+import { minimumUnreserved, reservationFits, type FunctionLive } from '../../resources/function.js';
 import type { PolicyStatement } from '../../policy.js';
 import { looksLikeCredentialName } from '../../config.js';
 import { KNOWN_AFTER_APPLY } from '../../resources/types.js';
@@ -99,7 +99,7 @@ export const lambdaControls: Control[] = [
     fixes: ['api-permission'],
     check: onFunction((f, s) => {
       // Unlike Prowler, a service principal with a SourceArn/SourceAccount condition is not public.
-      const open = publicStatements(live<PermissionLive>(s, 'api-permission')?.statements ?? []);
+      const open = publicStatements(live(s, 'api-permission')?.statements ?? []);
       return open.length === 0 ? pass(f.arn, 'not public') : fail(f.arn, open.join('; '));
     }),
   },
@@ -114,7 +114,7 @@ export const lambdaControls: Control[] = [
     reads: ['function', 'api-permission', 'api'],
     fixes: ['api-permission'],
     check: onFunction((f, s) => {
-      const changes = diffPermission(live<PermissionLive>(s, 'api-permission'), intended<PermissionIntended>(s, 'api-permission'));
+      const changes = diffPermission(live(s, 'api-permission'), intended(s, 'api-permission'));
       if (changes.length === 0) return pass(f.arn, 'only API Gateway, only prod GET /data');
       return fail(f.arn, changes.map((c) => (c.details ? `other statements: ${c.details.map((d) => d.slice(2)).join('; ')}` : `ours is ${c.before}`)).join('; '));
     }),
@@ -159,7 +159,7 @@ export const lambdaControls: Control[] = [
     reads: ['function'],
     fixes: ['function'],
     check: onFunction((f, s) => {
-      const wanted = intended<FunctionIntended>(s, 'function').environment;
+      const wanted = intended(s, 'function').environment;
       const problems = environmentDrift(f.environment, wanted);
       return problems.length === 0 ? pass(f.arn, `the ${Object.keys(wanted).length} variables bridge sets, nothing else`) : fail(f.arn, problems.join('; '));
     }),
@@ -219,7 +219,7 @@ export const lambdaControls: Control[] = [
     reads: ['function'],
     fixes: ['function'],
     check: onFunction((f, s) => {
-      const want = intended<FunctionIntended>(s, 'function').reservedConcurrency;
+      const want = intended(s, 'function').reservedConcurrency;
       if (f.reservedConcurrency !== null) return pass(f.arn, `${f.reservedConcurrency} (intended ${want ?? 'none'})`);
       // Not reserved is a finding whatever the reason; the reason says what would fix it.
       const unbounded = 'no reserved concurrency: a flood of calls can run it up to the account limit';

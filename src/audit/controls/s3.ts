@@ -1,3 +1,4 @@
+import { isStackKey } from '../../names.js';
 import { encryptionMatches, LIFECYCLE_RULE_ID, lifecycleRuleMatches, type BucketIntended, type BucketLive } from '../../resources/bucket.js';
 import { describeStatementDifference, diffStatements, type PolicyStatement } from '../../policy.js';
 import type { AuditSnapshot, Control, Verdict } from '../types.js';
@@ -19,7 +20,7 @@ export function tlsOnlyProblem(statements: PolicyStatement[], bucketArn: string)
 
 /** A bucket check: the live bucket and what it should be, or FAIL when there is no bucket. */
 const onBucket = (judge: (b: { bucket: BucketLive; want: BucketIntended }, s: AuditSnapshot) => Verdict) =>
-  whenPresent<BucketLive>('bucket', (s) => s.names.bucket, 'the bucket', (bucket, s) => judge({ bucket, want: intended<BucketIntended>(s, 'bucket') }, s));
+  whenPresent('bucket', (s) => s.names.bucket, 'the bucket', (bucket, s) => judge({ bucket, want: intended(s, 'bucket') }, s));
 
 export const s3Controls: Control[] = [
   {
@@ -148,10 +149,9 @@ export const s3Controls: Control[] = [
     check(s) {
       if (!live(s, 'bucket')) return missing(s.names.bucket, 'the bucket');
       if (s.objects.length === 0) return skip(s.names.bucketArn, `no objects under ${s.dataPrefix} yet`);
-      const stackKey = [s.keyArn, s.keyId].filter(Boolean);
       const bad = s.objects.flatMap((o) => {
         const problems = [
-          ...(o.encryption !== 'aws:kms' ? [`encrypted ${o.encryption ?? 'not at all'}`] : !o.kmsKeyId || !stackKey.some((k) => o.kmsKeyId === k || o.kmsKeyId?.endsWith(`/${k}`)) ? [`under key ${o.kmsKeyId}`] : []),
+          ...(o.encryption !== 'aws:kms' ? [`encrypted ${o.encryption ?? 'not at all'}`] : !isStackKey(o.kmsKeyId, s.names, { arn: s.keyArn, id: s.keyId }) ? [`under key ${o.kmsKeyId}`] : []),
           ...(o.checksumSha256 ? [] : ['no SHA-256 checksum']),
         ];
         return problems.length > 0 ? [`${o.key}: ${problems.join(', ')}`] : [];

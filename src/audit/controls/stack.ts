@@ -3,9 +3,8 @@
  * stack had its lock, a run killed between a create and the tag that finds it again, or a copy made
  * by hand leave a second key or API tagged for the stack, which nothing audits or tears down.
  */
+import { liveOf } from '../../resources/index.js';
 import { apiArns, apiKeyArn, usagePlanArn, type StackNames } from '../../names.js';
-import type { ApiKeyLive } from '../../resources/usage-plan-key.js';
-import type { RestApiLive } from '../../resources/api.js';
 import type { AuditSnapshot, Control } from '../types.js';
 import { fail, live, pass } from './verdicts.js';
 
@@ -19,9 +18,9 @@ export function stackArns(s: Pick<AuditSnapshot, 'names' | 'keyArn' | 'lives'>):
   const n: StackNames = s.names;
   const arns = [n.bucketArn, n.functionArn, n.functionLogGroupArn, n.apiLogGroupArn, n.parameterArn, n.lockParameterArn, n.roleArn, n.operatorUserArn, n.operatorGroupArn];
   if (s.keyArn) arns.push(s.keyArn);
-  const api = live<RestApiLive>(s as AuditSnapshot, 'rest-api');
+  const api = liveOf(s.lives, 'rest-api');
   if (api) arns.push(apiArns(n, api.id).restApiArn, apiArns(n, api.id).executionLogGroupArn);
-  const usage = live<ApiKeyLive>(s as AuditSnapshot, 'api-key');
+  const usage = liveOf(s.lives, 'api-key');
   if (usage?.plan) arns.push(usagePlanArn(n, usage.plan.id));
   if (usage?.key) arns.push(apiKeyArn(n, usage.key.id));
   return new Set(arns.map(normalArn));
@@ -32,8 +31,8 @@ export function strayResources(s: AuditSnapshot): string[] {
   const own = stackArns(s);
   const found = new Set<string>([
     ...(s.inventory?.tagged ?? []).map(normalArn),
-    ...(live<RestApiLive>(s, 'rest-api')?.duplicates ?? []),
-    ...(live<ApiKeyLive>(s, 'api-key')?.duplicates ?? []),
+    ...(live(s, 'rest-api')?.duplicates ?? []),
+    ...(live(s, 'api-key')?.duplicates ?? []),
   ]);
   const strays: string[] = [];
   for (const arn of [...found].sort()) {

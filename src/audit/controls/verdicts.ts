@@ -1,18 +1,21 @@
 /** Small constructors shared by the controls. */
 import type { PolicyStatement } from '../../policy.js';
 import type { AuditSnapshot, Verdict } from '../types.js';
+import { intendedOf, liveOf, type IntendedOf, type Kind, type LiveOf } from '../../resources/index.js';
 
 export const pass = (resource: string, detail: string): Verdict => ({ status: 'PASS', resource, detail });
 export const fail = (resource: string, detail: string): Verdict => ({ status: 'FAIL', resource, detail });
 export const skip = (resource: string, detail: string): Verdict => ({ status: 'SKIP', resource, detail });
 export const missing = (resource: string, what: string): Verdict => fail(resource, `${what} does not exist: run bridge setup`);
 
-export function live<T>(snapshot: AuditSnapshot, kind: string): T | null {
-  return (snapshot.lives.get(kind) as T | null | undefined) ?? null;
+/** A kind's live state in the snapshot, typed by its kind (src/resources/index.ts). */
+export function live<K extends Kind>(snapshot: AuditSnapshot, kind: K): LiveOf<K> | null {
+  return liveOf(snapshot.lives, kind);
 }
 
-export function intended<T>(snapshot: AuditSnapshot, kind: string): T {
-  return snapshot.intended.get(kind) as T;
+/** A kind's intended state in the snapshot (a control judges only kinds read without error, which have one). */
+export function intended<K extends Kind>(snapshot: AuditSnapshot, kind: K): IntendedOf<K> {
+  return intendedOf(snapshot.intended, kind) as IntendedOf<K>;
 }
 
 export function list(value: unknown): string[] {
@@ -39,14 +42,14 @@ export function grantsOutside(statement: PolicyStatement, account: string): stri
 }
 
 /** A check that needs one resource: FAIL "does not exist: run bridge setup" without it, else `judge`. */
-export function whenPresent<T>(
-  kind: string,
+export function whenPresent<K extends Kind>(
+  kind: K,
   label: (s: AuditSnapshot) => string,
   what: string,
-  judge: (found: T, s: AuditSnapshot) => Verdict,
+  judge: (found: LiveOf<K>, s: AuditSnapshot) => Verdict,
 ): (s: AuditSnapshot) => Verdict {
   return (s) => {
-    const found = live<T>(s, kind);
+    const found = live(s, kind);
     return found ? judge(found, s) : missing(label(s), what);
   };
 }
