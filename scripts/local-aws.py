@@ -99,8 +99,8 @@ def add_log_group_identifiers() -> None:
                 parameter="logGroupIdentifiers",
                 value=identifiers,
             )
-        # Names, or ARNs (with or without ':*') as a monitoring account may give.
-        wanted = {i.split(":log-group:", 1)[-1].removesuffix(":*") for i in identifiers}
+        # Names: outside a cross-account monitoring account AWS takes only names (an ARN matches none).
+        wanted = set(identifiers)
         groups = [g for g in self.logs_backend.groups.values() if g.name in wanted]
         return json.dumps({"logGroups": [g.to_describe_dict() for g in sorted(groups, key=lambda g: g.name)]})
 

@@ -9,11 +9,12 @@ import { callApi, readApiKeyFile, signRequest } from '../invoke/api.js';
 import { invokeRemotely } from '../invoke/remote.js';
 import { apiArns } from '../names.js';
 import { readApi } from '../resources/api.js';
-import { describeReport, parseReport } from '../invoke/report.js';
+import { parseReport } from '../invoke/report.js';
 import type { Ui } from '../output.js';
 import type { StackContext } from '../resources/types.js';
 import { onInterrupt } from './local.js';
 import { withStack } from './context.js';
+import { invocationLines } from '../render/invoke.js';
 import type { InvokeOptions, PreparedInvoke } from './options.js';
 import type { StoredObject } from '../../handler/core.js';
 
@@ -94,31 +95,9 @@ export async function runInvoke({ config, event }: PreparedInvoke, options: Invo
 }
 
 async function printInvocation(ctx: StackContext, invocation: Invocation, object: StoredObject | null, options: InvokeOptions, ui: Ui): Promise<void> {
-  const c = ui.chalk;
-  const report = parseReport(invocation.logTail);
-  const where = invocation.where === 'local' ? 'locally' : 'on Lambda';
-  const took = report ? ` in ${report.durationMs.toFixed(0)} ms` : '';
-  if (invocation.functionError) {
-    ui.out(`${c.red('x')} ${ctx.names.functionName} failed ${where}${took}.`);
-  } else if (object) {
-    ui.out(`${c.green('✓')} ${ctx.names.functionName} ran ${where}${took} and stored the source's answer:`);
-    const evidence = await objectEvidence(ctx, object);
-    ui.out(`  object   s3://${object.bucket}/${object.key}`);
-    ui.out(`  version  ${object.versionId || '(none)'}`);
-    const verified = evidence?.checksumMatches === true ? c.green(' (S3 holds the same SHA-256)') : evidence?.checksumMatches === false ? c.red(' (S3 holds a different SHA-256!)') : '';
-    ui.out(`  sha256   ${object.sha256}${verified}`);
-    ui.out(`  bytes    ${object.bytes}`);
-    if (evidence?.kmsKey) ui.out(`  KMS key  ${evidence.kmsKey}`);
-  } else {
-    ui.out(`${c.green('✓')} ${ctx.names.functionName} ran ${where}${took}:`);
-    ui.out(`  ${JSON.stringify(invocation.payload)}`);
-  }
-  if (options.tail) {
-    ui.out('');
-    ui.out(c.bold('Log tail:'));
-    for (const line of invocation.logTail.trimEnd().split('\n')) ui.out(`  ${line}`);
-    if (report) ui.out(c.dim(describeReport(report)));
-  }
+  const evidence = object && !invocation.functionError ? await objectEvidence(ctx, object) : null;
+  const lines = invocationLines({ functionName: ctx.names.functionName, invocation, object, evidence, tail: options.tail === true }, ui.chalk);
+  for (const line of lines) ui.out(line);
 }
 
 /** GET /data on the stage, as a client: SigV4 from the caller's credentials, or the API key. */

@@ -16,6 +16,7 @@ import { foreignMembers } from '../resources/operators.js';
 import { KNOWN_AFTER_APPLY, type AnyResource, type StackContext, type TeardownOptions } from '../resources/types.js';
 import { lostLock, readLock } from '../lock.js';
 import { lockStack, withStack } from './context.js';
+import { renderTeardown, type TeardownJson } from '../render/teardown.js';
 import type { TeardownCliOptions, PreparedTeardown } from './options.js';
 
 export interface TeardownStep {
@@ -26,15 +27,6 @@ export interface TeardownStep {
   reason?: string;
 }
 
-export interface TeardownJson {
-  stack: string;
-  region: string;
-  account: string;
-  dryRun: boolean;
-  removed: { resource: string; name: string; note?: string }[];
-  retained: { resource: string; name: string; reason: string }[];
-  absent: { resource: string; name: string }[];
-}
 
 /** What teardown will do, in order: pure once the state is read. */
 export function teardownPlan(ctx: StackContext, lives: ReadonlyMap<string, unknown>, errors: ReadonlyMap<string, unknown>, options: TeardownOptions): TeardownStep[] {
@@ -137,7 +129,6 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
     }
     const c = ui.chalk;
     const width = Math.max(...steps.map((s) => s.resource.title.length));
-    const nameWidth = Math.max(...steps.map((s) => s.name.length));
     for (const step of steps) {
       if (step.action !== 'remove') continue;
       if (options.dryRun) {
@@ -164,15 +155,7 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
       ui.json(json);
       return ExitCode.ok;
     }
-    const verb = options.dryRun ? 'would remove' : 'removed';
-    ui.out(`Teardown of stack ${c.bold(config.stack)} in ${config.region} (account ${ctx.names.account})${options.dryRun ? ' (dry run: nothing changes)' : ''}`);
-    ui.out('');
-    const line = (sign: string, kind: string, name: string, what: string) => ui.out(`${sign} ${titleOf(kind).padEnd(width)} ${name.padEnd(nameWidth)}  ${what}`);
-    for (const r of json.removed) line(c.red('-'), r.resource, r.name, `${verb}${r.note ? `: ${r.note}` : ''}`);
-    for (const r of json.retained) line(c.yellow('='), r.resource, r.name, `${options.dryRun ? 'would be ' : ''}retained: ${r.reason}`);
-    for (const r of json.absent) line(c.dim('.'), r.resource, r.name, c.dim('already gone'));
-    ui.out('');
-    ui.out(`${options.dryRun ? 'Would remove' : 'Removed'} ${json.removed.length}, retained ${json.retained.length}, already gone ${json.absent.length}.`);
+    renderTeardown(json, titleOf, c).forEach((line) => ui.out(line));
     return ExitCode.ok;
   }, { progress, removeLock: true });
 }
