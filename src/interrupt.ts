@@ -61,3 +61,32 @@ export function exitOnInterrupt(write: (line: string) => void): void {
     void Promise.race([done, late]).then(() => process.exit(INTERRUPTED));
   });
 }
+
+export interface Interruption {
+  /** Resolves with the signal's name when the user presses Ctrl-C (or the process is asked to stop). */
+  signalled: Promise<string>;
+  /** Stops listening. */
+  cancel(): void;
+}
+
+/** Listens for Ctrl-C (SIGINT) or SIGTERM without ending the process: for runs that stop on it (bridge local, --follow). */
+export function listenForInterrupt(): Interruption {
+  let done: (signal: string) => void = () => {};
+  const signalled = new Promise<string>((resolve) => {
+    done = (signal: string) => {
+      cancel();
+      resolve(signal);
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+  const cancel = () => {
+    process.off('SIGINT', done);
+    process.off('SIGTERM', done);
+  };
+  return { signalled, cancel };
+}
+
+export function untilInterrupted(): Promise<string> {
+  return listenForInterrupt().signalled;
+}

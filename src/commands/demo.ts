@@ -11,7 +11,8 @@ import { startSampleSource, type SampleSource } from '../local/sample-source.js'
 import { stackNames } from '../names.js';
 import type { Io, Ui } from '../output.js';
 import { parsePolicy } from '../policy.js';
-import { LOCAL_REGION, localEnvironment, onInterrupt, untilInterrupted, useLocalAws } from './local.js';
+import { LOCAL_REGION, localEnvironment, useLocalAws } from './local.js';
+import { listenForInterrupt, untilInterrupted } from '../interrupt.js';
 
 export const DEMO_STACK = 'demo';
 const DEMO_KEY_ENV = 'BRIDGE_DEMO_API_KEY';
@@ -57,7 +58,7 @@ export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCl
   useLocalAws(local.endpoint, process.env);
   io.env = { ...io.env, ...localEnvironment(local.endpoint), [DEMO_KEY_ENV]: apiKey };
   ui.redact(apiKey);
-  const interruption = onInterrupt();
+  const interruption = listenForInterrupt();
   const interrupted = interruption.signalled.then(() => {
     throw new BridgeError('demo interrupted: the local AWS is stopped', ExitCode.interrupted);
   });

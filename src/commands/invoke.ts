@@ -12,7 +12,7 @@ import { readApi } from '../resources/api.js';
 import { parseReport } from '../invoke/report.js';
 import type { Ui } from '../output.js';
 import type { StackContext } from '../resources/types.js';
-import { onInterrupt } from './local.js';
+import { listenForInterrupt } from '../interrupt.js';
 import { withStack } from './context.js';
 import { invocationLines } from '../render/invoke.js';
 import type { InvokeOptions, PreparedInvoke } from './options.js';
@@ -133,7 +133,7 @@ async function invokeViaApi(ctx: StackContext, apiKey: string | undefined, ui: U
 
 async function follow(ctx: StackContext, startTime: number, ui: Ui): Promise<void> {
   const controller = new AbortController();
-  const interruption = onInterrupt();
+  const interruption = listenForInterrupt();
   void interruption.signalled.then(() => controller.abort());
   ui.err(ui.chalk.dim(`following ${ctx.names.functionLogGroup} (Ctrl-C to stop)`));
   try {

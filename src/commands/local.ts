@@ -1,6 +1,7 @@
 /** `bridge local`: the local AWS in the foreground, with the environment to use from another shell. */
 import { ExitCode, UsageError } from '../errors.js';
 import { startLocalAws, type LocalAws } from '../local/moto.js';
+import { untilInterrupted } from '../interrupt.js';
 import type { Ui } from '../output.js';
 
 /** Dummy credentials: the local AWS accepts any. */
@@ -24,34 +25,6 @@ export function parsePort(value: string | undefined): number | undefined {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port < 1024 || port > 65535) throw new UsageError(`invalid --port '${value}': give a number from 1024 to 65535`);
   return port;
-}
-
-export interface Interruption {
-  /** Resolves with the signal's name when the user presses Ctrl-C (or the process is asked to stop). */
-  signalled: Promise<string>;
-  /** Stops listening. */
-  cancel(): void;
-}
-
-export function onInterrupt(): Interruption {
-  let done: (signal: string) => void = () => {};
-  const signalled = new Promise<string>((resolve) => {
-    done = (signal: string) => {
-      cancel();
-      resolve(signal);
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-  });
-  const cancel = () => {
-    process.off('SIGINT', done);
-    process.off('SIGTERM', done);
-  };
-  return { signalled, cancel };
-}
-
-export function untilInterrupted(): Promise<string> {
-  return onInterrupt().signalled;
 }
 
 export async function runLocal(options: { port?: string }, ui: Ui): Promise<number> {

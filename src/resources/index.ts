@@ -10,6 +10,7 @@ import { kmsKey, kmsKeyPolicy } from './kms-key.js';
 import { apiExecutionLogGroup, apiLogGroup, functionLogGroup } from './log-group.js';
 import { operators, operatorsPolicy } from './operators.js';
 import { sourceApiKey } from './source-api-key.js';
+import type { PrincipalPolicies } from './iam-policies.js';
 import type { AnyResource, Resource } from './types.js';
 
 export const STACK_RESOURCES: readonly AnyResource[] = [
@@ -64,4 +65,15 @@ export function liveOf<K extends Kind>(lives: ReadonlyMap<string, unknown>, kind
 /** A kind's intended state, as the audit's snapshot holds it. */
 export function intendedOf<K extends Kind>(intended: ReadonlyMap<string, unknown>, kind: K): IntendedOf<K> | undefined {
   return intended.get(kind) as IntendedOf<K> | undefined;
+}
+
+/** The policies every principal of the stack holds: inline documents and attached managed ones. */
+export function principalPolicies(lives: ReadonlyMap<string, unknown>): { principal: string; policies: PrincipalPolicies }[] {
+  const role = liveOf(lives, 'execution-role');
+  const operators = liveOf(lives, 'operators');
+  const out: { principal: string; policies: PrincipalPolicies }[] = [];
+  if (role) out.push({ principal: 'execution role', policies: role.policies });
+  if (operators?.group) out.push({ principal: 'operators group', policies: operators.group.policies });
+  if (operators?.user) out.push({ principal: 'operator user', policies: operators.user.policies });
+  return out;
 }

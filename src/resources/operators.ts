@@ -3,9 +3,8 @@
  * it and holds no policies of its own. An access key is made only on request, written to a 0600
  * file, never printed.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeSecretFile } from '../secret.js';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   AddUserToGroupCommand,
   CreateAccessKeyCommand,
@@ -66,13 +65,6 @@ export function credentialsFileText(profile: string, accessKeyId: string, secret
 
 export function accessKeyIdInFile(text: string): string | null {
   return /^\s*aws_access_key_id\s*=\s*(\S+)\s*$/m.exec(text)?.[1] ?? null;
-}
-
-/** Writes a secret file with mode 0600 from the first byte: a temp file beside it, then a rename. */
-export function writeSecretFile(path: string, text: string): void {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
-  renameSync(temp, path);
 }
 
 async function readGroup(ctx: StackContext): Promise<OperatorsLive['group']> {

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { NotOursError } from '../errors.js';
 import { apiKeyArn, usagePlanArn } from '../names.js';
-import { writeSecretFile } from './operators.js';
+import { writeSecretFile } from '../secret.js';
 import { isOurs, stackTags, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 

@@ -3,7 +3,7 @@ import { foreignMembers } from '../../resources/operators.js';
 import { servicePrincipal } from '../../names.js';
 import type { PolicyDocument } from '../../policy.js';
 import { compareGrants, describeGrants, escalationGrants, grantsOf, isAdminStatement, type Grant } from '../permissions.js';
-import { principalPolicies } from '../snapshot.js';
+import { principalPolicies } from '../../resources/index.js';
 import type { AuditSnapshot, Control } from '../types.js';
 import { awsPrincipals, fail, intended, list, live, missing, pass } from './verdicts.js';
 
