@@ -2,8 +2,8 @@
  * Runs resources over their dependency graph: read every live state, plan, then apply in
  * dependency order with independent resources in parallel. Emits events; never prints.
  */
-import { BridgeError, awsFailureText } from './errors.js';
-import type { AnyResource, ChangeAction, FieldChange, StackContext } from './resources/types.js';
+import { BridgeError, NotOursError, awsFailureText } from './errors.js';
+import { KNOWN_AFTER_APPLY, type AnyResource, type ChangeAction, type FieldChange, type StackContext, type TeardownOptions } from './resources/types.js';
 
 export interface PlannedChange {
   resource: string;
@@ -213,4 +213,65 @@ export async function applyStack(
 
 export function planResult(ctx: StackContext, resources: readonly AnyResource[], changes: PlannedChange[]): EngineResult {
   return { changes, resources: describeAll(ctx, resources) };
+}
+
+// Teardown: the steps, then the walk that removes what the stack owns, in that order.
+
+export interface TeardownStep {
+  resource: AnyResource;
+  name: string;
+  live: unknown;
+  action: 'remove' | 'retain' | 'absent';
+  reason?: string;
+}
+
+
+/** What teardown will do, in reverse dependency order: pure once the state is read. */
+export function planTeardown(ctx: StackContext, resources: readonly AnyResource[], lives: ReadonlyMap<string, unknown>, errors: ReadonlyMap<string, unknown>, options: TeardownOptions): TeardownStep[] {
+  const steps: TeardownStep[] = [];
+  for (const resource of [...dependencyOrder(resources)].reverse()) {
+    if (!resource.teardown) continue;
+    const name = resource.name(ctx);
+    const error = errors.get(resource.kind);
+    if (error instanceof NotOursError) {
+      steps.push({ resource, name, live: null, action: 'retain', reason: 'not tagged for this stack: left alone' });
+      continue;
+    }
+    if (error) throw error;
+    const step = teardownStep(resource, name, lives.get(resource.kind) ?? null, options);
+    // A resource named after another that is gone (the API's execution logs) has nothing to say.
+    if (step && !(step.action === 'absent' && name.includes(KNOWN_AFTER_APPLY))) steps.push(step);
+  }
+  return steps;
+}
+
+/** One resource's step, from its pure retire(); null when it goes with another resource. */
+export function teardownStep(resource: AnyResource, name: string, live: unknown, options: TeardownOptions): TeardownStep | null {
+  const retirement = resource.teardown?.retire(live, options) ?? { action: 'absent' };
+  if (retirement.action === 'with') return null;
+  return { resource, name, live, action: retirement.action, ...(retirement.action === 'retain' ? { reason: retirement.reason } : {}) };
+}
+
+export type TeardownEvent = { type: 'destroy-start'; step: TeardownStep } | { type: 'destroyed'; step: TeardownStep; note?: string };
+
+/**
+ * Removes every step marked remove, one at a time in the steps' order (dependents first). A failure
+ * stops the walk naming the resource: what was removed stays removed, and a re-run finishes.
+ */
+export async function destroyStack(ctx: StackContext, steps: readonly TeardownStep[], options: TeardownOptions, emit: (event: TeardownEvent) => void = () => {}): Promise<{ step: TeardownStep; note?: string }[]> {
+  const removed: { step: TeardownStep; note?: string }[] = [];
+  for (const step of steps) {
+    if (step.action !== 'remove') continue;
+    emit({ type: 'destroy-start', step });
+    let note: string | void;
+    try {
+      note = await step.resource.teardown?.destroy(ctx, step.live, options);
+    } catch (error) {
+      if (error instanceof BridgeError) throw error;
+      throw new BridgeError(`teardown stopped at ${step.resource.title} ${step.name}: ${awsFailureText(error)}. What was removed stays removed; run teardown again to finish`);
+    }
+    emit({ type: 'destroyed', step, ...(note ? { note } : {}) });
+    removed.push({ step, ...(note ? { note } : {}) });
+  }
+  return removed;
 }

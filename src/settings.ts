@@ -77,7 +77,7 @@ const whole = (minimum: number, maximum: number, description: string) => ({ type
 
 export const SETTINGS: readonly Setting[] = [
   { key: 'stack', flag: '--stack <name>', scope: 'global', file: 'stack', help: `stack name (default ${DEFAULTS.stack})`, schema: { type: 'string', pattern: '^[a-z][a-z0-9-]{2,30}$', description: 'The stack name: 3 to 31 lowercase letters, digits and -.' } },
-  { key: 'region', flag: '--region <region>', scope: 'global', file: 'region', env: ['AWS_REGION', 'AWS_DEFAULT_REGION'], help: `AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, ${DEFAULTS.region})`, schema: { type: 'string', description: 'The AWS region, e.g. eu-west-2.' } },
+  { key: 'region', flag: '--region <region>', scope: 'global', file: 'region', env: ['AWS_REGION', 'AWS_DEFAULT_REGION'], help: `AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, ${DEFAULTS.region})`, schema: { type: 'string', description: 'The AWS region, e.g. eu-west-2.' } },
   { key: 'profile', flag: '--profile <profile>', scope: 'global', file: 'profile', env: ['AWS_PROFILE'], help: 'AWS shared-config profile (default: AWS_PROFILE)', schema: { type: 'string', description: 'An AWS shared-config profile.' } },
   { key: 'endpointUrl', flag: '--endpoint-url <url>', scope: 'global', file: 'endpointUrl', env: ['AWS_ENDPOINT_URL'], help: 'AWS endpoint, e.g. the local AWS (default: AWS_ENDPOINT_URL)', schema: { type: 'string', description: 'An AWS endpoint, e.g. the local AWS on http://127.0.0.1:PORT.' } },
   { key: 'bucket', flag: '--bucket <name>', scope: 'setup', file: 'bucket', help: 'bucket name (default S-ACCOUNT-REGION)', schema: { type: 'string', description: 'The bucket name (default: STACK-ACCOUNT-REGION).' } },

@@ -3,56 +3,21 @@
  * bucket's object versions, the logs, and the key they are encrypted with) stays unless
  * --delete-data; the key is only ever scheduled for deletion. Safe to run again after any failure.
  */
-import { dependencyOrder, readStackTolerant } from '../engine.js';
+import { destroyStack, planTeardown, readStackTolerant, teardownStep } from '../engine.js';
 import { recordApplied } from '../interrupt.js';
 import { typedConfirmation } from '../prompt.js';
 import { taggedArns } from '../resources/tag-search.js';
-import { BridgeError, ExitCode, NotOursError, UsageError, awsFailureText } from '../errors.js';
+import { BridgeError, ExitCode, UsageError } from '../errors.js';
 import type { Io, Ui } from '../output.js';
 import { countVersions } from '../resources/bucket.js';
 import { apiExecutionLogGroup, earlierExecutionLogGroups } from '../resources/log-group.js';
 import { STACK_RESOURCES, liveOf } from '../resources/index.js';
 import { foreignMembers } from '../resources/operators.js';
-import { KNOWN_AFTER_APPLY, type AnyResource, type StackContext, type TeardownOptions } from '../resources/types.js';
+import type { StackContext, TeardownOptions } from '../resources/types.js';
 import { lostLock, readLock } from '../lock.js';
 import { lockStack, withStack } from './context.js';
 import { renderTeardown, type TeardownJson } from '../render/teardown.js';
 import type { TeardownCliOptions, PreparedTeardown } from './options.js';
-
-export interface TeardownStep {
-  resource: AnyResource;
-  name: string;
-  live: unknown;
-  action: 'remove' | 'retain' | 'absent';
-  reason?: string;
-}
-
-
-/** What teardown will do, in order: pure once the state is read. */
-export function teardownPlan(ctx: StackContext, lives: ReadonlyMap<string, unknown>, errors: ReadonlyMap<string, unknown>, options: TeardownOptions): TeardownStep[] {
-  const steps: TeardownStep[] = [];
-  for (const resource of [...dependencyOrder(STACK_RESOURCES)].reverse()) {
-    if (!resource.teardown) continue;
-    const name = resource.name(ctx);
-    const error = errors.get(resource.kind);
-    if (error instanceof NotOursError) {
-      steps.push({ resource, name, live: null, action: 'retain', reason: 'not tagged for this stack: left alone' });
-      continue;
-    }
-    if (error) throw error;
-    const step = teardownStep(resource, name, lives.get(resource.kind) ?? null, options);
-    // A resource named after another that is gone (the API's execution logs) has nothing to say.
-    if (step && !(step.action === 'absent' && name.includes(KNOWN_AFTER_APPLY))) steps.push(step);
-  }
-  return steps;
-}
-
-/** One resource's step, from its pure retire(); null when it goes with another resource. */
-export function teardownStep(resource: AnyResource, name: string, live: unknown, options: TeardownOptions): TeardownStep | null {
-  const retirement = resource.teardown?.retire(live, options) ?? { action: 'absent' };
-  if (retirement.action === 'with') return null;
-  return { resource, name, live, action: retirement.action, ...(retirement.action === 'retain' ? { reason: retirement.reason } : {}) };
-}
 
 /** The stack as teardown sees it: live state, the data the bucket holds, and the steps in order. */
 async function readForTeardown(ctx: StackContext, deleteData: boolean, keyDeletionDays: number, dryRun: boolean) {
@@ -60,7 +25,7 @@ async function readForTeardown(ctx: StackContext, deleteData: boolean, keyDeleti
   // What is kept is counted for the message; what goes is counted as it is deleted.
   const bucketVersions = state.lives.get('bucket') ? await countVersions(ctx, deleteData && !dryRun) : 0;
   const teardownOptions: TeardownOptions = { deleteData, keyDeletionDays, bucketVersions };
-  const steps = teardownPlan(ctx, state.lives, state.errors, teardownOptions);
+  const steps = planTeardown(ctx, STACK_RESOURCES, state.lives, state.errors, teardownOptions);
   // Execution logs of the stack's earlier APIs (kept by an earlier teardown) go as the data goes.
   const current = liveOf(state.lives, 'api-execution-log-group')?.name ?? null;
   const earlier = (await earlierExecutionLogGroups(ctx, current)).flatMap((group) => teardownStep(apiExecutionLogGroup, group.name, group, teardownOptions) ?? []);
@@ -129,26 +94,22 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
     }
     const c = ui.chalk;
     const width = Math.max(...steps.map((s) => s.resource.title.length));
-    for (const step of steps) {
-      if (step.action !== 'remove') continue;
-      if (options.dryRun) {
+    if (options.dryRun) {
+      for (const step of steps.filter((s) => s.action === 'remove')) {
         const note = step.resource.kind === 'operators' && others.length > 0 ? `other members would be taken out of the group: ${others.join(', ')}` : undefined;
         json.removed.push({ resource: step.resource.kind, name: step.name, ...(note ? { note } : {}) });
-        continue;
       }
-      ui.working(`removing ${step.resource.title} ${step.name}`);
-      let note: string | void;
-      try {
-        note = await step.resource.teardown?.destroy(ctx, step.live, teardownOptions);
-      } catch (error) {
+    } else {
+      const removed = await destroyStack(ctx, steps, teardownOptions, (event) => {
+        if (event.type === 'destroy-start') {
+          ui.working(`removing ${event.step.resource.title} ${event.step.name}`);
+          return;
+        }
         ui.idle();
-        if (error instanceof BridgeError) throw error;
-        throw new BridgeError(`teardown stopped at ${step.resource.title} ${step.name}: ${awsFailureText(error)}. What was removed stays removed; run teardown again to finish`);
-      }
-      ui.idle();
-      recordApplied(`${step.resource.title} ${step.name} removed`);
-      ui.progress(`${c.red('-')} ${step.resource.title.padEnd(width)} ${step.name}  removed`);
-      json.removed.push({ resource: step.resource.kind, name: step.name, ...(note ? { note } : {}) });
+        recordApplied(`${event.step.resource.title} ${event.step.name} removed`);
+        ui.progress(`${c.red('-')} ${event.step.resource.title.padEnd(width)} ${event.step.name}  removed`);
+      });
+      for (const { step, note } of removed) json.removed.push({ resource: step.resource.kind, name: step.name, ...(note ? { note } : {}) });
     }
     if (held.lock?.lost) throw lostLock('teardown');
     if (ui.options.json) {

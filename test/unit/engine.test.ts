@@ -1,6 +1,6 @@
 /** The engine with in-memory resources: order, parallelism, re-planning, and what a failure leaves. */
 import { describe, expect, it } from 'vitest';
-import { applyStack, dependencyOrder, planStack, readStack, type EngineEvent } from '../../src/engine.js';
+import { applyStack, dependencyOrder, destroyStack, planStack, planTeardown, readStack, type EngineEvent } from '../../src/engine.js';
 import { BridgeError, UsageError } from '../../src/errors.js';
 import type { AnyResource, StackContext } from '../../src/resources/types.js';
 
@@ -78,5 +78,43 @@ describe('engine', () => {
     const error = await applyStack(ctx, [broken], await readStack(ctx, [broken])).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).exitCode).toBe(2);
+  });
+});
+
+describe("teardown's plan and walk", () => {
+  /** A resource the stack owns: retire says remove while it exists, destroy takes it out of `world`. */
+  function owned(kind: string, dependsOn: string[], world: World, log: string[], fail = false): AnyResource {
+    const resource = fake(kind, dependsOn, world, log);
+    resource.teardown = {
+      retire: (live) => (live === null ? { action: 'absent' } : { action: 'remove' }),
+      async destroy() {
+        if (fail) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+        world.delete(kind);
+        log.push(`removed ${kind}`);
+        return kind === 'c' ? 'with a note' : undefined;
+      },
+    };
+    return resource;
+  }
+
+  it('removes dependents first, says which went, and a failure stops the walk naming the resource while what went stays gone', async () => {
+    const world: World = new Map([['a', 1], ['b', 2], ['c', 3]]);
+    const log: string[] = [];
+    const resources = [owned('a', [], world, log), owned('b', ['a'], world, log, true), owned('c', ['b'], world, log)];
+    const options = { deleteData: false, keyDeletionDays: 30, bucketVersions: 0 };
+    const steps = planTeardown(ctx, resources, new Map([['a', 1], ['b', 2], ['c', 3]]), new Map(), options);
+    expect(steps.map((s) => `${s.action} ${s.name}`)).toEqual(['remove c', 'remove b', 'remove a']);
+    const events: string[] = [];
+    const failure = await destroyStack(ctx, steps, options, (e) => events.push(`${e.type} ${e.step.name}`)).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(BridgeError);
+    expect((failure as Error).message).toBe('teardown stopped at b b: ThrottlingException: Rate exceeded. What was removed stays removed; run teardown again to finish');
+    expect(events).toEqual(['destroy-start c', 'destroyed c', 'destroy-start b']);
+    expect([...world.keys()]).toEqual(['a', 'b']);
+    // A re-run plans only what is left, and finishes.
+    const again = planTeardown(ctx, [owned('a', [], world, log), owned('b', ['a'], world, log), owned('c', ['b'], world, log)], world, new Map(), options);
+    expect(again.map((s) => `${s.action} ${s.name}`)).toEqual(['absent c', 'remove b', 'remove a']);
+    const removed = await destroyStack(ctx, again, options);
+    expect(removed.map((r) => r.step.name)).toEqual(['b', 'a']);
+    expect(world.size).toBe(0);
   });
 });
