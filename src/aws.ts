@@ -13,6 +13,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AccessAnalyzerClient } from '@aws-sdk/client-accessanalyzer';
+import { BridgeError } from './errors.js';
+import { KNOWN_AFTER_APPLY, placeholderIn } from './names.js';
 import { CliRetryStrategy } from './retry.js';
 
 export interface AwsSettings {
@@ -132,6 +134,11 @@ export class AwsClients {
       (client.middlewareStack as unknown as RecordableStack).add(
         (next, context) => async (args) => {
           const command = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+          // A value that only an earlier create would have made is never sent (a plan's placeholder).
+          const placeholder = placeholderIn((args as { input?: unknown }).input);
+          if (placeholder) {
+            throw new BridgeError(`internal error: ${command} would have sent "${KNOWN_AFTER_APPLY}" in ${placeholder}, a value an earlier step should have made; nothing was sent. Run the command again, and report it if it repeats`);
+          }
           this.calls.push({ service: name, command, ...purpose });
           this.onCall?.({ service: name, command, ...purpose });
           try {

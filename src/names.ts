@@ -13,6 +13,23 @@ export const STACK_TAG_KEY = 'bridge:stack';
 /** IAM path of the stack's role, user and group: groups cannot be tagged, so the path marks them. */
 export const IAM_PATH = '/bridge/';
 
+/**
+ * Placeholder for a value that exists only once an earlier resource is created (as Terraform says
+ * it): plans show it; src/aws.ts refuses to send a request that still holds it.
+ */
+export const KNOWN_AFTER_APPLY = '(known after apply)';
+
+/** The first place in a request's input that still holds KNOWN_AFTER_APPLY ("Policy", "Rules[0].KeyId"), or null. */
+export function placeholderIn(input: unknown, path = ''): string | null {
+  if (typeof input === 'string') return input.includes(KNOWN_AFTER_APPLY) ? path || '(the input)' : null;
+  if (input === null || typeof input !== 'object' || ArrayBuffer.isView(input)) return null;
+  for (const [key, value] of Object.entries(input)) {
+    const found = placeholderIn(value, Array.isArray(input) ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return null;
+}
+
 export interface StackNames {
   stack: string;
   account: string;

@@ -57,8 +57,7 @@ export interface StackContext {
   };
 }
 
-/** Placeholder for a value that exists only once an earlier resource is created (as Terraform says it). */
-export const KNOWN_AFTER_APPLY = '(known after apply)';
+export { KNOWN_AFTER_APPLY } from '../names.js';
 
 /** One differing field: its name (the JSON contract), and for people the before/after or details. */
 export interface FieldChange {

@@ -5,12 +5,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ListKeysCommand } from '@aws-sdk/client-kms';
+import { ListKeysCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { AwsClients } from '../../src/aws.js';
 import { DEFAULTS, resolveConfig } from '../../src/config.js';
-import { UsageError, awsFailureText } from '../../src/errors.js';
+import { BridgeError, UsageError, awsFailureText } from '../../src/errors.js';
 import { retryTiming } from '../../src/retry.js';
-import { stackNames } from '../../src/names.js';
+import { KNOWN_AFTER_APPLY, placeholderIn, stackNames } from '../../src/names.js';
 import { readBucket } from '../../src/resources/bucket.js';
 import { functionIntended, ingestFunction } from '../../src/resources/function.js';
 import { isRoleNotYetUsableByLambda as isRoleNotYetUsable } from '../../src/retry.js';
@@ -175,5 +175,32 @@ describe('IAM propagation when creating the function', () => {
     expect(isRoleNotYetUsable(error('InvalidParameterValueException', 'The provided execution role does not have permissions to call CreateNetworkInterface on EC2'))).toBe(true);
     expect(isRoleNotYetUsable(error('ResourceConflictException', 'The operation cannot be performed at this time.'))).toBe(true);
     expect(isRoleNotYetUsable(error('InvalidParameterValueException', 'Unzipped size must be smaller than 262144000 bytes'))).toBe(false);
+  });
+});
+
+describe("a plan's placeholder", () => {
+  it('is never sent: the request is refused before it leaves, naming the call and the field', async () => {
+    let requests = 0;
+    const endpoint = await scripted((_req, res) => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end('{}');
+    });
+    const aws = new AwsClients({ region: 'us-east-1', endpoint, maxAttempts: 1 });
+    const policy = JSON.stringify({ Statement: [{ Resource: `arn:aws:logs:us-east-1:123456789012:log-group:${KNOWN_AFTER_APPLY}` }] });
+    const refused = await aws.kms.send(new PutKeyPolicyCommand({ KeyId: 'k', PolicyName: 'default', Policy: policy })).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BridgeError);
+    expect((refused as Error).message).toMatch(/^internal error: PutKeyPolicy would have sent "\(known after apply\)" in Policy, .* nothing was sent/);
+    expect(requests).toBe(0);
+    // An ordinary request goes through the same client.
+    await aws.kms.send(new ListKeysCommand({}));
+    expect(requests).toBe(1);
+    aws.destroy();
+  });
+
+  it('is found wherever it sits in the input, never in bytes', () => {
+    expect(placeholderIn({ A: 'x', B: [{ C: 'y' }, { D: `arn:${KNOWN_AFTER_APPLY}` }] })).toBe('B[1].D');
+    expect(placeholderIn({ ZipFile: Buffer.from(KNOWN_AFTER_APPLY), Name: 'n' })).toBeNull();
+    expect(placeholderIn({ Name: 'n', Tags: { a: 'b' } })).toBeNull();
   });
 });
