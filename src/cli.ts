@@ -29,7 +29,13 @@ const options_ = () => import('./commands/options.js');
 const globalsOf = (command: Command) => command.optsWithGlobals() as GlobalOptions;
 const noteTo = (ui: Ui) => (message: string) => ui.err(`${ui.chalk.yellow('note:')} ${message}`);
 
-function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promise<number>) => Promise<void>): Command {
+/**
+ * How a command runs: `check` (light: its options and config, before the SDK loads), then the
+ * spinner's module, then `act` with what `check` made.
+ */
+type Run = <P>(command: Command, check: (ui: Ui) => Promise<P>, act: (ui: Ui, prepared: P) => Promise<number>) => Promise<void>;
+
+function buildProgram(io: Io, run: Run): Command {
   const program = new Command('bridge')
     .description('Stand up, audit and tear down a secure data bridge on AWS: Lambda -> S3, KMS-encrypted, least privilege.')
     .version(VERSION)
@@ -61,11 +67,11 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
     .option('--keep-source-key', 'with a --source-url on another host: send the stored source key there too (otherwise give the new key)')
     .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
     .action(async (options: SetupOptions, command: Command) => {
-      await run(command, async (ui) => {
-        const prepared = await (await options_()).prepareSetup(globalsOf(command), options, io, noteTo(ui));
-        await ui.prepare();
-        return (await import('./commands/setup.js')).runSetup(prepared, options, io, ui);
-      });
+      await run(
+        command,
+        async (ui) => (await options_()).prepareSetup(globalsOf(command), options, io, noteTo(ui)),
+        async (ui, prepared) => (await import('./commands/setup.js')).runSetup(prepared, options, io, ui),
+      );
     });
 
   program
@@ -80,11 +86,11 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
     .option('--aws-checks', "also ask AWS's own engines: IAM's policy simulator and IAM Access Analyzer (some of its checks are billed per call)")
     .option('--failures-only', 'table and markdown: list only failing and errored controls (the summary still counts all)')
     .action(async (options: AuditOptions, command: Command) => {
-      await run(command, async (ui) => {
-        const prepared = await (await options_()).prepareAudit(globalsOf(command), options, io.env, noteTo(ui));
-        await ui.prepare();
-        return (await import('./commands/audit.js')).runAudit(prepared, options, ui);
-      });
+      await run(
+        command,
+        async (ui) => (await options_()).prepareAudit(globalsOf(command), options, io.env, noteTo(ui)),
+        async (ui, prepared) => (await import('./commands/audit.js')).runAudit(prepared, options, ui),
+      );
     });
 
   program
@@ -96,11 +102,11 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
     .option('--yes', 'do not ask to type the stack name (required without a terminal)')
     .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
     .action(async (options: TeardownCliOptions, command: Command) => {
-      await run(command, async (ui) => {
-        const prepared = await (await options_()).prepareTeardown(globalsOf(command), options, io.stdin.isTTY === true, io.env, noteTo(ui));
-        await ui.prepare();
-        return (await import('./commands/teardown.js')).runTeardown(prepared, options, io, ui);
-      });
+      await run(
+        command,
+        async (ui) => (await options_()).prepareTeardown(globalsOf(command), options, io.stdin.isTTY === true, io.env, noteTo(ui)),
+        async (ui, prepared) => (await import('./commands/teardown.js')).runTeardown(prepared, options, io, ui),
+      );
     });
 
   program
@@ -113,11 +119,11 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
     .option('--via-api', 'call GET /data on the deployed API as a client would (SigV4, or --api-key-file)')
     .option('--api-key-file <path>', "with --via-api: send the API's key from this file (api-key mode)")
     .action(async (options: InvokeOptions, command: Command) => {
-      await run(command, async (ui) => {
-        const prepared = await (await options_()).prepareInvoke(globalsOf(command), options, io.env, noteTo(ui));
-        await ui.prepare();
-        return (await import('./commands/invoke.js')).runInvoke(prepared, options, ui);
-      });
+      await run(
+        command,
+        async (ui) => (await options_()).prepareInvoke(globalsOf(command), options, io.env, noteTo(ui)),
+        async (ui, prepared) => (await import('./commands/invoke.js')).runInvoke(prepared, options, ui),
+      );
     });
 
   program
@@ -125,10 +131,7 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
     .description('run the local AWS (moto on 127.0.0.1) in the foreground until Ctrl-C')
     .option('--port <port>', 'port to listen on (default: a free one)')
     .action(async (options: { port?: string }, command: Command) => {
-      await run(command, async (ui) => {
-        await ui.prepare();
-        return (await import('./commands/local.js')).runLocal(options, ui);
-      });
+      await run(command, async () => undefined, async (ui) => (await import('./commands/local.js')).runLocal(options, ui));
     });
 
   program
@@ -136,10 +139,7 @@ function buildProgram(io: Io, run: (command: Command, action: (ui: Ui) => Promis
     .description('the whole product on a local AWS, as a short guided tour; no AWS account needed')
     .option('--keep', 'leave the stack and the local AWS running, and say how to continue by hand')
     .action(async (options: { keep?: boolean }, command: Command) => {
-      await run(command, async (ui) => {
-        await ui.prepare();
-        return (await import('./commands/demo.js')).runDemo(options, io, ui, main);
-      });
+      await run(command, async () => undefined, async (ui) => (await import('./commands/demo.js')).runDemo(options, io, ui, main));
     });
   return program;
 }
@@ -156,9 +156,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     ui = new Ui(io, { json: globals.json === true, color: globals.color !== false, verbose: globals.verbose === true, quiet: globals.quiet === true });
     return ui;
   };
-  const program = buildProgram(io, async (command, action) => {
+  const program = buildProgram(io, async (command, check, act) => {
+    const commandUi = uiFor(command);
+    const prepared = await check(commandUi);
     // The spinner (ora) loads only once the options are checked: a usage error does not wait for it.
-    exitCode = await action(uiFor(command));
+    await commandUi.prepare();
+    exitCode = await act(commandUi, prepared);
   });
   try {
     await program.parseAsync(argv);

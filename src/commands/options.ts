@@ -92,11 +92,6 @@ export async function configFrom(
   return resolveConfig(merged);
 }
 
-/** Setup's own settings, as the config merges them with the file's and the environment's. */
-export function setupSettings(options: SetupOptions): RawSettings {
-  return settingsFromOptions(options as Record<string, unknown>, 'setup');
-}
-
 const MAX_LOCK_TIMEOUT_S = 3600;
 
 /** `--lock-timeout`: seconds, or a number with s or m ("90", "30s", "5m"); 0 means do not wait. */
@@ -200,7 +195,8 @@ export interface PreparedSetup {
 }
 
 export async function prepareSetup(globals: GlobalOptions, options: SetupOptions, io: Pick<Io, 'env' | 'stdin'>, note: Note): Promise<PreparedSetup> {
-  const config = await configFrom(globals, setupSettings(options), io.env, note);
+  // Setup's own settings (src/settings.ts), merged with the file's and the environment's.
+  const config = await configFrom(globals, settingsFromOptions(options as Record<string, unknown>, 'setup'), io.env, note);
   const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
   const apiKey = await readApiKey(options, io);
   return { config, lockTimeoutMs, ...(apiKey ? { apiKey } : {}) };
