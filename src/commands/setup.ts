@@ -8,7 +8,8 @@ import { changeLine, renderPlan, setupJson } from '../render/plan.js';
 import { STACK_RESOURCES } from '../resources/index.js';
 import { handlerBundle } from '../bundle.js';
 import { recordApplied } from '../interrupt.js';
-import { lostLock, readLock } from '../lock.js';
+import { readLock } from '../lock.js';
+import { lostLock } from '../lock-state.js';
 import { forgetReads, lockStack, withStack } from './context.js';
 import type { SetupOptions, PreparedSetup } from './options.js';
 

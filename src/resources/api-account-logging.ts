@@ -24,6 +24,7 @@ export const apiAccountLogging: Resource<AccountLoggingLive, { manage: boolean }
   kind: 'api-account-logging',
   title: 'API Gateway account logging',
   dependsOn: [],
+  ownership: { of: 'account' },
   name: () => 'account CloudWatch role',
   read: async (ctx) => ({ roleArn: (await ctx.aws.apigateway.send(new GetAccountCommand({}))).cloudwatchRoleArn || null }),
   learn(ctx, live) {

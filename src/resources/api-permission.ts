@@ -73,6 +73,7 @@ export const apiPermission: Resource<PermissionLive, PermissionIntended> = {
   kind: 'api-permission',
   title: 'Lambda permission',
   dependsOn: ['api'],
+  ownership: { of: 'part', partOf: 'function' },
   name: (ctx) => `${ctx.names.functionName} ${PERMISSION_SID}`,
   read: async (ctx) => {
     const statements = await readFunctionPolicy(ctx);
@@ -109,4 +110,3 @@ export const apiPermission: Resource<PermissionLive, PermissionIntended> = {
   describe: () => null,
 };
 
-apiPermission.teardown = { retire: () => ({ action: 'with', other: 'function' }), destroy: async () => undefined };

@@ -2,9 +2,9 @@
  * The REST API S-api: regional, one resource /data, GET protected by AWS_IAM (or an API key),
  * a Lambda proxy integration to the function, stage prod with access logs, execution logs at
  * ERROR, throttling and X-Ray. A deployment is made only when the definition changed: bridge
- * names its deployments after a hash of the definition, so a rerun can tell.
+ * names its deployments after a hash of the definition, so a rerun can tell. Reading and changing
+ * it live here; what it should be and what differs, pure, in api-state.ts.
  */
-import { createHash } from 'node:crypto';
 import {
   CreateDeploymentCommand,
   CreateResourceCommand,
@@ -20,105 +20,17 @@ import {
   PutMethodCommand,
   TagResourceCommand,
   UpdateStageCommand,
-  type PatchOperation,
   type Resource as ApiGatewayResource,
 } from '@aws-sdk/client-api-gateway';
-import type { ApiAuth } from '../config.js';
 import { BridgeError, NotOursError, unlessNotFound } from '../errors.js';
 import { apiArns } from '../names.js';
+import { ACCESS_LOG_FORMAT, authOf, definitionFromStage, definitionHash, deploymentDescription, diffApi, stageDescription, stagePatches, type ApiIntended, type ApiLive, type StageLive } from './api-state.js';
 import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
-import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
-
-/** One JSON line per request: who called, what came back, how long it took. */
-export const ACCESS_LOG_FORMAT = JSON.stringify({
-  requestId: '$context.requestId',
-  extendedRequestId: '$context.extendedRequestId',
-  ip: '$context.identity.sourceIp',
-  caller: '$context.identity.caller',
-  user: '$context.identity.user',
-  userArn: '$context.identity.userArn',
-  apiKeyId: '$context.identity.apiKeyId',
-  requestTime: '$context.requestTime',
-  httpMethod: '$context.httpMethod',
-  resourcePath: '$context.resourcePath',
-  status: '$context.status',
-  protocol: '$context.protocol',
-  responseLength: '$context.responseLength',
-  responseLatency: '$context.responseLatency',
-  integrationLatency: '$context.integrationLatency',
-  integrationError: '$context.integration.error',
-});
-
-export interface MethodLive {
-  authorizationType: string;
-  apiKeyRequired: boolean;
-  integration: { type: string; httpMethod: string; uri: string } | null;
-}
-
-export interface StageLive {
-  deploymentId: string;
-  deploymentDescription: string;
-  tracingEnabled: boolean;
-  accessLog: { destinationArn: string; format: string } | null;
-  loggingLevel: string;
-  dataTrace: boolean;
-  rateLimit: number | null;
-  burstLimit: number | null;
-  tags: Tags;
-}
-
-export interface ApiLive {
-  id: string;
-  tags: Tags;
-  rootResourceId: string;
-  dataResourceId: string | null;
-  method: MethodLive | null;
-  stage: StageLive | null;
-}
-
-export interface ApiIntended {
-  auth: ApiAuth;
-  authorizationType: 'AWS_IAM' | 'NONE';
-  apiKeyRequired: boolean;
-  integrationUri: string;
-  definitionHash: string;
-  /** Null when API Gateway has no CloudWatch role to write logs with. */
-  accessLog: { destinationArn: string; format: string } | null;
-  loggingLevel: 'ERROR' | 'OFF';
-  rateLimit: number;
-  burstLimit: number;
-  tags: Tags;
-}
+import { KNOWN_AFTER_APPLY, liveFrom, type Resource, type StackContext } from './types.js';
 
 export function integrationUri(ctx: StackContext): string {
   const n = ctx.names;
   return `arn:${n.partition}:apigateway:${n.region}:lambda:path/2015-03-31/functions/${n.functionArn}/invocations`;
-}
-
-/** What a deployment freezes: the method and its integration. */
-export function definitionHash(definition: { authorizationType: string; apiKeyRequired: boolean; integrationUri: string }): string {
-  const text = JSON.stringify({ path: '/data', httpMethod: 'GET', ...definition, integration: { type: 'AWS_PROXY', httpMethod: 'POST' } });
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
-}
-
-export const deploymentDescription = (hash: string) => `bridge definition ${hash}`;
-
-/**
- * The stage says which definition its deployment holds, so a read needs no GetDeployment. Trusted
- * only while it names the stage's own deployment id: deployments are immutable, so a stage moved to
- * another deployment (by hand, or an older bridge) is read the long way.
- */
-export const stageDescription = (hash: string, deploymentId: string) => `${deploymentDescription(hash)}, deployment ${deploymentId}`;
-
-function definitionFromStage(description: string | undefined, deploymentId: string | undefined): string | null {
-  const match = /^(bridge definition [0-9a-f]+), deployment (\S+)$/.exec(description ?? '');
-  return match && deploymentId && match[2] === deploymentId ? (match[1] as string) : null;
-}
-
-function authOf(method: MethodLive | null): ApiAuth | undefined {
-  if (!method) return undefined;
-  if (method.authorizationType === 'AWS_IAM') return 'aws-iam';
-  return method.apiKeyRequired ? 'api-key' : undefined;
 }
 
 /** The REST API itself: found by name, proven ours by its tag. */
@@ -172,7 +84,7 @@ async function readStage(ctx: StackContext, restApiId: string): Promise<StageLiv
 
 /** The method, integration and stage; `lives` holds the REST API when the engine read it already. */
 export async function readApi(ctx: StackContext, lives?: ReadonlyMap<string, unknown>): Promise<ApiLive | null> {
-  const api = lives ? ((lives.get('rest-api') as RestApiLive | null | undefined) ?? null) : await findApi(ctx);
+  const api = lives ? liveFrom(lives, restApiShell) : await findApi(ctx);
   if (!api) return null;
   const resources: ApiGatewayResource[] = [];
   let position: string | undefined;
@@ -221,71 +133,6 @@ export function apiIntended(ctx: StackContext): ApiIntended {
   };
 }
 
-function describeMethod(m: { authorizationType: string; apiKeyRequired: boolean } | null): string {
-  if (!m) return 'missing';
-  return `${m.authorizationType}${m.apiKeyRequired ? ' + API key' : ''}`;
-}
-
-export function diffApi(live: ApiLive | null, intended: ApiIntended): FieldChange[] {
-  if (!live) {
-    return ['resource', 'method', 'integration', 'deployment', 'stage', 'access-logging', 'execution-logging', 'throttling', 'tracing'].map((field) => ({ field }));
-  }
-  const changes: FieldChange[] = [];
-  if (!live.dataResourceId) changes.push({ field: 'resource', after: '/data' });
-  const m = live.method;
-  if (!m || m.authorizationType !== intended.authorizationType || m.apiKeyRequired !== intended.apiKeyRequired) {
-    changes.push({ field: 'method', before: describeMethod(m), after: describeMethod(intended) });
-  }
-  const i = m?.integration;
-  if (!i || i.type !== 'AWS_PROXY' || i.httpMethod !== 'POST' || i.uri !== intended.integrationUri) {
-    changes.push({ field: 'integration', before: i ? `${i.type} ${i.uri}` : 'missing', after: `AWS_PROXY ${intended.integrationUri}` });
-  }
-  const s = live.stage;
-  if (!s) {
-    changes.push({ field: 'deployment' }, { field: 'stage' }, { field: 'access-logging' }, { field: 'execution-logging' }, { field: 'throttling' }, { field: 'tracing' });
-    return changes;
-  }
-  if (s.deploymentDescription !== deploymentDescription(intended.definitionHash)) {
-    changes.push({ field: 'deployment', before: s.deploymentDescription || 'not made by bridge', after: deploymentDescription(intended.definitionHash) });
-  }
-  const log = intended.accessLog;
-  if (log && (!s.accessLog || s.accessLog.destinationArn !== log.destinationArn || s.accessLog.format !== log.format)) {
-    changes.push({ field: 'access-logging', before: s.accessLog?.destinationArn ?? 'off', after: log.destinationArn });
-  }
-  if (s.loggingLevel !== intended.loggingLevel || s.dataTrace) {
-    // Data tracing would log whole requests and responses: it stays off.
-    changes.push({ field: 'execution-logging', before: `${s.loggingLevel}${s.dataTrace ? ' with data trace' : ''}`, after: intended.loggingLevel });
-  }
-  if (s.rateLimit !== intended.rateLimit || s.burstLimit !== intended.burstLimit) {
-    changes.push({ field: 'throttling', before: `${s.rateLimit ?? 'none'}/s burst ${s.burstLimit ?? 'none'}`, after: `${intended.rateLimit}/s burst ${intended.burstLimit}` });
-  }
-  if (!s.tracingEnabled) changes.push({ field: 'tracing', before: 'off', after: 'on' });
-  changes.push(...tagsChange(s.tags, intended.tags).map((c) => ({ ...c, field: 'stage-tags' })));
-  return changes;
-}
-
-/** The stage settings as patch operations, for what differs. */
-export function stagePatches(fields: Set<string>, intended: ApiIntended): PatchOperation[] {
-  const ops: PatchOperation[] = [];
-  if (fields.has('access-logging') && intended.accessLog) {
-    ops.push(
-      { op: 'replace', path: '/accessLogSettings/destinationArn', value: intended.accessLog.destinationArn },
-      { op: 'replace', path: '/accessLogSettings/format', value: intended.accessLog.format },
-    );
-  }
-  if (fields.has('execution-logging')) {
-    ops.push({ op: 'replace', path: '/*/*/logging/loglevel', value: intended.loggingLevel }, { op: 'replace', path: '/*/*/logging/dataTrace', value: 'false' });
-  }
-  if (fields.has('throttling')) {
-    ops.push(
-      { op: 'replace', path: '/*/*/throttling/rateLimit', value: String(intended.rateLimit) },
-      { op: 'replace', path: '/*/*/throttling/burstLimit', value: String(intended.burstLimit) },
-    );
-  }
-  if (fields.has('tracing')) ops.push({ op: 'replace', path: '/tracingEnabled', value: 'true' });
-  return ops;
-}
-
 /**
  * The REST API on its own, made first: its id names the execution log group API Gateway writes
  * to, which the key policy must allow and which must exist (encrypted, with retention) before
@@ -295,6 +142,14 @@ export const restApiShell: Resource<RestApiLive, { tags: Tags }> = {
   kind: 'rest-api',
   title: 'REST API',
   dependsOn: [],
+  ownership: {
+    of: 'stack',
+    retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
+    async destroy(ctx, live) {
+      // The API takes its resources, methods, stage and deployments with it.
+      await ctx.aws.apigateway.send(new DeleteRestApiCommand({ restApiId: live.id }));
+    },
+  },
   name: (ctx) => ctx.names.apiName,
   read: (ctx) => findApi(ctx),
   learn(ctx, live) {
@@ -328,6 +183,7 @@ export const restApi: Resource<ApiLive, ApiIntended> = {
   kind: 'api',
   title: 'API method and stage',
   dependsOn: ['rest-api', 'function', 'api-log-group', 'api-execution-log-group', 'api-account-logging'],
+  ownership: { of: 'part', partOf: 'rest-api' },
   name: (ctx) => `${ctx.names.apiName} GET /data, stage ${ctx.names.apiStage}`,
   read: (ctx, lives) => readApi(ctx, lives),
   learn(ctx, live) {
@@ -412,12 +268,3 @@ export const restApi: Resource<ApiLive, ApiIntended> = {
   },
 };
 
-restApi.teardown = { retire: () => ({ action: 'with', other: 'rest-api' }), destroy: async () => undefined };
-
-restApiShell.teardown = {
-  retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
-  async destroy(ctx, live) {
-    // The API takes its resources, methods, stage and deployments with it.
-    await ctx.aws.apigateway.send(new DeleteRestApiCommand({ restApiId: live.id }));
-  },
-};

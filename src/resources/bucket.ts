@@ -1,12 +1,12 @@
 /**
  * The data bucket: private (all four public-access blocks, ACLs off), versioned, SSE-KMS with the
  * stack key and S3 Bucket Key, a TLS-only / right-key-only bucket policy, and a lifecycle rule
- * that bounds what old versions cost.
+ * that bounds what old versions cost. Reading and changing it live here; what it should be and
+ * what differs, pure, in bucket-state.ts; its data (counted, emptied) in bucket-data.ts.
  */
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
-  DeleteObjectsCommand,
   ListBucketsCommand,
   ListObjectVersionsCommand,
   GetBucketEncryptionCommand,
@@ -26,61 +26,17 @@ import {
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
   type BucketLocationConstraint,
-  type LifecycleRule,
 } from '@aws-sdk/client-s3';
-import { AdoptableError, BridgeError, NotOursError, UsageError, awsErrorName, httpStatusOf } from '../errors.js';
+import { AdoptableError, NotOursError, UsageError, awsErrorName, httpStatusOf } from '../errors.js';
 import { STACK_TAG_KEY, defaultBucketName, stackKeyReferences } from '../names.js';
-import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
+import { parsePolicy } from '../policy.js';
 import { untilKeyVisible } from '../retry.js';
 import { renderTemplate } from '../templates.js';
+import { emptyBucket, withWritesDenied } from './bucket-data.js';
+import { ALL_BLOCKED, LIFECYCLE_RULE_ID, diffBucket, intendedLifecycleRule, type BucketIntended, type BucketLive } from './bucket-state.js';
 import { tagsOf } from './tag-search.js';
-import { isOurs, stackTags, tagList, tagRecord, tagsChange, type Tags } from './tags.js';
-import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
-
-export const LIFECYCLE_RULE_ID = 'bridge-version-retention';
-export const ABORT_MULTIPART_DAYS = 7;
-
-export interface PublicAccessBlock {
-  BlockPublicAcls: boolean;
-  IgnorePublicAcls: boolean;
-  BlockPublicPolicy: boolean;
-  RestrictPublicBuckets: boolean;
-}
-
-export interface BucketEncryption {
-  algorithm: string;
-  keyId?: string;
-  bucketKey: boolean;
-}
-
-export interface BucketLive {
-  tags: Tags;
-  publicAccessBlock: PublicAccessBlock | null;
-  ownership: string | null;
-  versioning: string | null;
-  encryption: BucketEncryption | null;
-  policy: PolicyDocument | null;
-  lifecycle: LifecycleRule[];
-}
-
-export interface BucketIntended {
-  tags: Tags;
-  publicAccessBlock: PublicAccessBlock;
-  ownership: 'BucketOwnerEnforced';
-  versioning: 'Enabled';
-  encryption: BucketEncryption;
-  /** The same key by its other names (id, alias): any of them counts as the stack key. */
-  keyAliases: string[];
-  policy: PolicyDocument;
-  lifecycleRule: LifecycleRule;
-}
-
-const ALL_BLOCKED: PublicAccessBlock = {
-  BlockPublicAcls: true,
-  IgnorePublicAcls: true,
-  BlockPublicPolicy: true,
-  RestrictPublicBuckets: true,
-};
+import { isOurs, stackTags, tagList, tagRecord } from './tags.js';
+import { KNOWN_AFTER_APPLY, type Resource, type StackContext } from './types.js';
 
 /** Runs a read that answers "not configured" with an error of one of these names (and only these). */
 async function orAbsent<T>(read: Promise<T>, ...absent: string[]): Promise<T | null> {
@@ -207,43 +163,6 @@ export async function readBucket(ctx: StackContext): Promise<BucketLive | null> 
   };
 }
 
-export function intendedLifecycleRule(noncurrentDays: number): LifecycleRule {
-  return {
-    ID: LIFECYCLE_RULE_ID,
-    Status: 'Enabled',
-    Filter: { Prefix: '' },
-    NoncurrentVersionExpiration: { NoncurrentDays: noncurrentDays },
-    AbortIncompleteMultipartUpload: { DaysAfterInitiation: ABORT_MULTIPART_DAYS },
-  };
-}
-
-/** Our rule as it matters: enabled, whole bucket, the two limits. */
-export function lifecycleRuleMatches(rule: LifecycleRule | undefined, intended: LifecycleRule): boolean {
-  if (!rule || rule.Status !== 'Enabled') return false;
-  const prefix = rule.Filter?.Prefix ?? rule.Prefix ?? '';
-  const filterIsWholeBucket = prefix === '' && !rule.Filter?.Tag && !rule.Filter?.And && rule.Filter?.ObjectSizeGreaterThan === undefined;
-  return (
-    filterIsWholeBucket &&
-    rule.NoncurrentVersionExpiration?.NoncurrentDays === intended.NoncurrentVersionExpiration?.NoncurrentDays &&
-    rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation === intended.AbortIncompleteMultipartUpload?.DaysAfterInitiation
-  );
-}
-
-export function encryptionMatches(live: BucketEncryption | null, intended: BucketIntended): boolean {
-  return (
-    live !== null &&
-    live.algorithm === 'aws:kms' &&
-    live.keyId !== undefined &&
-    [intended.encryption.keyId, ...intended.keyAliases].includes(live.keyId) &&
-    live.bucketKey
-  );
-}
-
-function describeEncryption(e: BucketEncryption | null): string {
-  if (!e) return 'none';
-  return `${e.algorithm}${e.keyId ? ` ${e.keyId}` : ''}${e.bucketKey ? ', bucket key' : ''}`;
-}
-
 export function bucketIntended(ctx: StackContext): BucketIntended {
   const keyArn = ctx.refs.keyArn ?? KNOWN_AFTER_APPLY;
   return {
@@ -256,34 +175,6 @@ export function bucketIntended(ctx: StackContext): BucketIntended {
     policy: renderTemplate('bucket-policy', { BucketArn: ctx.names.bucketArn, KeyArn: keyArn }),
     lifecycleRule: intendedLifecycleRule(ctx.config.noncurrentVersionDays),
   };
-}
-
-export function diffBucket(live: BucketLive | null, intended: BucketIntended): FieldChange[] {
-  if (!live) {
-    return ['bucket', 'tags', 'public-access-block', 'object-ownership', 'versioning', 'encryption', 'policy', 'lifecycle'].map((field) => ({ field }));
-  }
-  const changes: FieldChange[] = [...tagsChange(live.tags, intended.tags)];
-  const pab = live.publicAccessBlock;
-  const offFlags = (Object.keys(ALL_BLOCKED) as (keyof PublicAccessBlock)[]).filter((flag) => !pab?.[flag]);
-  if (offFlags.length > 0) changes.push({ field: 'public-access-block', before: `${offFlags.join(', ')} off`, after: 'all four on' });
-  if (live.ownership !== intended.ownership) changes.push({ field: 'object-ownership', before: live.ownership ?? 'none', after: intended.ownership });
-  if (live.versioning !== intended.versioning) changes.push({ field: 'versioning', before: live.versioning ?? 'never enabled', after: intended.versioning });
-  if (!encryptionMatches(live.encryption, intended)) {
-    changes.push({ field: 'encryption', before: describeEncryption(live.encryption), after: describeEncryption(intended.encryption) });
-  }
-  const policyDifference = diffStatements(live.policy, intended.policy);
-  if (policyDifference.extra.length + policyDifference.missing.length > 0) {
-    changes.push({ field: 'policy', details: describeStatementDifference(policyDifference) });
-  }
-  const ours = live.lifecycle.find((rule) => rule.ID === LIFECYCLE_RULE_ID);
-  if (!lifecycleRuleMatches(ours, intended.lifecycleRule)) {
-    changes.push({
-      field: 'lifecycle',
-      before: ours ? `rule ${LIFECYCLE_RULE_ID} differs` : `rule ${LIFECYCLE_RULE_ID} missing`,
-      after: `noncurrent versions expire after ${intended.lifecycleRule.NoncurrentVersionExpiration?.NoncurrentDays} days, incomplete uploads aborted after ${ABORT_MULTIPART_DAYS}`,
-    });
-  }
-  return changes;
 }
 
 async function createBucket(ctx: StackContext, intended: BucketIntended): Promise<void> {
@@ -321,6 +212,28 @@ export const bucket: Resource<BucketLive, BucketIntended> = {
   kind: 'bucket',
   title: 'S3 bucket',
   dependsOn: ['kms-key'],
+  ownership: {
+    of: 'stack',
+    retire(live, options) {
+      if (!live) return { action: 'absent' };
+      if (options.bucketVersions > 0 && !options.deleteData) {
+        return { action: 'retain', reason: `holds ${options.bucketVersions} object versions and delete markers (--delete-data removes them)` };
+      }
+      return { action: 'remove' };
+    },
+    async destroy(ctx, live, options) {
+      const Bucket = ctx.names.bucket;
+      let note: string | undefined;
+      if (options.bucketVersions > 0) {
+        // First stop new writes, so emptying the bucket is not a race with the function. Added to
+        // the policy there is, so TLS-only and the key pinning hold while the data is still there.
+        await ctx.aws.s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(withWritesDenied(live.policy, ctx.names.bucketArn)) }));
+        note = `${await emptyBucket(ctx, ctx.progress)} object versions and delete markers deleted`;
+      }
+      await ctx.aws.s3.send(new DeleteBucketCommand({ Bucket }));
+      return note;
+    },
+  },
   name: (ctx) => ctx.names.bucket,
   read: (ctx) => readBucket(ctx),
   intended: bucketIntended,
@@ -373,100 +286,3 @@ export const bucket: Resource<BucketLive, BucketIntended> = {
   describe: (ctx) => ({ name: ctx.names.bucket, arn: ctx.names.bucketArn }),
 };
 
-/** DeleteObjects calls in flight at once: S3 takes about 3,500 deletes a second per prefix. */
-const PARALLEL_DELETES = 4;
-
-/**
- * Every object version and delete marker, in batches of 1000 (DeleteObjects' limit) sent while the
- * next page is listed, a few at a time, with progress. Listing goes on from its markers, which stay
- * valid as the versions behind them go; a last look makes sure nothing was left.
- */
-export async function emptyBucket(ctx: StackContext, progress: (message: string) => void): Promise<number> {
-  const Bucket = ctx.names.bucket;
-  let deleted = 0;
-  const deleteBatch = async (objects: { Key: string; VersionId?: string }[]) => {
-    const result = await ctx.aws.s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: objects, Quiet: true } }));
-    if (result.Errors?.length) {
-      throw new BridgeError(`could not delete ${result.Errors.length} object versions from ${Bucket} (${result.Errors[0]?.Code}: ${result.Errors[0]?.Message}); run teardown again`);
-    }
-    deleted += objects.length;
-    progress(`deleted ${deleted} object versions and delete markers`);
-  };
-  for (;;) {
-    const inFlight = new Set<Promise<void>>();
-    let failure: unknown = null;
-    let found = 0;
-    let KeyMarker: string | undefined;
-    let VersionIdMarker: string | undefined;
-    do {
-      const page = await ctx.aws.s3.send(new ListObjectVersionsCommand({ Bucket, MaxKeys: 1000, KeyMarker, VersionIdMarker }));
-      const objects = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key as string, VersionId: v.VersionId }));
-      found += objects.length;
-      if (objects.length > 0) {
-        const batch: Promise<void> = deleteBatch(objects)
-          .catch((error: unknown) => {
-            failure ??= error;
-          })
-          .finally(() => inFlight.delete(batch));
-        inFlight.add(batch);
-        if (inFlight.size >= PARALLEL_DELETES) await Promise.race(inFlight);
-      }
-      KeyMarker = page.IsTruncated && !failure ? page.NextKeyMarker : undefined;
-      VersionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
-    } while (KeyMarker);
-    await Promise.all(inFlight);
-    if (failure) throw failure;
-    if (found === 0) return deleted;
-  }
-}
-
-export const TEARDOWN_DENY_SID = 'TeardownDenyWrites';
-
-/** The live bucket policy (or none) with one more statement: nobody may write objects. */
-export function withWritesDenied(policy: PolicyDocument | null, bucketArn: string): PolicyDocument {
-  const kept = (policy?.Statement ?? []).filter((s) => s.Sid !== TEARDOWN_DENY_SID);
-  return {
-    Version: policy?.Version ?? '2012-10-17',
-    Statement: [...kept, { Sid: TEARDOWN_DENY_SID, Effect: 'Deny', Principal: '*', Action: 's3:PutObject', Resource: `${bucketArn}/*` }],
-  };
-}
-
-/** How many object versions and delete markers the bucket holds; with `anyOnly`, 1 when it holds any (one small listing). */
-export async function countVersions(ctx: StackContext, anyOnly = false): Promise<number> {
-  if (anyOnly) {
-    const page = await ctx.aws.s3.send(new ListObjectVersionsCommand({ Bucket: ctx.names.bucket, MaxKeys: 1 }));
-    return (page.Versions?.length ?? 0) + (page.DeleteMarkers?.length ?? 0) > 0 ? 1 : 0;
-  }
-  let count = 0;
-  let KeyMarker: string | undefined;
-  let VersionIdMarker: string | undefined;
-  do {
-    const page = await ctx.aws.s3.send(new ListObjectVersionsCommand({ Bucket: ctx.names.bucket, KeyMarker, VersionIdMarker }));
-    count += (page.Versions?.length ?? 0) + (page.DeleteMarkers?.length ?? 0);
-    KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-    VersionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
-  } while (KeyMarker);
-  return count;
-}
-
-bucket.teardown = {
-  retire(live, options) {
-    if (!live) return { action: 'absent' };
-    if (options.bucketVersions > 0 && !options.deleteData) {
-      return { action: 'retain', reason: `holds ${options.bucketVersions} object versions and delete markers (--delete-data removes them)` };
-    }
-    return { action: 'remove' };
-  },
-  async destroy(ctx, live, options) {
-    const Bucket = ctx.names.bucket;
-    let note: string | undefined;
-    if (options.bucketVersions > 0) {
-      // First stop new writes, so emptying the bucket is not a race with the function. Added to
-      // the policy there is, so TLS-only and the key pinning hold while the data is still there.
-      await ctx.aws.s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(withWritesDenied(live.policy, ctx.names.bucketArn)) }));
-      note = `${await emptyBucket(ctx, ctx.progress)} object versions and delete markers deleted`;
-    }
-    await ctx.aws.s3.send(new DeleteBucketCommand({ Bucket }));
-    return note;
-  },
-};

@@ -82,6 +82,19 @@ export const executionRole: Resource<RoleLive, RoleIntended> = {
   kind: 'execution-role',
   title: 'IAM execution role',
   dependsOn: ['kms-key'],
+  ownership: {
+    of: 'stack',
+    retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
+    async destroy(ctx, live) {
+      const principal = { kind: 'role', name: ctx.names.roleName } as const;
+      // A role goes only without policies: its own and any attached since.
+      await removeExtraPolicies(ctx.aws.iam, principal, extraPolicies(live.policies, null));
+      // IAM refuses to delete a role that is in an instance profile (DeleteConflict).
+      const removed = await removeRoleFromInstanceProfiles(ctx.aws.iam, ctx.names.roleName);
+      await ctx.aws.iam.send(new DeleteRoleCommand({ RoleName: ctx.names.roleName }));
+      return removed.length > 0 ? removed.join(', ') : undefined;
+    },
+  },
   name: (ctx) => ctx.names.roleName,
   read: (ctx) => readRole(ctx),
   intended: roleIntended,
@@ -112,15 +125,3 @@ export const executionRole: Resource<RoleLive, RoleIntended> = {
   describe: (ctx) => ({ name: ctx.names.roleName, arn: ctx.names.roleArn, policy: ctx.names.rolePolicyName }),
 };
 
-executionRole.teardown = {
-  retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
-  async destroy(ctx, live) {
-    const principal = { kind: 'role', name: ctx.names.roleName } as const;
-    // A role goes only without policies: its own and any attached since.
-    await removeExtraPolicies(ctx.aws.iam, principal, extraPolicies(live.policies, null));
-    // IAM refuses to delete a role that is in an instance profile (DeleteConflict).
-    const removed = await removeRoleFromInstanceProfiles(ctx.aws.iam, ctx.names.roleName);
-    await ctx.aws.iam.send(new DeleteRoleCommand({ RoleName: ctx.names.roleName }));
-    return removed.length > 0 ? removed.join(', ') : undefined;
-  },
-};

@@ -1,7 +1,8 @@
 /**
  * The ingest function S-ingest: the stack role, the newest supported Node.js runtime, X-Ray
  * tracing, reserved concurrency, and an environment holding only non-secret settings. Code is
- * uploaded only when the deterministic bundle's hash differs from the deployed CodeSha256.
+ * uploaded only when the deterministic bundle's hash differs from the deployed CodeSha256. What it
+ * should be and what differs, pure, are in function-state.ts.
  */
 import {
   CreateFunctionCommand,
@@ -16,7 +17,6 @@ import {
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
-  type Architecture,
 } from '@aws-sdk/client-lambda';
 import { ENV, keyPlacementOf } from '../../handler/core.js';
 import { LAMBDA_HANDLER } from '../bundle.js';
@@ -24,46 +24,9 @@ import { defaultKeyPlacement, formatKeyPlacement } from '../config.js';
 import { BridgeError, NotOursError, awsErrorName, httpStatusOf, unlessNotFound } from '../errors.js';
 import { PROPAGATION, untilPropagated } from '../retry.js';
 import { DEFAULT_RUNTIME } from '../runtimes.js';
-import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
-import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
-
-export interface FunctionLive {
-  arn: string;
-  runtime: string;
-  role: string;
-  handler: string;
-  timeout: number;
-  memory: number;
-  architectures: string[];
-  environment: Record<string, string>;
-  tracing: string;
-  codeSha256: string;
-  lastUpdateStatus: string;
-  reservedConcurrency: number | null;
-  /** The account's concurrency, read only when the reservation differs from the intended one. */
-  accountConcurrency: AccountConcurrency | null;
-  tags: Tags;
-}
-
-/** Lambda's GetAccountSettings, as far as a reservation depends on it. */
-export interface AccountConcurrency {
-  limit: number;
-  unreserved: number;
-}
-
-export interface FunctionIntended {
-  runtime: string;
-  role: string;
-  handler: string;
-  timeout: number;
-  memory: number;
-  architectures: Architecture[];
-  environment: Record<string, string>;
-  tracing: 'Active';
-  codeSha256: string;
-  reservedConcurrency: number | null;
-  tags: Tags;
-}
+import { CONFIG_FIELDS, accountWhy, diffFunction, isBelowUnreservedMinimum, reservationFits, reservationSkippedNote, type AccountConcurrency, type FunctionIntended, type FunctionLive } from './function-state.js';
+import { isOurs, stackTags, type Tags } from './tags.js';
+import { KNOWN_AFTER_APPLY, type Resource, type StackContext } from './types.js';
 
 export async function readFunction(ctx: StackContext): Promise<FunctionLive | null> {
   const FunctionName = ctx.names.functionName;
@@ -122,33 +85,6 @@ async function readAccountConcurrency(ctx: StackContext): Promise<AccountConcurr
   }
 }
 
-/**
- * Lambda keeps 100 executions unreserved (or the whole limit, on accounts whose limit is lower:
- * new accounts get 10), and refuses a reservation that would eat into them.
- */
-export function minimumUnreserved(account: AccountConcurrency): number {
-  return Math.min(100, account.limit);
-}
-
-export function reservationFits(live: Pick<FunctionLive, 'reservedConcurrency' | 'accountConcurrency'>, want: number): boolean {
-  const account = live.accountConcurrency;
-  if (!account) return true;
-  return account.unreserved + (live.reservedConcurrency ?? 0) - want >= minimumUnreserved(account);
-}
-
-export function reservationSkippedNote(want: number, why: string): string {
-  return `reserved concurrency ${want} skipped: ${why}; the function runs on the account's unreserved pool. Ask for a higher Lambda "Concurrent executions" quota (Service Quotas), or run setup with --reserved-concurrency none to stop this note`;
-}
-
-function accountWhy(account: AccountConcurrency): string {
-  return `the account's concurrency limit is ${account.limit} with ${account.unreserved} unreserved, and Lambda keeps ${minimumUnreserved(account)} unreserved`;
-}
-
-/** Lambda's answer when a reservation would leave less than its minimum unreserved. */
-export function isBelowUnreservedMinimum(error: unknown): boolean {
-  return awsErrorName(error) === 'InvalidParameterValueException' && /below its minimum value/i.test((error as Error).message);
-}
-
 /** The function's environment: settings only. The key is read from SSM at run time. */
 export function functionEnvironment(ctx: StackContext): Record<string, string> {
   const url = ctx.config.source.url ?? ctx.refs.sourceUrl ?? KNOWN_AFTER_APPLY;
@@ -180,45 +116,6 @@ export function functionIntended(ctx: StackContext): FunctionIntended {
   };
 }
 
-/** Names only: an environment value that drifted in may be a secret. */
-function environmentChange(live: Record<string, string>, intended: Record<string, string>): FieldChange[] {
-  const names = [...new Set([...Object.keys(live), ...Object.keys(intended)])].sort();
-  const details = names.flatMap((name) => {
-    if (!(name in intended)) return [`- ${name} (not bridge's: removed)`];
-    if (!(name in live)) return [`+ ${name}`];
-    return live[name] === intended[name] ? [] : [`~ ${name}`];
-  });
-  return details.length > 0 ? [{ field: 'environment', details }] : [];
-}
-
-const CONFIG_FIELDS = ['runtime', 'role', 'handler', 'timeout', 'memory', 'tracing', 'environment'];
-
-export function diffFunction(live: FunctionLive | null, intended: FunctionIntended): FieldChange[] {
-  if (!live) return ['function', 'code', 'environment', ...(intended.reservedConcurrency === null ? [] : ['reserved-concurrency']), 'tags'].map((field) => ({ field }));
-  const changes: FieldChange[] = [];
-  const scalar = (field: string, before: string | number, after: string | number) => {
-    if (before !== after) changes.push({ field, before: String(before), after: String(after) });
-  };
-  scalar('runtime', live.runtime, intended.runtime);
-  scalar('role', live.role, intended.role);
-  scalar('handler', live.handler, intended.handler);
-  scalar('timeout', live.timeout, intended.timeout);
-  scalar('memory', live.memory, intended.memory);
-  scalar('tracing', live.tracing, intended.tracing);
-  changes.push(...environmentChange(live.environment, intended.environment));
-  if (live.codeSha256 !== intended.codeSha256 || live.architectures.join() !== intended.architectures.join()) {
-    changes.push({ field: 'code', before: live.codeSha256, after: intended.codeSha256 });
-  }
-  const want = intended.reservedConcurrency;
-  // A reservation the account's quota cannot hold is no change to make (check() says why).
-  if (live.reservedConcurrency !== want && (want === null || reservationFits(live, want))) {
-    changes.push({ field: 'reserved-concurrency', before: String(live.reservedConcurrency ?? 'none'), after: String(want ?? 'none') });
-  }
-  changes.push(...tagsChange(live.tags, intended.tags));
-  return changes;
-}
-
-
 /** API Gateway's default (and, without a quota increase, largest) integration timeout for REST APIs. */
 export const API_INTEGRATION_TIMEOUT_SECONDS = 29;
 
@@ -248,6 +145,13 @@ export const ingestFunction: Resource<FunctionLive, FunctionIntended> = {
   kind: 'function',
   title: 'Lambda function',
   dependsOn: ['execution-role', 'function-log-group', 'bucket', 'source-api-key'],
+  ownership: {
+    of: 'stack',
+    retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
+    async destroy(ctx) {
+      await ctx.aws.lambda.send(new DeleteFunctionCommand({ FunctionName: ctx.names.functionName }));
+    },
+  },
   name: (ctx) => ctx.names.functionName,
   read: (ctx) => readFunction(ctx),
   learn(ctx, live) {
@@ -319,9 +223,3 @@ export const ingestFunction: Resource<FunctionLive, FunctionIntended> = {
   describe: (ctx) => ({ name: ctx.names.functionName, arn: ctx.names.functionArn, logGroup: ctx.names.functionLogGroup }),
 };
 
-ingestFunction.teardown = {
-  retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
-  async destroy(ctx) {
-    await ctx.aws.lambda.send(new DeleteFunctionCommand({ FunctionName: ctx.names.functionName }));
-  },
-};

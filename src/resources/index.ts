@@ -6,12 +6,13 @@ import { restApi, restApiShell } from './api.js';
 import { bucket } from './bucket.js';
 import { executionRole } from './execution-role.js';
 import { ingestFunction } from './function.js';
-import { kmsKey, kmsKeyPolicy } from './kms-key.js';
+import { kmsKey } from './kms-key.js';
+import { kmsKeyPolicy } from './kms-key-policy.js';
 import { apiExecutionLogGroup, apiLogGroup, functionLogGroup } from './log-group.js';
 import { operators, operatorsPolicy } from './operators.js';
 import { sourceApiKey } from './source-api-key.js';
 import type { PrincipalPolicies } from './iam-policies.js';
-import type { AnyResource, Resource } from './types.js';
+import { liveFrom, type AnyResource, type Resource } from './types.js';
 
 export const STACK_RESOURCES: readonly AnyResource[] = [
   kmsKey,
@@ -57,9 +58,9 @@ export type Kind = keyof ByKind;
 export type LiveOf<K extends Kind> = ByKind[K] extends Resource<infer Live, infer _Intended> ? Live : never;
 export type IntendedOf<K extends Kind> = ByKind[K] extends Resource<infer _Live, infer Intended> ? Intended : never;
 
-/** A kind's live state from what the engine read (null: absent, or not read). The one cast, checked by kind. */
+/** A kind's live state from what the engine read (null: absent, or not read), typed by kind. */
 export function liveOf<K extends Kind>(lives: ReadonlyMap<string, unknown>, kind: K): LiveOf<K> | null {
-  return (lives.get(kind) as LiveOf<K> | null | undefined) ?? null;
+  return liveFrom(lives, RESOURCES_BY_KIND[kind] as Resource<LiveOf<K>, unknown>);
 }
 
 /** A kind's intended state, as the audit's snapshot holds it. */

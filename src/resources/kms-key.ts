@@ -17,15 +17,14 @@ import {
   ListGrantsCommand,
   ListKeysCommand,
   ListResourceTagsCommand,
-  PutKeyPolicyCommand,
   TagResourceCommand,
   UpdateKeyDescriptionCommand,
   type KeyMetadata,
 } from '@aws-sdk/client-kms';
 import { NotOursError, awsErrorName, unlessNotFound } from '../errors.js';
-import { STACK_TAG_KEY, apiArns, partitionValues } from '../names.js';
-import { describeStatementDifference, diffStatements, parsePolicy, type PolicyDocument } from '../policy.js';
-import { PROPAGATION, untilKeyVisible, untilPropagated } from '../retry.js';
+import { STACK_TAG_KEY, partitionValues } from '../names.js';
+import { parsePolicy, type PolicyDocument } from '../policy.js';
+import { untilKeyVisible } from '../retry.js';
 import { renderTemplate } from '../templates.js';
 import { taggedArns, tagsOf } from './tag-search.js';
 import { isOurs, stackTags, tagRecord, tagsChange, type Tags } from './tags.js';
@@ -197,6 +196,29 @@ export const kmsKey: Resource<KeyLive, KeyIntended> = {
   kind: 'kms-key',
   title: 'KMS key',
   dependsOn: [],
+  ownership: {
+    of: 'stack',
+    retire(live, options) {
+      if (!live) return { action: 'absent' };
+      // A teardown stopped between ScheduleKeyDeletion and DeleteAlias leaves the alias on a key
+      // pending deletion: the alias still goes, or no later teardown would ever remove it.
+      if (live.state === 'PendingDeletion') return live.aliased ? { action: 'remove' } : { action: 'absent' };
+      // Whatever is kept (objects, logs) is encrypted with it: without the key it is unreadable.
+      if (!options.deleteData) return { action: 'retain', reason: 'the retained data and logs are encrypted with it (--delete-data schedules its deletion)' };
+      return { action: 'remove' };
+    },
+    async destroy(ctx, live, options) {
+      if (live.state === 'PendingDeletion') {
+        await ctx.aws.kms.send(new DeleteAliasCommand({ AliasName: ctx.names.keyAlias }));
+        return 'its alias removed; the key was already pending deletion';
+      }
+      // KMS never deletes a key at once: it waits, and the deletion can be cancelled until then.
+      const scheduled = await ctx.aws.kms.send(new ScheduleKeyDeletionCommand({ KeyId: live.keyId, PendingWindowInDays: options.keyDeletionDays }));
+      if (live.aliased) await ctx.aws.kms.send(new DeleteAliasCommand({ AliasName: ctx.names.keyAlias }));
+      const date = (scheduled.DeletionDate ?? new Date(Date.now() + options.keyDeletionDays * 86_400_000)).toISOString().slice(0, 10);
+      return `deletion scheduled for ${date}; to cancel: aws kms cancel-key-deletion --key-id ${live.keyId} --region ${ctx.config.region}`;
+    },
+  },
   name: (ctx) => ctx.names.keyAlias,
   read: (ctx) => readKey(ctx),
   learn(ctx, live) {
@@ -224,7 +246,7 @@ export const kmsKey: Resource<KeyLive, KeyIntended> = {
     let keyId = live?.keyId;
     if (!live) {
       // Created with the administration statement only; kms-key-policy adds the principals later.
-      const bootstrap = renderTemplate('kms-key-policy', { ...policyValues(ctx), RoleArn: null, OperatorUserArn: null, ApiExecutionLogGroupArn: null });
+      const bootstrap = renderTemplate('kms-key-policy', { ...policyValuesFromNames(ctx), RoleArn: null, OperatorUserArn: null, ApiExecutionLogGroupArn: null });
       const created = await ctx.aws.kms.send(
         new CreateKeyCommand({
           Description: intended.description,
@@ -261,7 +283,8 @@ export const kmsKey: Resource<KeyLive, KeyIntended> = {
   }),
 };
 
-export function policyValues(ctx: StackContext) {
+/** The key policy's values that follow from the names alone (the key is made before the API). */
+export function policyValuesFromNames(ctx: StackContext) {
   return {
     ...partitionValues(ctx.names),
     RoleArn: ctx.names.roleArn,
@@ -270,52 +293,6 @@ export function policyValues(ctx: StackContext) {
     OperatorUserArn: ctx.names.operatorUserArn,
     FunctionLogGroupArn: ctx.names.functionLogGroupArn,
     ApiLogGroupArn: ctx.names.apiLogGroupArn,
-    ApiExecutionLogGroupArn: ctx.refs.apiId ? apiArns(ctx.names, ctx.refs.apiId).executionLogGroupArn : KNOWN_AFTER_APPLY,
   };
 }
 
-export const kmsKeyPolicy: Resource<PolicyDocument, PolicyDocument> = {
-  kind: 'kms-key-policy',
-  title: 'KMS key policy',
-  // The REST API's id names its execution log group, which CloudWatch Logs encrypts with the key.
-  dependsOn: ['kms-key', 'execution-role', 'operators', 'rest-api'],
-  name: (ctx) => ctx.names.keyAlias,
-  read: async (_ctx, lives) => (lives.get('kms-key') as KeyLive | null)?.policy ?? null,
-  intended: (ctx) => renderTemplate('kms-key-policy', policyValues(ctx)),
-  diff(live, intended) {
-    const difference = diffStatements(live, intended);
-    if (difference.extra.length === 0 && difference.missing.length === 0) return [];
-    return [{ field: 'policy', details: describeStatementDifference(difference) }];
-  },
-  async apply(ctx, _live, intended) {
-    await untilPropagated(ctx, PROPAGATION.principalsVisibleToKms, () =>
-      ctx.aws.kms.send(new PutKeyPolicyCommand({ KeyId: ctx.refs.keyId as string, PolicyName: 'default', Policy: JSON.stringify(intended) })),
-    );
-  },
-  describe: () => null,
-};
-
-kmsKey.teardown = {
-  retire(live, options) {
-    if (!live) return { action: 'absent' };
-    // A teardown stopped between ScheduleKeyDeletion and DeleteAlias leaves the alias on a key
-    // pending deletion: the alias still goes, or no later teardown would ever remove it.
-    if (live.state === 'PendingDeletion') return live.aliased ? { action: 'remove' } : { action: 'absent' };
-    // Whatever is kept (objects, logs) is encrypted with it: without the key it is unreadable.
-    if (!options.deleteData) return { action: 'retain', reason: 'the retained data and logs are encrypted with it (--delete-data schedules its deletion)' };
-    return { action: 'remove' };
-  },
-  async destroy(ctx, live, options) {
-    if (live.state === 'PendingDeletion') {
-      await ctx.aws.kms.send(new DeleteAliasCommand({ AliasName: ctx.names.keyAlias }));
-      return 'its alias removed; the key was already pending deletion';
-    }
-    // KMS never deletes a key at once: it waits, and the deletion can be cancelled until then.
-    const scheduled = await ctx.aws.kms.send(new ScheduleKeyDeletionCommand({ KeyId: live.keyId, PendingWindowInDays: options.keyDeletionDays }));
-    if (live.aliased) await ctx.aws.kms.send(new DeleteAliasCommand({ AliasName: ctx.names.keyAlias }));
-    const date = (scheduled.DeletionDate ?? new Date(Date.now() + options.keyDeletionDays * 86_400_000)).toISOString().slice(0, 10);
-    return `deletion scheduled for ${date}; to cancel: aws kms cancel-key-deletion --key-id ${live.keyId} --region ${ctx.config.region}`;
-  },
-};
-
-kmsKeyPolicy.teardown = { retire: () => ({ action: 'with', other: 'kms-key' }), destroy: async () => undefined };

@@ -106,6 +106,17 @@ export function logGroupResource(spec: LogGroupSpec): Resource<LogGroupLive, Log
     kind: spec.kind,
     title: spec.title,
     dependsOn: spec.dependsOn,
+    // Logs are data: a group goes only with --delete-data.
+    ownership: {
+      of: 'stack',
+      retire(live, options) {
+        if (!live) return { action: 'absent' };
+        return options.deleteData ? { action: 'remove' } : { action: 'retain', reason: 'kept with the data (--delete-data removes it)' };
+      },
+      async destroy(ctx, live) {
+        await ctx.aws.logs.send(new DeleteLogGroupCommand({ logGroupName: live.name }));
+      },
+    },
     name: nameOf,
     read: (ctx) => {
       const name = spec.name(ctx);
@@ -191,18 +202,3 @@ export async function earlierExecutionLogGroups(ctx: StackContext, current: stri
   }
   return found;
 }
-
-function logGroupTeardown(resource: Resource<LogGroupLive, LogGroupIntended>): void {
-  resource.teardown = {
-    retire(live, options) {
-      if (!live) return { action: 'absent' };
-      return options.deleteData ? { action: 'remove' } : { action: 'retain', reason: 'kept with the data (--delete-data removes it)' };
-    },
-    async destroy(ctx, live) {
-      await ctx.aws.logs.send(new DeleteLogGroupCommand({ logGroupName: live.name }));
-    },
-  };
-}
-
-// The live state names the group: earlier execution log groups are removed through it too.
-for (const resource of [functionLogGroup, apiLogGroup, apiExecutionLogGroup]) logGroupTeardown(resource);

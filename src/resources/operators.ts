@@ -36,7 +36,7 @@ import {
 } from './iam-policies.js';
 import { groupMembers, removeUserAttachments } from './iam-cleanup.js';
 import { isOurs, stackTags, tagList, tagRecord, tagsChange, type Tags } from './tags.js';
-import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
+import { KNOWN_AFTER_APPLY, liveFrom, type FieldChange, type Resource, type StackContext } from './types.js';
 
 export interface AccessKeyInfo {
   id: string;
@@ -161,6 +161,31 @@ export const operators: Resource<OperatorsLive, OperatorsIntended> = {
   kind: 'operators',
   title: 'IAM operators',
   dependsOn: ['kms-key'],
+  ownership: {
+    of: 'stack',
+    retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
+    async destroy(ctx, live) {
+      const iam = ctx.aws.iam;
+      const UserName = ctx.names.operatorUser;
+      const GroupName = ctx.names.operatorGroup;
+      const removed: string[] = [];
+      if (live.user) {
+        // Whatever people gave the user since (a console password, MFA, keys...) goes with it.
+        removed.push(...(await removeUserAttachments(iam, UserName)));
+        await removeExtraPolicies(iam, { kind: 'user', name: UserName }, extraPolicies(live.user.policies, null));
+        await iam.send(new DeleteUserCommand({ UserName }));
+      }
+      if (live.group) {
+        // Anyone else put in the group leaves it: the group is the stack's.
+        const others = await groupMembers(iam, GroupName);
+        for (const member of others) await iam.send(new RemoveUserFromGroupCommand({ UserName: member, GroupName }));
+        if (others.length > 0) removed.push(`${others.length} other member${others.length === 1 ? '' : 's'} taken out of the group (${others.join(', ')})`);
+        await removeExtraPolicies(iam, { kind: 'group', name: GroupName }, extraPolicies(live.group.policies, null));
+        await iam.send(new DeleteGroupCommand({ GroupName }));
+      }
+      return removed.length > 0 ? `removed with them: ${removed.join(', ')}` : undefined;
+    },
+  },
   name: (ctx) => `${ctx.names.operatorGroup} / ${ctx.names.operatorUser}`,
   read: (ctx) => readOperators(ctx),
   intended: operatorsIntended,
@@ -203,8 +228,9 @@ export const operatorsPolicy: Resource<PrincipalPolicies, OperatorsPolicyIntende
   kind: 'operators-policy',
   title: 'Operators policy',
   dependsOn: ['operators', 'api'],
+  ownership: { of: 'part', partOf: 'operators' },
   name: (ctx) => `${ctx.names.operatorGroup} / ${ctx.names.operatorPolicyName}`,
-  read: async (ctx, lives) => (lives.get('operators') as OperatorsLive | null)?.group?.policies ?? null,
+  read: async (ctx, lives) => liveFrom(lives, operators)?.group?.policies ?? null,
   intended(ctx) {
     const n = ctx.names;
     return {
@@ -241,29 +267,3 @@ export const operatorsPolicy: Resource<PrincipalPolicies, OperatorsPolicyIntende
   describe: () => null,
 };
 
-operators.teardown = {
-  retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
-  async destroy(ctx, live) {
-    const iam = ctx.aws.iam;
-    const UserName = ctx.names.operatorUser;
-    const GroupName = ctx.names.operatorGroup;
-    const removed: string[] = [];
-    if (live.user) {
-      // Whatever people gave the user since (a console password, MFA, keys...) goes with it.
-      removed.push(...(await removeUserAttachments(iam, UserName)));
-      await removeExtraPolicies(iam, { kind: 'user', name: UserName }, extraPolicies(live.user.policies, null));
-      await iam.send(new DeleteUserCommand({ UserName }));
-    }
-    if (live.group) {
-      // Anyone else put in the group leaves it: the group is the stack's.
-      const others = await groupMembers(iam, GroupName);
-      for (const member of others) await iam.send(new RemoveUserFromGroupCommand({ UserName: member, GroupName }));
-      if (others.length > 0) removed.push(`${others.length} other member${others.length === 1 ? '' : 's'} taken out of the group (${others.join(', ')})`);
-      await removeExtraPolicies(iam, { kind: 'group', name: GroupName }, extraPolicies(live.group.policies, null));
-      await iam.send(new DeleteGroupCommand({ GroupName }));
-    }
-    return removed.length > 0 ? `removed with them: ${removed.join(', ')}` : undefined;
-  },
-};
-
-operatorsPolicy.teardown = { retire: () => ({ action: 'with', other: 'operators' }), destroy: async () => undefined };

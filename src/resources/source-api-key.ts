@@ -97,6 +97,13 @@ export const sourceApiKey: Resource<SourceKeyLive, SourceKeyIntended> = {
   kind: 'source-api-key',
   title: 'Source API key',
   dependsOn: ['kms-key'],
+  ownership: {
+    of: 'stack',
+    retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
+    async destroy(ctx) {
+      await ctx.aws.ssm.send(new DeleteParameterCommand({ Name: ctx.names.parameterName }));
+    },
+  },
   name: (ctx) => ctx.names.parameterName,
   read: (ctx) => readSourceKey(ctx),
   // The first setup needs both halves of the source: the key (stored here) and the URL (kept in the
@@ -147,9 +154,3 @@ export const sourceApiKey: Resource<SourceKeyLive, SourceKeyIntended> = {
   describe: (ctx) => ({ name: ctx.names.parameterName, arn: ctx.names.parameterArn }),
 };
 
-sourceApiKey.teardown = {
-  retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
-  async destroy(ctx) {
-    await ctx.aws.ssm.send(new DeleteParameterCommand({ Name: ctx.names.parameterName }));
-  },
-};

@@ -89,8 +89,21 @@ export interface Resource<Live = unknown, Intended = unknown> {
   apply(ctx: StackContext, live: Live | null, intended: Intended, changes: FieldChange[]): Promise<void>;
   /** Name, ARN and other identifiers for the output; null when it has none of its own. */
   describe(ctx: StackContext): Record<string, string> | null;
-  /** How teardown removes it (absent: it goes with another resource, or is not the stack's to remove). */
-  teardown?: Retirable<Live>;
+  /** Whose it is: what teardown does with it, and what the audit counts as the stack's. */
+  ownership: Ownership<Live>;
+}
+
+/**
+ * - stack: created and tagged by this stack; teardown retires it (removes it, or keeps it as data).
+ * - part: a setting of another of the stack's resources (the key's policy, the API's methods): it
+ *   goes with that one and has no step of its own.
+ * - account: an account-wide setting every stack shares; no teardown removes it.
+ */
+export type Ownership<Live> = ({ of: 'stack' } & Retirable<Live>) | { of: 'part'; partOf: string } | { of: 'account' };
+
+/** The resources the stack itself owns, which teardown walks. */
+export function isStackOwned(resource: AnyResource): resource is AnyResource & { ownership: { of: 'stack' } & Retirable<unknown> } {
+  return resource.ownership.of === 'stack';
 }
 
 export interface TeardownOptions {
@@ -105,17 +118,22 @@ export interface TeardownOptions {
   bucketVersions: number;
 }
 
-/** What teardown does with a resource: pure, from its live state. 'with' = goes with another resource. */
-export type Retirement =
-  | { action: 'remove' }
-  | { action: 'retain'; reason: string }
-  | { action: 'absent' }
-  | { action: 'with'; other: string };
+/** What teardown does with a resource the stack owns: pure, from its live state. */
+export type Retirement = { action: 'remove' } | { action: 'retain'; reason: string } | { action: 'absent' };
 
 export interface Retirable<Live> {
   retire(live: Live | null, options: TeardownOptions): Retirement;
   /** Removes it; returns a note for the output (e.g. when a key's deletion takes effect). */
   destroy(ctx: StackContext, live: Live, options: TeardownOptions): Promise<string | void>;
+}
+
+/**
+ * A resource's live state from what the engine read (null: absent, or not read), typed by the
+ * resource itself: the engine stores each read under its resource's kind, so the cast holds.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function liveFrom<Live>(lives: ReadonlyMap<string, unknown>, resource: Resource<Live, any>): Live | null {
+  return (lives.get(resource.kind) as Live | null | undefined) ?? null;
 }
 
 // A registry of resources with different Live/Intended types.

@@ -125,6 +125,11 @@ export const usagePlanKey: Resource<ApiKeyLive, ApiKeyIntended> = {
   kind: 'api-key',
   title: 'API usage plan and key',
   dependsOn: ['api'],
+  ownership: {
+    of: 'stack',
+    retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
+    destroy: (ctx, live) => removePlanAndKey(ctx, live),
+  },
   name: (ctx) => `${ctx.names.apiUsagePlan} / ${ctx.names.apiKeyName}`,
   read: (ctx) => readApiKey(ctx),
   intended: apiKeyIntended,
@@ -200,7 +205,3 @@ async function removePlanAndKey(ctx: StackContext, live: ApiKeyLive): Promise<vo
   if (live.key) await apigw.send(new DeleteApiKeyCommand({ apiKey: live.key.id }));
 }
 
-usagePlanKey.teardown = {
-  retire: (live) => (live ? { action: 'remove' } : { action: 'absent' }),
-  destroy: (ctx, live) => removePlanAndKey(ctx, live),
-};

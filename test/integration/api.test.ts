@@ -23,7 +23,7 @@ import {
   UpdateStageCommand,
 } from '@aws-sdk/client-api-gateway';
 import { AddPermissionCommand, GetPolicyCommand } from '@aws-sdk/client-lambda';
-import { ACCESS_LOG_FORMAT } from '../../src/resources/api.js';
+import { ACCESS_LOG_FORMAT } from '../../src/resources/api-state.js';
 import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal, runCli } from '../support/helpers.js';
 
 const stack = 'apicheck';

@@ -12,7 +12,7 @@ import { GetGroupPolicyCommand, GetRoleCommand, GetRolePolicyCommand } from '@aw
 import { DescribeKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { GetPolicyCommand } from '@aws-sdk/client-lambda';
 import { GetBucketPolicyCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
-import { contextEntries, simulationPlan, type SimulationPlan } from '../../src/access/aws-checks.js';
+import { contextEntries, simulationPlan, type SimulationPlan } from '../../src/access/simulator.js';
 import type { StackPolicies } from '../../src/access/judge.js';
 import { accessTable, type AccessRow } from '../../src/access/table.js';
 import { stackNames } from '../../src/names.js';

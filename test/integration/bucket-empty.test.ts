@@ -10,7 +10,7 @@ import { CreateBucketCommand, DeleteObjectCommand, ListObjectVersionsCommand, Pu
 import { AwsClients, isMutatingCommand } from '../../src/aws.js';
 import { resolveConfig } from '../../src/config.js';
 import { stackNames } from '../../src/names.js';
-import { emptyBucket } from '../../src/resources/bucket.js';
+import { emptyBucket } from '../../src/resources/bucket-data.js';
 import type { StackContext } from '../../src/resources/types.js';
 import { LOCAL_ACCOUNT, localClients, resetLocal } from '../support/helpers.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diffApiKey, type ApiKeyIntended } from '../../src/resources/usage-plan-key.js';
 import { diffPermission, PERMISSION_SID } from '../../src/resources/api-permission.js';
-import { ACCESS_LOG_FORMAT, definitionHash, deploymentDescription, diffApi, stagePatches, type ApiIntended, type ApiLive } from '../../src/resources/api.js';
+import { ACCESS_LOG_FORMAT, definitionHash, deploymentDescription, diffApi, stagePatches, type ApiIntended, type ApiLive } from '../../src/resources/api-state.js';
 
 const uri = 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:s-ingest/invocations';
 const hash = definitionHash({ authorizationType: 'AWS_IAM', apiKeyRequired: false, integrationUri: uri });

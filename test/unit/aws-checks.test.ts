@@ -14,17 +14,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  contextEntries,
   notGrantedChecks,
   noPublicAccessChecks,
   readPolicyCheck,
-  readSimulation,
   readValidation,
-  simulationPlan,
   templateValidations,
   unavailability,
   type AwsOpinions,
 } from '../../src/access/aws-checks.js';
+import { contextEntries, readSimulation, simulationPlan } from '../../src/access/simulator.js';
 import type { StackPolicies } from '../../src/access/judge.js';
 import { accessTable } from '../../src/access/table.js';
 import { awsCheckControls } from '../../src/audit/controls/aws-checks.js';

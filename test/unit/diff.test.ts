@@ -1,6 +1,7 @@
 /** The pure diffs behind setup's plan: what counts as drift, and what does not. */
 import { describe, expect, it } from 'vitest';
-import { diffBucket, intendedLifecycleRule, withWritesDenied, type BucketIntended, type BucketLive } from '../../src/resources/bucket.js';
+import { withWritesDenied } from '../../src/resources/bucket-data.js';
+import { diffBucket, intendedLifecycleRule, type BucketIntended, type BucketLive } from '../../src/resources/bucket-state.js';
 import { diffRole, type RoleIntended, type RoleLive } from '../../src/resources/execution-role.js';
 import { diffOperators, type OperatorsIntended, type OperatorsLive } from '../../src/resources/operators.js';
 import { diffSourceKey } from '../../src/resources/source-api-key.js';

@@ -12,6 +12,8 @@ function fake(kind: string, dependsOn: string[], world: World, log: string[], op
     kind,
     title: kind,
     dependsOn,
+    // Not the stack's own unless a test says so (owned() below): teardown passes it by.
+    ownership: { of: 'account' },
     name: () => kind,
     read: async () => (world.has(kind) ? (world.get(kind) as number) : null),
     intended: () => (dependsOn.length ? Math.max(...dependsOn.map((d) => world.get(d) ?? 0)) + 1 : 1),
@@ -85,7 +87,8 @@ describe("teardown's plan and walk", () => {
   /** A resource the stack owns: retire says remove while it exists, destroy takes it out of `world`. */
   function owned(kind: string, dependsOn: string[], world: World, log: string[], fail = false): AnyResource {
     const resource = fake(kind, dependsOn, world, log);
-    resource.teardown = {
+    resource.ownership = {
+      of: 'stack',
       retire: (live) => (live === null ? { action: 'absent' } : { action: 'remove' }),
       async destroy() {
         if (fail) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseLockTimeout } from '../../src/commands/options.js';
-import { heldMessage, parseHolder, staleBecause, STALE_AFTER_MS, type LockHolder, type LockState } from '../../src/lock.js';
+import { heldMessage, parseHolder, staleBecause, STALE_AFTER_MS, type LockHolder, type LockState } from '../../src/lock-state.js';
 import { UsageError } from '../../src/errors.js';
 
 const holder: LockHolder = { bridge: 'lock', id: '6f1d2c3b-aaaa-bbbb-cccc-000000000001', command: 'setup', who: 'ana@ci-7', host: 'ci-7', pid: 4242, started: '2026-12-02T10:00:00.000Z', version: '1.0.0' };

@@ -1,9 +1,12 @@
-import { deploymentDescription, type ApiLive } from '../../resources/api.js';
+import { deploymentDescription, type ApiLive } from '../../resources/api-state.js';
 import { apiArns } from '../../names.js';
 import type { AuditSnapshot, Control, Verdict } from '../types.js';
 import { fail, intended, pass, whenPresent } from './verdicts.js';
 
 const API_SOURCE = 'src/resources/api.ts';
+
+type DeployedApi = ApiLive & { stage: NonNullable<ApiLive['stage']> };
+const isDeployed = (api: ApiLive): api is DeployedApi => api.stage != null;
 
 /** An API check: the live API and its stage ARN, or FAIL when there is no API. */
 const onApi = (judge: (found: { api: ApiLive; arn: string }, s: AuditSnapshot) => Verdict) =>
@@ -15,7 +18,7 @@ function stageControl(
   severity: Control['severity'],
   frameworks: string[],
   remediation: string,
-  judge: (a: ApiLive & { stage: NonNullable<ApiLive['stage']> }, s: AuditSnapshot) => { ok: boolean; detail: string },
+  judge: (a: DeployedApi, s: AuditSnapshot) => { ok: boolean; detail: string },
 ): Control {
   return {
     id,
@@ -28,8 +31,9 @@ function stageControl(
     reads: ['api'],
     fixes: ['api'],
     check: onApi((found, s) => {
-      if (!found.api.stage) return fail(found.arn, 'stage prod is not deployed');
-      const verdict = judge(found.api as ApiLive & { stage: NonNullable<ApiLive['stage']> }, s);
+      const { api } = found;
+      if (!isDeployed(api)) return fail(found.arn, 'stage prod is not deployed');
+      const verdict = judge(api, s);
       return verdict.ok ? pass(found.arn, verdict.detail) : fail(found.arn, verdict.detail);
     }),
   };

@@ -1,6 +1,6 @@
 import { diffPermission, describeStatement } from '../../resources/api-permission.js';
 import { keyPlacementOf } from '../../../handler/core.js';
-import { minimumUnreserved, reservationFits, type FunctionLive } from '../../resources/function.js';
+import { minimumUnreserved, reservationFits, type FunctionLive } from '../../resources/function-state.js';
 import type { PolicyStatement } from '../../policy.js';
 import { looksLikeCredentialName } from '../../config.js';
 import { KNOWN_AFTER_APPLY } from '../../resources/types.js';

@@ -1,5 +1,5 @@
 import { isStackKey } from '../../names.js';
-import { encryptionMatches, LIFECYCLE_RULE_ID, lifecycleRuleMatches, type BucketIntended, type BucketLive } from '../../resources/bucket.js';
+import { encryptionMatches, LIFECYCLE_RULE_ID, lifecycleRuleMatches, type BucketIntended, type BucketLive } from '../../resources/bucket-state.js';
 import { describeStatementDifference, diffStatements, type PolicyStatement } from '../../policy.js';
 import type { AuditSnapshot, Control, Verdict } from '../types.js';
 import { awsPrincipals, fail, grantsOutside, intended, list, live, missing, pass, skip, whenPresent } from './verdicts.js';
