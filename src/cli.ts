@@ -7,7 +7,8 @@ import { VERSION } from './version.js';
 import { SETTINGS } from './settings.js';
 // Each command's module (and the AWS SDK clients it needs) loads when that command runs, so
 // --help, --version and a usage error start in a blink.
-import type { AuditOptions, GlobalOptions, InvokeOptions, SetupOptions, TeardownCliOptions } from './commands/options.js';
+import type { AuditOptions } from './commands/audit-options.js';
+import type { GlobalOptions, InvokeOptions, SetupOptions, TeardownCliOptions } from './commands/options.js';
 
 /**
  * The process's own streams. A reader that goes away (`bridge audit | head -1`) ends the output
@@ -27,6 +28,8 @@ const processIo = (): Io => {
 // module and the AWS SDK load: a usage error answers as fast as --help.
 const options_ = () => import('./commands/options.js');
 const globalsOf = (command: Command) => command.optsWithGlobals() as GlobalOptions;
+/** A repeatable option's values, in order. */
+const collect = (value: string, previous: string[]) => [...previous, value];
 const noteTo = (ui: Ui) => (message: string) => ui.err(`${ui.chalk.yellow('note:')} ${message}`);
 
 /**
@@ -77,8 +80,15 @@ function buildProgram(io: Io, run: Run): Command {
   program
     .command('audit')
     .description('check every control of the stack: least privilege, encryption, drift, the AWS controls')
-    .option('--format <format>', 'table (default), json, sarif or markdown')
-    .option('--output <file>', 'write the report to this file instead of stdout')
+    .option('--format <formats>', 'table (default), json, sarif or markdown; several separated by commas (with --output-dir or --output-file)')
+    .option('--output-file <[format=]path>', 'write the report (or one format of several: sarif=audit.sarif) to this file; repeatable', collect, [])
+    .option('--output-dir <dir>', 'write each format to DIR/bridge-audit.{txt,json,sarif,md}')
+    .addOption(new Option('--output <format>', "the AWS CLI's --output: json or table, as --format").hideHelp())
+    .option('--sarif-location <path>', 'the repository file SARIF results point at (default: the config file)')
+    .option('--controls <ids>', 'judge only these controls (ids separated by commas)')
+    .option('--exclude-controls <ids>', 'judge every control but these')
+    .option('--severity <severities>', 'judge only controls of these severities: critical, high, medium, low, info')
+    .option('--mutelist <file>', 'accepted findings: {"mutes": [{control, resource, reason, expires}]}; they show as MUTED until they expire')
     .option('--fail-on <severity>', 'exit 3 when a control at or above this fails: critical, high, medium, low (default)')
     .option('--fix', "re-apply the intended state for what failed (setup's code), then audit again")
     .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
@@ -88,7 +98,7 @@ function buildProgram(io: Io, run: Run): Command {
     .action(async (options: AuditOptions, command: Command) => {
       await run(
         command,
-        async (ui) => (await options_()).prepareAudit(globalsOf(command), options, io.env, noteTo(ui)),
+        async (ui) => (await import('./commands/audit-options.js')).prepareAudit(globalsOf(command), options, io.env, noteTo(ui)),
         async (ui, prepared) => (await import('./commands/audit.js')).runAudit(prepared, options, ui),
       );
     });

@@ -6,7 +6,8 @@ import type { PolicyDocument } from '../policy.js';
 import type { ActionCatalogue } from './permissions.js';
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
-export type Status = 'PASS' | 'FAIL' | 'ERROR' | 'SKIP';
+/** MUTED: a FAIL someone accepted in the mutelist, until its entry expires (src/audit/mutelist.ts). */
+export type Status = 'PASS' | 'FAIL' | 'ERROR' | 'SKIP' | 'MUTED';
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 
 /** How one stored object (handler/core.ts StoredObject) is protected, as S3 answers HeadObject. */
@@ -55,6 +56,13 @@ export interface AuditSnapshot {
   aws?: AwsOpinions;
 }
 
+/** A check elsewhere that this control matches (or, `related`, only touches). */
+export interface FrameworkRef {
+  framework: 'Security Hub' | 'Prowler' | 'IAM Access Analyzer' | 'IAM policy simulator' | 'AWS documentation';
+  id: string;
+  relation?: 'related';
+}
+
 export interface Verdict {
   status: 'PASS' | 'FAIL' | 'SKIP';
   detail: string;
@@ -68,8 +76,8 @@ export interface Control {
   severity: Severity;
   /** For grouping in reports. */
   service: 'kms' | 's3' | 'iam' | 'lambda' | 'logs' | 'ssm' | 'api' | 'stack';
-  /** "Security Hub S3.8", "Prowler s3_bucket_level_public_access_block" ... */
-  frameworks: string[];
+  /** Where the same check is known: { framework: 'Security Hub', id: 'S3.8' }, { framework: 'Prowler', id: 's3_bucket_level_public_access_block' }. */
+  frameworks: FrameworkRef[];
   remediation: string;
   /** The repository file that holds what is intended (SARIF location). */
   source: string;
@@ -85,10 +93,16 @@ export interface AuditResult {
   title: string;
   severity: Severity;
   status: Status;
+  /** The live resource judged, by the name people know it by (or its ARN). */
   resource: string;
+  /** What the control is about (src/audit/subjects.ts): the same whatever its status. */
+  resourceKind: string;
+  resourceArn: string;
   detail: string;
   remediation: string;
-  frameworks: string[];
+  frameworks: FrameworkRef[];
+  /** Why a MUTED result is accepted, and until when (from the mutelist). */
+  mute?: { reason: string; expires: string };
 }
 
 export interface AuditSummary {
@@ -96,9 +110,17 @@ export interface AuditSummary {
   fail: number;
   error: number;
   skip: number;
+  muted: number;
 }
 
+/** The JSON report's shape version (schema/audit-report.schema.json): a new minor adds fields, a new major changes them. */
+export const AUDIT_SCHEMA_VERSION = '1.0';
+
 export interface AuditReport {
+  schemaVersion: typeof AUDIT_SCHEMA_VERSION;
+  bridgeVersion: string;
+  /** When the stack was read (ISO 8601, UTC). */
+  generatedAt: string;
   stack: string;
   region: string;
   account: string;

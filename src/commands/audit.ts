@@ -1,5 +1,7 @@
 /** `bridge audit`: judge every control of the stack; --fix re-applies through setup's code and judges again. */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { explain, explanationLines, isPrincipalName } from '../access/explain.js';
 import { principals } from '../access/table.js';
 import { liveAccessTable, livePolicies } from '../audit/controls/access.js';
@@ -9,7 +11,7 @@ import { CONTROLS } from '../audit/controls/index.js';
 import { renderMarkdown } from '../audit/report/markdown.js';
 import { renderSarif } from '../audit/report/sarif.js';
 import { renderTable } from '../audit/report/table.js';
-import { auditReport, failingAtOrAbove } from '../audit/run.js';
+import { auditReport, failingAtOrAbove, summarize } from '../audit/run.js';
 import { gatherSnapshot } from '../audit/snapshot.js';
 import type { AuditReport, Control } from '../audit/types.js';
 import { applyStack } from '../engine.js';
@@ -20,20 +22,30 @@ import { STACK_RESOURCES } from '../resources/index.js';
 import { isStackOwned, type StackContext } from '../resources/types.js';
 import { VERSION } from '../version.js';
 import { forgetReads, lockStack, releaseLock, withStack } from './context.js';
-import type { AuditFormat, AuditOptions, PreparedAudit } from './options.js';
+import type { AuditFormat, AuditOptions, PreparedAudit } from './audit-options.js';
+import { applyMutelist, readMutelist, type MuteEntry } from '../audit/mutelist.js';
+import { selectControls } from '../audit/select.js';
 
-export function renderReport(report: AuditReport, format: AuditFormat, ui: Ui, failuresOnly = false, controls: readonly Control[] = CONTROLS): string {
+export interface RenderOptions {
+  failuresOnly?: boolean;
+  sarifLocation?: string | undefined;
+  /** The terminal's columns, when the report goes to one. */
+  width?: number | undefined;
+}
+
+export function renderReport(report: AuditReport, format: AuditFormat, ui: Ui, controls: readonly Control[] = CONTROLS, options: RenderOptions = {}): string {
+  const { failuresOnly = false, sarifLocation, width } = options;
   // For people only: the machine formats keep every result (SARIF lists failures anyway).
   const shown = failuresOnly ? { ...report, results: report.results.filter((r) => r.status === 'FAIL' || r.status === 'ERROR') } : report;
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;
     case 'sarif':
-      return `${JSON.stringify(renderSarif(report, controls, VERSION), null, 2)}\n`;
+      return `${JSON.stringify(renderSarif(report, controls, { version: VERSION, ...(sarifLocation ? { location: sarifLocation } : {}) }), null, 2)}\n`;
     case 'markdown':
       return renderMarkdown(shown);
     case 'table':
-      return `${renderTable(shown, controls, ui.chalk, { verbose: ui.options.verbose }).join('\n')}\n`;
+      return `${renderTable(shown, controls, ui.chalk, { verbose: ui.options.verbose, ...(width ? { width } : {}) }).join('\n')}\n`;
   }
 }
 
@@ -42,7 +54,14 @@ function catalogue(awsChecks: boolean): readonly Control[] {
   return awsChecks ? [...CONTROLS, ...awsCheckControls] : CONTROLS;
 }
 
-async function audit(ctx: StackContext, awsChecks: boolean, ui: Ui) {
+interface Judging {
+  controls: readonly Control[];
+  awsChecks: boolean;
+  mutes: readonly MuteEntry[];
+}
+
+async function audit(ctx: StackContext, judging: Judging, ui: Ui) {
+  const { awsChecks } = judging;
   const snapshot: Awaited<ReturnType<typeof gatherSnapshot>> = await gatherSnapshot(ctx);
   // What the stack owns is what teardown would remove; account-wide settings do not count.
   const nothing = STACK_RESOURCES.filter(isStackOwned).every((r) => snapshot.state.lives.get(r.kind) == null);
@@ -56,7 +75,9 @@ async function audit(ctx: StackContext, awsChecks: boolean, ui: Ui) {
       if (outcome.status === 'unavailable') ui.err(`${ui.chalk.yellow('note:')} ${outcome.reason}: its controls are skipped, the audit goes on`);
     }
   }
-  return { snapshot, report: auditReport({ stack: ctx.config.stack, region: ctx.config.region, account: ctx.names.account }, catalogue(awsChecks), snapshot) };
+  const judged = auditReport({ stack: ctx.config.stack, region: ctx.config.region, account: ctx.names.account }, judging.controls, snapshot);
+  const results = applyMutelist(judged.results, judging.mutes, snapshot.now);
+  return { snapshot, report: { ...judged, results, summary: summarize(results) } };
 }
 
 /** Re-applies the resources behind the failing controls, through setup's own code. */
@@ -115,36 +136,54 @@ export async function runAudit(prepared: PreparedAudit, options: AuditOptions, u
       return runExplain(ctx, request, ui);
     });
   }
-  const { format, failOn, output, lockTimeoutMs } = prepared;
+  const { outputs, failOn, lockTimeoutMs } = prepared;
+  // Checked against the catalogue before any AWS call: a misspelt id is a usage error, nothing read.
+  const awsChecks = options.awsChecks === true;
+  const all = catalogue(awsChecks);
+  const controls = selectControls(all, { only: options.controls, except: options.excludeControls, severities: options.severity });
+  const mutes = options.mutelist ? readMutelist(options.mutelist, all.map((c) => c.id)) : [];
+  const judging: Judging = { controls, awsChecks, mutes };
   return withStack(config, {}, ui, async (ctx, held) => {
     ui.working(`auditing stack ${config.stack}`);
-    const awsChecks = options.awsChecks === true;
-    let { report } = await audit(ctx, awsChecks, ui);
+    let { report } = await audit(ctx, judging, ui);
     ui.idle();
     if (options.fix && report.summary.fail > 0) {
       // Fixing changes the stack: under its lock, judged again there, as another run may have changed it.
       held.lock = await lockStack(ctx, 'audit --fix', lockTimeoutMs, ui);
       // Judged again under the lock, into this context: the fix applies with what this read learned.
       forgetReads(ctx);
-      const underLock = await audit(ctx, awsChecks, ui);
+      const underLock = await audit(ctx, judging, ui);
       report = underLock.report;
       ui.idle();
       const before = report.summary;
       ui.err(ui.chalk.bold(`Before: ${before.pass} passed, ${before.fail} failed, ${before.error} errors. Fixing through setup:`));
       const notes = await fix(ctx, report, underLock.snapshot.state, ui);
-      ({ report } = await audit({ ...ctx, refs: {} }, awsChecks, ui));
+      ({ report } = await audit({ ...ctx, refs: {} }, judging, ui));
       await releaseLock(held.lock, ui);
       delete held.lock;
       for (const note of notes) ui.err(`${ui.chalk.yellow('note:')} ${note}`);
       ui.err(ui.chalk.bold(`After: ${report.summary.pass} passed, ${report.summary.fail} failed, ${report.summary.error} errors.`));
     }
-    const text = renderReport(report, format, ui, options.failuresOnly === true, catalogue(awsChecks));
-    if (output) {
-      writeFileSync(output, text);
-      ui.err(`wrote ${format} to ${output}: ${report.summary.pass} passed, ${report.summary.fail} failed, ${report.summary.error} errors`);
-    } else {
-      // The report is the result: on stdout even in table form (stdout holds it alone under --json).
-      ui.io.stdout.write(ui.clean(text));
+    const s = report.summary;
+    for (const output of outputs) {
+      const stdout = ui.io.stdout as { isTTY?: boolean; columns?: number };
+      const text = renderReport(report, output.format, ui, controls, {
+        failuresOnly: options.failuresOnly === true,
+        sarifLocation: prepared.sarifLocation,
+        width: !output.path && stdout.isTTY ? stdout.columns : undefined,
+      });
+      if (output.path) {
+        mkdirSync(dirname(output.path), { recursive: true });
+        // A file is no terminal: no colour codes in it.
+        writeFileSync(output.path, ui.clean(stripVTControlCharacters(text)));
+        ui.err(`wrote ${output.format} to ${output.path}: ${s.pass} passed, ${s.fail} failed, ${s.error} errors`);
+      } else {
+        // The report is the result: on stdout even in table form (stdout holds it alone under --json).
+        ui.io.stdout.write(ui.clean(text));
+      }
+    }
+    if (outputs.some((o) => o.format === 'sarif') && !prepared.sarifLocation) {
+      ui.err(`${ui.chalk.yellow('note:')} GitHub code scanning refuses SARIF results without a file of the repository: give --sarif-location PATH (the workflow that runs the audit, say) or keep a bridge.config.json`);
     }
     // Incomplete is worse than failing: an unjudged control outranks every FAIL in the exit code.
     if (report.summary.error > 0) {

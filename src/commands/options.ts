@@ -3,13 +3,12 @@
  * the command's module and the AWS SDK load, so a usage error answers as fast as --help.
  */
 import { readFileSync } from 'node:fs';
-import { loadConfigFile, mergeSettings, resolveConfig, validateEnvVarName, validateOutputFile, type StackConfig } from '../config.js';
+import { loadConfigFile, mergeSettings, resolveConfig, validateEnvVarName, type StackConfig } from '../config.js';
 import { DEFAULTS, envSettings, settingsFromOptions, type RawSettings } from '../settings.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../output.js';
 import { profileRegion } from '../profile-region.js';
 import { Secret } from '../secret.js';
-import { SEVERITIES, type Severity } from '../audit/types.js';
 
 export interface SetupOptions {
   dryRun?: boolean;
@@ -112,31 +111,6 @@ export function parseKeyDeletionDays(value: string | undefined): number {
   return days;
 }
 
-export const FORMATS = ['table', 'json', 'sarif', 'markdown'] as const;
-export type AuditFormat = (typeof FORMATS)[number];
-
-export interface AuditOptions {
-  format?: string;
-  output?: string;
-  failOn?: string;
-  fix?: boolean;
-  lockTimeout?: string;
-  failuresOnly?: boolean;
-  explain?: string[];
-  awsChecks?: boolean;
-}
-
-export function parseAuditOptions(options: AuditOptions, json: boolean): { format: AuditFormat; failOn: Severity; output?: string } {
-  const format = (options.format ?? (json ? 'json' : 'table')) as AuditFormat;
-  if (!FORMATS.includes(format)) throw new UsageError(`invalid --format '${options.format}': use ${FORMATS.join(', ')}`);
-  if (json && format !== 'json') throw new UsageError(`--json and --format ${format} disagree: give one of them`);
-  const failOn = (options.failOn ?? 'low') as Severity;
-  if (!SEVERITIES.includes(failOn) || failOn === 'info') throw new UsageError(`invalid --fail-on '${options.failOn}': use critical, high, medium or low`);
-  const parsed: { format: AuditFormat; failOn: Severity; output?: string } = { format, failOn };
-  if (options.output) parsed.output = validateOutputFile(options.output, '--output');
-  return parsed;
-}
-
 export function readPayload(value: string | undefined): string {
   if (value === undefined) return '{}';
   let text = value;
@@ -215,26 +189,6 @@ export async function prepareTeardown(globals: GlobalOptions, options: TeardownC
     throw new UsageError('teardown removes resources: without a terminal to confirm in, pass --yes (nothing was removed)');
   }
   return { config: await configFrom(globals, {}, env, note), lockTimeoutMs, keyDeletionDays };
-}
-
-export interface PreparedAudit {
-  config: StackConfig;
-  format: AuditFormat;
-  failOn: Severity;
-  output?: string;
-  lockTimeoutMs: number;
-}
-
-export async function prepareAudit(globals: GlobalOptions, options: AuditOptions, env: NodeJS.ProcessEnv, note: Note): Promise<PreparedAudit> {
-  if (options.explain) {
-    if (options.explain.length !== 3 || !/^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(options.explain[1] as string) || !/^(arn:|\*$)/.test(options.explain[2] as string)) {
-      throw new UsageError('--explain takes PRINCIPAL ACTION RESOURCE, e.g. --explain execution-role s3:GetObject arn:aws:s3:::BUCKET/raw/x.json');
-    }
-    return { config: await configFrom(globals, {}, env, note), format: 'table', failOn: 'low', lockTimeoutMs: 0 };
-  }
-  const parsed = parseAuditOptions(options, globals.json === true);
-  const lockTimeoutMs = parseLockTimeout(options.lockTimeout);
-  return { ...parsed, lockTimeoutMs, config: await configFrom(globals, {}, env, note) };
 }
 
 export interface PreparedInvoke {

@@ -5,7 +5,7 @@
  * lambda-tracing, iam-user-key-age, and a denied read becoming ERROR.)
  */
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,13 +92,17 @@ describe('a fresh stack', () => {
     expect(report).toMatchObject({ stack, region: 'us-east-1', account: LOCAL_ACCOUNT });
     expect(report.results.map((r) => r.id)).toEqual(CONTROLS.map((c) => c.id));
     expect(report.results.filter((r) => r.status !== 'PASS')).toEqual([]);
-    expect(report.summary).toEqual({ pass: CONTROLS.length, fail: 0, error: 0, skip: 0 });
-    for (const r of report.results) expect(Object.keys(r).sort()).toEqual(['detail', 'frameworks', 'id', 'remediation', 'resource', 'severity', 'status', 'title']);
+    expect(report.summary).toEqual({ pass: CONTROLS.length, fail: 0, error: 0, skip: 0, muted: 0 });
+    for (const r of report.results) expect(Object.keys(r).sort()).toEqual(['detail', 'frameworks', 'id', 'remediation', 'resource', 'resourceArn', 'resourceKind', 'severity', 'status', 'title']);
     expect(code).toBe(0);
   });
 
-  it('shows a table grouped by service with a summary line', async () => {
-    const run = await runCli(['audit', '--stack', stack]);
+  it('shows a table: passing controls folded into one line, listed by service with --verbose, and a summary line', async () => {
+    const folded = await runCli(['audit', '--stack', stack]);
+    expect(folded.code).toBe(0);
+    expect(folded.stdout).toMatch(new RegExp(`^Passed \\(${CONTROLS.length}\\) --verbose lists them$`, 'm'));
+    expect(folded.stdout).not.toContain('s3-tls-only');
+    const run = await runCli(['audit', '--stack', stack, '--verbose']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^KMS$/m);
     expect(run.stdout).toMatch(/^API Gateway$/m);
@@ -255,8 +259,8 @@ describe('each control fails after its drift', () => {
   });
 
   it('gives SARIF 2.1.0 that validates against the schema: one rule per control, one result per failure, stable fingerprints', async () => {
-    const first = await runCli(['audit', '--stack', stack, '--format', 'sarif']);
-    const second = await runCli(['audit', '--stack', stack, '--format', 'sarif']);
+    const first = await runCli(['audit', '--stack', stack, '--format', 'sarif', '--sarif-location', 'README.md']);
+    const second = await runCli(['audit', '--stack', stack, '--format', 'sarif', '--sarif-location', 'README.md']);
     expect(first.code).toBe(3);
     const sarif = JSON.parse(first.stdout);
     const require = createRequire(import.meta.url);
@@ -272,7 +276,10 @@ describe('each control fails after its drift', () => {
     expect(rule.properties['security-severity']).toBe('9.5');
     expect(rule.properties.tags).toContain('security');
     const result = run.results.find((r: { ruleId: string }) => r.ruleId === 's3-policy');
-    expect(result.locations[0].physicalLocation.artifactLocation.uri).toBe('templates/bucket-policy.json');
+    // The user's file for GitHub, and the live bucket: never a file of bridge's own sources.
+    expect(result.locations[0].physicalLocation.artifactLocation.uri).toBe('README.md');
+    expect(result.locations[0].logicalLocations[0]).toEqual({ name: 'bucket', fullyQualifiedName: `arn:aws:s3:::${Bucket}`, kind: 'resource' });
+    expect(run.invocations[0].executionSuccessful).toBe(true);
     expect(result.message.text).toContain(Bucket);
     expect(JSON.parse(second.stdout).runs[0].results.map((r: { partialFingerprints: unknown }) => r.partialFingerprints)).toEqual(
       run.results.map((r: { partialFingerprints: unknown }) => r.partialFingerprints),
@@ -286,12 +293,48 @@ describe('each control fails after its drift', () => {
     expect(run.stdout.indexOf('| ❌')).toBeLessThan(run.stdout.indexOf('| ✅'));
   });
 
-  it('--fail-on critical still fails (critical controls fail); --output writes the report to a file', async () => {
+  it('--fail-on critical still fails (critical controls fail); --output-file writes the report to a file', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'bridge-report-')), 'audit.json');
-    const run = await runCli(['audit', '--stack', stack, '--format', 'json', '--output', file, '--fail-on', 'critical']);
+    const run = await runCli(['audit', '--stack', stack, '--format', 'json', '--output-file', file, '--fail-on', 'critical']);
     expect(run.code).toBe(3);
     expect(run.stdout).toBe('');
     expect(JSON.parse(readFileSync(file, 'utf8')).summary.fail).toBe(Object.keys(expected).length);
+  });
+
+  it('writes table, SARIF, Markdown and JSON from one audit, the JSON valid by its published schema', async () => {
+    const folder = join(mkdtempSync(join(tmpdir(), 'bridge-reports-')), 'reports');
+    const run = await runCli(['audit', '--stack', stack, '--format', 'table,sarif,markdown,json', '--output-dir', folder, '--sarif-location', 'README.md']);
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.match(/^wrote (table|sarif|markdown|json) to /gm)).toHaveLength(4);
+    const json = JSON.parse(readFileSync(join(folder, 'bridge-audit.json'), 'utf8'));
+    const sarif = JSON.parse(readFileSync(join(folder, 'bridge-audit.sarif'), 'utf8'));
+    const require = createRequire(import.meta.url);
+    const Ajv = require('ajv') as new (options: object) => { compile(schema: object): ((data: unknown) => boolean) & { errors?: unknown } };
+    const validate = new Ajv({ strict: true, validateFormats: false }).compile(JSON.parse(readFileSync(new URL('../../schema/audit-report.schema.json', import.meta.url), 'utf8')));
+    expect(validate(json), JSON.stringify(validate.errors)).toBe(true);
+    // One reading, four renderings: the same failures in each.
+    expect(sarif.runs[0].results).toHaveLength(json.summary.fail);
+    expect(readFileSync(join(folder, 'bridge-audit.md'), 'utf8')).toContain(`**${json.summary.fail} failed**`);
+    const table = readFileSync(join(folder, 'bridge-audit.txt'), 'utf8');
+    expect(table).toMatch(new RegExp(`${json.summary.fail} failed`));
+    expect(table).not.toContain('\u001b[');
+  });
+
+  it('--mutelist keeps an accepted finding in the report as MUTED with its reason; the rest still fail', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bridge-mutes-')), 'mutes.json');
+    writeFileSync(file, JSON.stringify({ mutes: [{ control: 'api-tracing', resource: '*', reason: 'X-Ray is off in this account by decision SEC-42', expires: '2099-12-31' }] }));
+    const { code, report } = await audit(['--mutelist', file]);
+    expect(byId(report.results)['api-tracing']).toMatchObject({ status: 'MUTED', mute: { reason: 'X-Ray is off in this account by decision SEC-42', expires: '2099-12-31' } });
+    expect(report.summary.muted).toBe(1);
+    expect(report.summary.fail).toBe(Object.keys(expected).length - 1);
+    expect(code).toBe(3);
+  });
+
+  it('--controls judges only the named controls, and the exit code follows them', async () => {
+    const { code, report } = await audit(['--controls', 's3-objects-protected,kms-key-enabled']);
+    expect(report.results.map((r) => r.id).sort()).toEqual(['kms-key-enabled', 's3-objects-protected']);
+    expect(code).toBe((report.summary.fail ?? 0) > 0 ? 3 : 0);
   });
 
   it('--fix puts everything back through setup, shows before and after, and the audit passes', async () => {
@@ -327,6 +370,9 @@ describe('bad input', () => {
     [['audit', '--format', 'html'], /invalid --format 'html'/],
     [['audit', '--fail-on', 'info'], /invalid --fail-on 'info'/],
     [['audit', '--json', '--format', 'sarif'], /--json and --format sarif disagree/],
+    [['audit', '--output-file', 'json'], /--output-file json: that is a format, not a file; use --format json/],
+    [['audit', '--controls', 'no-such-control'], /--controls: no control 'no-such-control'/],
+    [['audit', '--mutelist', '/nonexistent/mutes.json'], /--mutelist \/nonexistent\/mutes.json cannot be read/],
   ])('%j exits 2', async (args, message) => {
     const run = await runCli([...args, '--stack', stack]);
     expect(run.code).toBe(2);

@@ -82,7 +82,7 @@ const cases: Case[] = [
   { name: 'teardown with too few key-deletion days', args: ['teardown', '--stack', 'weather', '--delete-data', '--key-deletion-days', '3', '--yes'], code: 2, says: /--key-deletion-days/ },
   { name: 'an invoke payload that is not JSON', args: ['invoke', '--stack', 'weather', '--payload', '{not json'], code: 2, says: /--payload/ },
   { name: 'an unknown audit format', args: ['audit', '--stack', 'weather', '--format', 'xml'], code: 2, says: /--format/ },
-  { name: 'an audit report into a missing folder', args: ['audit', '--stack', 'weather', '--output', join(dir, 'missing', 'report.json')], code: 2, says: /--output/ },
+  { name: 'an audit report into a missing folder', args: ['audit', '--stack', 'weather', '--output-file', join(dir, 'missing', 'report.json')], code: 2, says: /--output-file/ },
   { name: 'teardown of a stack that has no resource at all', args: ['teardown', '--stack', 'neverwas', '--yes'], code: 2, says: /no resource of stack neverwas exists in us-east-1 \(account 123456789012\): nothing to remove; check --stack and --region/ },
   { name: 'an endpoint nobody answers on', args: ['audit', '--stack', 'weather', '--endpoint-url', 'http://127.0.0.1:9'], direct: true, code: 2, says: /127\.0\.0\.1:9/ },
   { name: 'an unknown command', args: ['destroy', '--stack', 'weather'], code: 2, says: /destroy/ },

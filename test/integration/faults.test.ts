@@ -7,7 +7,7 @@
  * outlasts them must fail the command naming the resource and the operation, and a re-run converge.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { ListAliasesCommand, ListResourceTagsCommand, paginateListKeys } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, DisableKeyRotationCommand, ListAliasesCommand, ListResourceTagsCommand, paginateListKeys } from '@aws-sdk/client-kms';
 import { GetRestApisCommand } from '@aws-sdk/client-api-gateway';
 import { ListObjectVersionsCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { startSampleSource, type SampleSource } from '../../src/local/sample-source.js';
@@ -155,8 +155,24 @@ describe('an audit read that fails past its retries', () => {
     expect(results.find((r) => r.id === 's3-versioning')?.status).toBe('FAIL');
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/error: the audit is incomplete: \d+ controls? could not be judged \(ERROR\), besides \d+ failing; exit 1/);
+    // In SARIF the unjudged control keeps its alert (a result with the fingerprint it has when it
+    // fails), and the run says it was incomplete: code scanning must not close what it could not see.
+    const sarifRun = (text: string) =>
+      (JSON.parse(text) as { runs: { invocations: { executionSuccessful: boolean }[]; results: { ruleId: string; kind: string; partialFingerprints: Record<string, string> }[] }[] }).runs[0];
+    const unjudged = sarifRun((await runCli(via(['audit', '--stack', 'storm3', '--format', 'sarif']))).stdout);
+    expect(unjudged?.invocations[0]?.executionSuccessful).toBe(false);
+    const open = unjudged?.results.find((r) => r.ruleId === 'kms-rotation');
+    expect(open?.kind).toBe('open');
     proxy.rules.length = 0;
     const calm = await runCli(via(['audit', '--stack', 'storm3', '--json']));
     expect(calm.code).toBe(3);
+    // Rotation off, now readable: the same alert, failing.
+    const key = await aws.kms.send(new DescribeKeyCommand({ KeyId: 'alias/storm3' }));
+    await aws.kms.send(new DisableKeyRotationCommand({ KeyId: key.KeyMetadata?.KeyId }));
+    const failing = sarifRun((await runCli(via(['audit', '--stack', 'storm3', '--format', 'sarif']))).stdout);
+    expect(failing?.invocations[0]?.executionSuccessful).toBe(true);
+    const fail = failing?.results.find((r) => r.ruleId === 'kms-rotation');
+    expect(fail?.kind).toBe('fail');
+    expect(fail?.partialFingerprints).toEqual(open?.partialFingerprints);
   }, 120_000);
 });

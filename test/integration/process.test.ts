@@ -162,9 +162,9 @@ describe('a hostile environment', () => {
     const home = mkdtempSync(join(tmpdir(), 'bridge-home-'));
     chmodSync(home, 0o777);
     proxy.seen.length = 0;
-    const run = await bridge(['audit', '--stack', 'sigint', '--output', join(folder, 'report.json'), '--endpoint-url', proxy.endpoint], { ...process.env, HOME: home }, undefined, asSomeone).done;
+    const run = await bridge(['audit', '--stack', 'sigint', '--output-file', join(folder, 'report.json'), '--endpoint-url', proxy.endpoint], { ...process.env, HOME: home }, undefined, asSomeone).done;
     expect(run.code, run.stderr).toBe(2);
-    expect(run.stderr.trim()).toBe(`error: --output ${join(folder, 'report.json')}: the folder ${folder} is not writable; choose a folder you can write to`);
+    expect(run.stderr.trim()).toBe(`error: --output-file ${join(folder, 'report.json')}: the folder ${folder} is not writable; choose a folder you can write to`);
     expect(proxy.seen).toEqual([]);
   });
 

@@ -79,7 +79,7 @@ describe('a lifecycle with every secret bridge handles', () => {
       const file = join(folder, `report.${format}`);
       const run = await bridge(`audit --format ${format}`, ['audit', '--stack', stack, '--format', format, '--verbose']);
       expect(run.stdout.length).toBeGreaterThan(100);
-      await bridge(`audit --format ${format} --output`, ['audit', '--stack', stack, '--format', format, '--output', file]);
+      await bridge(`audit --format ${format} --output-file`, ['audit', '--stack', stack, '--format', format, '--output-file', file]);
       seen.push({ what: `audit report file (${format})`, text: readFileSync(file, 'utf8') });
     }
     await bridge('setup --dry-run', ['setup', ...setupArgs, '--dry-run', '--json', '--verbose']);

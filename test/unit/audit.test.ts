@@ -67,8 +67,8 @@ describe('states the local AWS cannot hold', () => {
 
   it('a read that was denied is ERROR, never PASS', () => {
     const result = judge(control('s3-versioning'), snapshot({ errors: new Map([['bucket', 'access denied (AccessDenied)']]) }));
-    expect(result).toMatchObject({ status: 'ERROR', detail: 'could not read bucket: access denied (AccessDenied)' });
-    expect(summarize([result])).toEqual({ pass: 0, fail: 0, error: 1, skip: 0 });
+    expect(result).toMatchObject({ status: 'ERROR', detail: 'could not read bucket: access denied (AccessDenied)', resource: 'arn:aws:s3:::s12-111122223333-us-east-1' });
+    expect(summarize([result])).toEqual({ pass: 0, fail: 0, error: 1, skip: 0, muted: 0 });
   });
 
   it('a missing resource is a FAIL that says to run setup', () => {
@@ -130,7 +130,7 @@ describe('severity and exit', () => {
     expect(Number(SECURITY_SEVERITY.low)).toBeLessThan(4);
   });
   it('fails the run only at or above --fail-on', () => {
-    const r = (severity: 'low' | 'critical', status: 'FAIL' | 'PASS') => ({ id: severity, title: '', severity, status, resource: '', detail: '', remediation: '', frameworks: [] });
+    const r = (severity: 'low' | 'critical', status: 'FAIL' | 'PASS') => ({ id: severity, title: '', severity, status, resource: '', resourceKind: 'stack', resourceArn: 'stack s', detail: '', remediation: '', frameworks: [] });
     expect(failingAtOrAbove([r('low', 'FAIL')], 'critical')).toEqual([]);
     expect(failingAtOrAbove([r('low', 'FAIL')], 'low')).toHaveLength(1);
     expect(failingAtOrAbove([r('critical', 'PASS')], 'low')).toEqual([]);

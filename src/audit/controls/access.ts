@@ -52,7 +52,7 @@ export const accessControls: Control[] = [
     title: 'Who may do what, with every policy evaluated together as AWS does, is as the access table says',
     severity: 'high',
     service: 'iam',
-    frameworks: ['IAM policy evaluation logic', 'KMS key policy evaluation'],
+    frameworks: [{ framework: 'AWS documentation', id: 'IAM policy evaluation logic' }, { framework: 'AWS documentation', id: 'KMS key policy evaluation' }],
     remediation: 'Put back the documents the finding names (bridge audit --fix); the decisive statement is named for each request.',
     source: 'src/access/table.ts',
     reads: ['execution-role', 'operators', 'bucket', 'kms-key', 'api-permission', 'rest-api', 'managed-policies'],

@@ -1,6 +1,6 @@
 import { deploymentDescription, type ApiLive } from '../../resources/api-state.js';
 import { apiArns } from '../../names.js';
-import type { AuditSnapshot, Control, Verdict } from '../types.js';
+import type { AuditSnapshot, Control, FrameworkRef, Verdict } from '../types.js';
 import { fail, intended, pass, whenPresent } from './verdicts.js';
 
 const API_SOURCE = 'src/resources/api.ts';
@@ -16,7 +16,7 @@ function stageControl(
   id: string,
   title: string,
   severity: Control['severity'],
-  frameworks: string[],
+  frameworks: FrameworkRef[],
   remediation: string,
   judge: (a: DeployedApi, s: AuditSnapshot) => { ok: boolean; detail: string },
 ): Control {
@@ -46,7 +46,7 @@ export const apiControls: Control[] = [
     severity: 'critical',
     service: 'api',
     // No Security Hub control checks REST method authorization (APIGateway.8/.9 are for HTTP/WebSocket APIs).
-    frameworks: ['Prowler apigateway_restapi_authorizers_enabled'],
+    frameworks: [{ framework: 'Prowler', id: 'apigateway_restapi_authorizers_enabled' }],
     remediation: 'Set the method back to AWS_IAM (or api-key mode) and deploy (bridge audit --fix).',
     source: API_SOURCE,
     reads: ['api'],
@@ -83,7 +83,7 @@ export const apiControls: Control[] = [
     'api-access-logging',
     'The stage writes access logs to the stack log group',
     'medium',
-    ['Prowler apigateway_restapi_logging_enabled'],
+    [{ framework: 'Prowler', id: 'apigateway_restapi_logging_enabled' }],
     "Set access logging to /aws/apigateway/S-api (bridge audit --fix); it needs API Gateway's account CloudWatch role (setup --configure-account-logging).",
     (a, s) =>
       a.stage.accessLog?.destinationArn === s.names.apiLogGroupArn
@@ -94,7 +94,7 @@ export const apiControls: Control[] = [
     'api-execution-logging',
     'Stage execution logging is on',
     'medium',
-    ['Security Hub APIGateway.1', 'Prowler apigateway_restapi_logging_enabled'],
+    [{ framework: 'Security Hub', id: 'APIGateway.1' }, { framework: 'Prowler', id: 'apigateway_restapi_logging_enabled' }],
     "Set execution logging to ERROR (bridge audit --fix); it needs API Gateway's account CloudWatch role (setup --configure-account-logging).",
     (a) => (a.stage.loggingLevel === 'ERROR' || a.stage.loggingLevel === 'INFO' ? { ok: true, detail: a.stage.loggingLevel } : { ok: false, detail: `execution logging is ${a.stage.loggingLevel}` }),
   ),
@@ -113,7 +113,7 @@ export const apiControls: Control[] = [
     'api-tracing',
     'X-Ray tracing is on',
     'low',
-    ['Security Hub APIGateway.3', 'Prowler apigateway_restapi_tracing_enabled'],
+    [{ framework: 'Security Hub', id: 'APIGateway.3' }, { framework: 'Prowler', id: 'apigateway_restapi_tracing_enabled' }],
     'Turn on X-Ray tracing for stage prod (bridge audit --fix).',
     (a) => (a.stage.tracingEnabled ? { ok: true, detail: 'on' } : { ok: false, detail: 'tracing is off' }),
   ),

@@ -11,7 +11,7 @@ export const dataControls: Control[] = [
     title: "The stack's log groups have retention and are encrypted with the stack key",
     severity: 'medium',
     service: 'logs',
-    frameworks: ['Security Hub CloudWatch.16', 'Prowler cloudwatch_log_group_retention_policy_specific_days_enabled', 'Prowler cloudwatch_log_group_kms_encryption_enabled'],
+    frameworks: [{ framework: 'Security Hub', id: 'CloudWatch.16' }, { framework: 'Prowler', id: 'cloudwatch_log_group_retention_policy_specific_days_enabled' }, { framework: 'Prowler', id: 'cloudwatch_log_group_kms_encryption_enabled' }],
     remediation: 'Set retention and associate the stack key (bridge audit --fix).',
     source: 'src/resources/log-group.ts',
     reads: ['function-log-group', 'api-log-group', 'api-execution-log-group', 'kms-key'],
