@@ -90,7 +90,9 @@ function buildProgram(io: Io, run: Run): Command {
     .option('--severity <severities>', 'judge only controls of these severities: critical, high, medium, low, info')
     .option('--mutelist <file>', 'accepted findings: {"mutes": [{control, resource, reason, expires}]}; they show as MUTED until they expire')
     .option('--fail-on <severity>', 'exit 3 when a control at or above this fails: critical, high, medium, low (default)')
-    .option('--fix', "re-apply the intended state for what failed (setup's code), then audit again")
+    .option('--fix', "re-apply the intended state for what failed (setup's code): shows the plan, asks, applies, audits again")
+    .option('--dry-run', 'with --fix: show the plan and change nothing')
+    .option('--yes', 'with --fix: apply without asking (needed without a terminal)')
     .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
     .option('--explain <request...>', 'PRINCIPAL ACTION RESOURCE: how the live policies decide one request (e.g. execution-role s3:GetObject ARN)')
     .option('--aws-checks', "also ask AWS's own engines: IAM's policy simulator and IAM Access Analyzer (some of its checks are billed per call)")
@@ -98,7 +100,7 @@ function buildProgram(io: Io, run: Run): Command {
     .action(async (options: AuditOptions, command: Command) => {
       await run(
         command,
-        async (ui) => (await import('./commands/audit-options.js')).prepareAudit(globalsOf(command), options, io.env, noteTo(ui)),
+        async (ui) => (await import('./commands/audit-options.js')).prepareAudit(globalsOf(command), options, io.stdin.isTTY === true, io.env, noteTo(ui)),
         async (ui, prepared) => (await import('./commands/audit.js')).runAudit(prepared, options, ui),
       );
     });

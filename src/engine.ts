@@ -143,8 +143,9 @@ function planOne(ctx: StackContext, resource: AnyResource, live: unknown): Plann
 }
 
 /** The plan for every resource, in dependency order, after the input checks that need live state. */
-export function planStack(ctx: StackContext, resources: readonly AnyResource[], state: StackState): PlannedChange[] {
-  const ordered = dependencyOrder(resources);
+export function planStack(ctx: StackContext, resources: readonly AnyResource[], state: StackState, only?: ReadonlySet<string>): PlannedChange[] {
+  // The graph is the whole stack's; `only` (audit --fix) says which of it is checked and planned.
+  const ordered = dependencyOrder(resources).filter((resource) => !only || only.has(resource.kind));
   const scoped = scopedContexts(ctx, resources);
   for (const resource of ordered) resource.check?.(scoped(resource), state.lives.get(resource.kind) ?? null, state.lives);
   return ordered.map((resource) => planOne(scoped(resource), resource, state.lives.get(resource.kind)));

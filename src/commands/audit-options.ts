@@ -33,6 +33,10 @@ export interface AuditOptions {
   sarifLocation?: string;
   failOn?: string;
   fix?: boolean;
+  /** With --fix: show the plan and change nothing. */
+  dryRun?: boolean;
+  /** With --fix: apply without asking. */
+  yes?: boolean;
   lockTimeout?: string;
   failuresOnly?: boolean;
   explain?: string[];
@@ -156,7 +160,11 @@ export interface PreparedAudit {
   lockTimeoutMs: number;
 }
 
-export async function prepareAudit(globals: GlobalOptions, options: AuditOptions, env: NodeJS.ProcessEnv, note: Note): Promise<PreparedAudit> {
+export async function prepareAudit(globals: GlobalOptions, options: AuditOptions, interactive: boolean, env: NodeJS.ProcessEnv, note: Note): Promise<PreparedAudit> {
+  if ((options.dryRun || options.yes) && !options.fix) throw new UsageError(`${options.dryRun ? '--dry-run' : '--yes'} goes with --fix: a plain audit changes nothing`);
+  if (options.fix && !options.dryRun && !options.yes && !interactive) {
+    throw new UsageError('audit --fix changes the stack: without a terminal to confirm in, pass --yes (or --dry-run to see the plan); nothing was changed');
+  }
   if (options.explain) {
     if (options.explain.length !== 3 || !/^[a-z0-9-]+:[A-Za-z0-9*]+$/.test(options.explain[1] as string) || !/^(arn:|\*$)/.test(options.explain[2] as string)) {
       throw new UsageError('--explain takes PRINCIPAL ACTION RESOURCE, e.g. --explain execution-role s3:GetObject arn:aws:s3:::BUCKET/raw/x.json');

@@ -14,13 +14,12 @@ import { renderTable } from '../audit/report/table.js';
 import { auditReport, failingAtOrAbove, summarize } from '../audit/run.js';
 import { gatherSnapshot } from '../audit/snapshot.js';
 import type { AuditReport, Control } from '../audit/types.js';
-import { applyStack } from '../engine.js';
 import { BridgeError, ExitCode, UsageError } from '../errors.js';
 import type { Ui } from '../output.js';
-import { changeLine, fieldLines } from '../render/plan.js';
 import { STACK_RESOURCES } from '../resources/index.js';
 import { isStackOwned, type StackContext } from '../resources/types.js';
 import { VERSION } from '../version.js';
+import { applyFix, confirmFix, planFix, planLines, refuseCreation } from './audit-fix.js';
 import { forgetReads, lockStack, releaseLock, withStack } from './context.js';
 import type { AuditFormat, AuditOptions, PreparedAudit } from './audit-options.js';
 import { applyMutelist, readMutelist, type MuteEntry } from '../audit/mutelist.js';
@@ -58,6 +57,7 @@ interface Judging {
   controls: readonly Control[];
   awsChecks: boolean;
   mutes: readonly MuteEntry[];
+  fixing: boolean;
 }
 
 async function audit(ctx: StackContext, judging: Judging, ui: Ui) {
@@ -66,7 +66,9 @@ async function audit(ctx: StackContext, judging: Judging, ui: Ui) {
   // What the stack owns is what teardown would remove; account-wide settings do not count.
   const nothing = STACK_RESOURCES.filter(isStackOwned).every((r) => snapshot.state.lives.get(r.kind) == null);
   if (nothing && snapshot.errors.size === 0) {
-    throw new BridgeError(`stack ${ctx.config.stack} was not found in ${ctx.config.region} (account ${ctx.names.account}): run bridge setup first, or give the right --stack and --region`);
+    // --fix never builds a stack: that is a usage error, as the plan of a missing one would be.
+    const NotFound = judging.fixing ? UsageError : BridgeError;
+    throw new NotFound(`stack ${ctx.config.stack} was not found in ${ctx.config.region} (account ${ctx.names.account}): run bridge setup first, or give the right --stack and --region`);
   }
   if (awsChecks) {
     ui.working("asking IAM's policy simulator and IAM Access Analyzer");
@@ -78,36 +80,6 @@ async function audit(ctx: StackContext, judging: Judging, ui: Ui) {
   const judged = auditReport({ stack: ctx.config.stack, region: ctx.config.region, account: ctx.names.account }, judging.controls, snapshot);
   const results = applyMutelist(judged.results, judging.mutes, snapshot.now);
   return { snapshot, report: { ...judged, results, summary: summarize(results) } };
-}
-
-/** Re-applies the resources behind the failing controls, through setup's own code. */
-async function fix(ctx: StackContext, report: AuditReport, state: { lives: Map<string, unknown> }, ui: Ui): Promise<string[]> {
-  const failing = new Set(report.results.filter((r) => r.status === 'FAIL').map((r) => r.id));
-  const controls = catalogue(true);
-  const kinds = new Set(controls.filter((c) => failing.has(c.id)).flatMap((c) => c.fixes));
-  const notes: string[] = [];
-  for (const resource of STACK_RESOURCES) {
-    if (!kinds.has(resource.kind)) continue;
-    try {
-      resource.check?.(ctx, state.lives.get(resource.kind) ?? null, state.lives);
-    } catch (error) {
-      kinds.delete(resource.kind);
-      notes.push(`cannot fix ${resource.kind} here: ${(error as Error).message} (run bridge setup)`);
-    }
-  }
-  for (const id of failing) {
-    if (controls.find((c) => c.id === id)?.fixes.length === 0) notes.push(`${id} cannot be fixed by setup: see its remediation`);
-  }
-  if (kinds.size === 0) return notes;
-  const result = await applyStack(ctx, STACK_RESOURCES, state, (event) => {
-    if (event.type === 'apply-start') ui.working(`fixing ${event.change.title}`);
-  }, kinds);
-  ui.idle();
-  for (const change of result.changes.filter((c) => c.action !== 'noop')) {
-    ui.err(changeLine(change, ui.chalk).replace(/update$|create$/, (a) => `${a}d`));
-    for (const line of fieldLines(change, ui.chalk)) ui.err(line);
-  }
-  return notes;
 }
 
 /** --explain: one request over the live policies, with the decision's path; exit 3 when not as intended. */
@@ -142,27 +114,34 @@ export async function runAudit(prepared: PreparedAudit, options: AuditOptions, u
   const all = catalogue(awsChecks);
   const controls = selectControls(all, { only: options.controls, except: options.excludeControls, severities: options.severity });
   const mutes = options.mutelist ? readMutelist(options.mutelist, all.map((c) => c.id)) : [];
-  const judging: Judging = { controls, awsChecks, mutes };
+  const judging: Judging = { controls, awsChecks, mutes, fixing: options.fix === true };
   return withStack(config, {}, ui, async (ctx, held) => {
     ui.working(`auditing stack ${config.stack}`);
     let { report } = await audit(ctx, judging, ui);
     ui.idle();
     if (options.fix && report.summary.fail > 0) {
-      // Fixing changes the stack: under its lock, judged again there, as another run may have changed it.
-      held.lock = await lockStack(ctx, 'audit --fix', lockTimeoutMs, ui);
-      // Judged again under the lock, into this context: the fix applies with what this read learned.
+      // Fixing changes the stack: under its lock (a dry run changes nothing and takes none), judged
+      // again there, as another run may have changed it; the fix applies with what that read learned.
+      if (!options.dryRun) held.lock = await lockStack(ctx, 'audit --fix', lockTimeoutMs, ui);
       forgetReads(ctx);
       const underLock = await audit(ctx, judging, ui);
       report = underLock.report;
       ui.idle();
       const before = report.summary;
-      ui.err(ui.chalk.bold(`Before: ${before.pass} passed, ${before.fail} failed, ${before.error} errors. Fixing through setup:`));
-      const notes = await fix(ctx, report, underLock.snapshot.state, ui);
-      ({ report } = await audit({ ...ctx, refs: {} }, judging, ui));
+      ui.err(ui.chalk.bold(`Before: ${before.pass} passed, ${before.fail} failed, ${before.error} errors.`));
+      const plan = planFix(ctx, report, all, underLock.snapshot.state);
+      for (const line of planLines(plan, ui)) ui.err(line);
+      refuseCreation(plan, ctx);
+      if (options.dryRun) {
+        ui.err('--dry-run: nothing was changed');
+      } else if (plan.changes.length > 0) {
+        if (!options.yes) await confirmFix(ui.io, ui);
+        await applyFix(ctx, plan, underLock.snapshot.state, ui);
+        ({ report } = await audit({ ...ctx, refs: {} }, judging, ui));
+        ui.err(ui.chalk.bold(`After: ${report.summary.pass} passed, ${report.summary.fail} failed, ${report.summary.error} errors.`));
+      }
       await releaseLock(held.lock, ui);
       delete held.lock;
-      for (const note of notes) ui.err(`${ui.chalk.yellow('note:')} ${note}`);
-      ui.err(ui.chalk.bold(`After: ${report.summary.pass} passed, ${report.summary.fail} failed, ${report.summary.error} errors.`));
     }
     const s = report.summary;
     for (const output of outputs) {

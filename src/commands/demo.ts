@@ -89,7 +89,7 @@ export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCl
     await injectDrift(local.endpoint);
     await bridge(['audit', '--stack', DEMO_STACK, '--failures-only'], ExitCode.auditFailed);
     title('audit --fix puts back what failed, through the same code as setup');
-    await bridge(['audit', '--stack', DEMO_STACK, '--fix', '--failures-only']);
+    await bridge(['audit', '--stack', DEMO_STACK, '--fix', '--yes', '--failures-only']);
     if (!options.keep) {
       title('Tear down, data included: objects, logs, and the key scheduled for deletion');
       await bridge(['teardown', '--stack', DEMO_STACK, '--delete-data', '--yes', '--key-deletion-days', '7']);

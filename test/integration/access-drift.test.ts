@@ -109,7 +109,7 @@ describe('one widening of one live document at a time', () => {
     const caught = await accessResult();
     expect(caught.status).toBe('FAIL');
     expect(caught.detail).toMatch(finding);
-    const fixed = await runCli(['audit', '--stack', stack, '--fix', '--json']);
+    const fixed = await runCli(['audit', '--stack', stack, '--fix', '--yes', '--json']);
     expect(fixed.stderr).toMatch(/After: \d+ passed, 0 failed, 0 errors\./);
     expect((await accessResult()).status).toBe('PASS');
   });

@@ -5,12 +5,13 @@
  * lambda-tracing, iam-user-key-age, and a denied read becoming ERROR.)
  */
 import { createRequire } from 'node:module';
+import { PassThrough } from 'node:stream';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetResourcesCommand, PutIntegrationCommand, PutMethodCommand, UpdateStageCommand } from '@aws-sdk/client-api-gateway';
-import { DeleteRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DeleteLogGroupCommand, DeleteRetentionPolicyCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   AttachRolePolicyCommand,
   AttachUserPolicyCommand,
@@ -43,6 +44,8 @@ import { zipFiles } from '../../src/bundle.js';
 import { parsePolicy } from '../../src/policy.js';
 import { startSampleSource, type SampleSource } from '../../src/local/sample-source.js';
 import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, resetLocal, runCli } from '../support/helpers.js';
+import { main } from '../../src/cli.js';
+import type { Io } from '../../src/output.js';
 
 const stack = 'auditcheck';
 const Bucket = `${stack}-${LOCAL_ACCOUNT}-us-east-1`;
@@ -337,8 +340,52 @@ describe('each control fails after its drift', () => {
     expect(code).toBe((report.summary.fail ?? 0) > 0 ? 3 : 0);
   });
 
-  it('--fix puts everything back through setup, shows before and after, and the audit passes', async () => {
-    const run = await runCli(['audit', '--stack', stack, '--fix', '--json']);
+  it('--fix --dry-run shows the plan, per resource and field, and changes nothing', async () => {
+    const run = await runCli(['audit', '--stack', stack, '--fix', '--dry-run']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^Plan to fix \(\d+ resources\):$/m);
+    expect(run.stderr).toMatch(/^~ S3 bucket +\S+ +update$/m);
+    expect(run.stderr).toMatch(/^ {4}versioning: Suspended -> Enabled$/m);
+    expect(run.stderr).toContain('--dry-run: nothing was changed');
+    expect(run.stderr).not.toContain('After:');
+    expect(byId((await audit()).report.results)['s3-versioning']?.status).toBe('FAIL');
+  });
+
+  it('--fix without a terminal to confirm in needs --yes: exit 2 and nothing changed', async () => {
+    const run = await runCli(['audit', '--stack', stack, '--fix']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/audit --fix changes the stack: without a terminal to confirm in, pass --yes/);
+    expect(byId((await audit()).report.results)['s3-versioning']?.status).toBe('FAIL');
+  });
+
+  /** audit --fix on a terminal that types `answer` when asked, as a person would. */
+  async function fixOnTerminal(answer: string) {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => stdin });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    stderr.on('data', (chunk: Buffer) => {
+      const first = !/Only "yes" is accepted/.test(err);
+      err += chunk.toString();
+      if (first && /Only "yes" is accepted/.test(err)) stdin.write(`${answer}\n`);
+    });
+    const io: Io = { stdin: stdin as unknown as NodeJS.ReadStream, stdout, stderr, env: process.env };
+    const code = await main(['node', 'bridge', 'audit', '--stack', stack, '--fix', '--json'], io);
+    return { code, stdout: out, stderr: err };
+  }
+
+  it('--fix on a terminal shows the plan and asks: anything but "yes" changes nothing, exit 2', async () => {
+    const run = await fixOnTerminal('y');
+    expect(run.stderr).toMatch(/Plan to fix/);
+    expect(run.stderr).toContain('not confirmed: nothing was changed');
+    expect(run.code).toBe(2);
+    expect(byId((await audit()).report.results)['s3-versioning']?.status).toBe('FAIL');
+  });
+
+  it('--fix confirmed with "yes" puts everything back through setup, shows before and after, and the audit passes', async () => {
+    const run = await fixOnTerminal('yes');
     expect(run.stderr).toMatch(/Before: \d+ passed, 33 failed/);
     expect(run.stderr).toMatch(/After: \d+ passed, 0 failed, 0 errors\./);
     expect(run.code, run.stderr).toBe(0);
@@ -357,9 +404,10 @@ describe('what --fix cannot mend', () => {
     expect(result?.status).toBe('FAIL');
     expect(result?.detail).toMatch(/raw\/2099\/01\/01\/manual-upload\.json: encrypted AES256, no SHA-256 checksum/);
     expect(code).toBe(3);
-    const fixed = await runCli(['audit', '--stack', stack, '--fix']);
+    const fixed = await runCli(['audit', '--stack', stack, '--fix', '--yes']);
     expect(fixed.code).toBe(3);
-    expect(fixed.stderr).toMatch(/s3-objects-protected cannot be fixed by setup/);
+    expect(fixed.stderr).toMatch(/not fixed: s3-objects-protected: setup does not repair this; /);
+    expect(fixed.stderr).toContain('Nothing --fix can change.');
     // --fail-on above its severity: not a failure for CI.
     expect((await audit(['--fail-on', 'critical'])).code).toBe(0);
   });
@@ -370,6 +418,7 @@ describe('bad input', () => {
     [['audit', '--format', 'html'], /invalid --format 'html'/],
     [['audit', '--fail-on', 'info'], /invalid --fail-on 'info'/],
     [['audit', '--json', '--format', 'sarif'], /--json and --format sarif disagree/],
+    [['audit', '--dry-run'], /--dry-run goes with --fix/],
     [['audit', '--output-file', 'json'], /--output-file json: that is a format, not a file; use --format json/],
     [['audit', '--controls', 'no-such-control'], /--controls: no control 'no-such-control'/],
     [['audit', '--mutelist', '/nonexistent/mutes.json'], /--mutelist \/nonexistent\/mutes.json cannot be read/],
@@ -377,6 +426,19 @@ describe('bad input', () => {
     const run = await runCli([...args, '--stack', stack]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
+  });
+
+  it('a resource of the stack that is gone is setup\'s to make: --fix says so, exit 2, and creates nothing', async () => {
+    await aws.logs.send(new DeleteLogGroupCommand({ logGroupName: `/aws/apigateway/${stack}-api` }));
+    const run = await runCli(['audit', '--stack', stack, '--fix', '--yes']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(new RegExp(`--fix puts back what drifted and creates nothing, but API access log group /aws/apigateway/${stack}-api does not exist in us-east-1: run bridge setup`));
+    const groups = await aws.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: `/aws/apigateway/${stack}-api` }));
+    expect(groups.logGroups ?? []).toEqual([]);
+    // A stack that is not in this region at all: the same, never half a stack built.
+    const elsewhere = await runCli(['audit', '--stack', stack, '--region', 'eu-west-3', '--fix', '--yes']);
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toMatch(/stack \S+ was not found in eu-west-3/);
   });
 
   it('a stack that does not exist: exit 1 saying so', async () => {

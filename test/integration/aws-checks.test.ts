@@ -312,7 +312,7 @@ describe('audit --aws-checks with AWS answering, in the shapes it documents', ()
     expect(open.byId.get('aws-no-public-access')?.status).toBe('FAIL');
     expect(open.byId.get('aws-no-public-access')?.detail).toMatch(/^bucket policy grants public access: Public access granted/);
 
-    const fixed = await audit(['--fix']);
+    const fixed = await audit(['--fix', '--yes']);
     expect(fixed.byId.get('aws-access-not-granted')?.status).toBe('PASS');
     expect(fixed.byId.get('aws-no-public-access')?.status).toBe('PASS');
     expect(parsePolicy((await aws.s3.send(new GetBucketPolicyCommand({ Bucket: n.bucket }))).Policy as string)).toEqual(policies.bucket);
