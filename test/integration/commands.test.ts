@@ -81,7 +81,7 @@ describe('bridge demo', () => {
     expect(out).toContain('39 passed, 0 failed, 0 errors, 0 skipped (39 controls)');
     // Each failure: its status, severity and id, then its resource, finding and fix.
     expect(out).toMatch(/^ {2}FAIL {2}medium +s3-versioning\n(.*\n){2} +finding +versioning is Suspended/m);
-    expect(out).toMatch(/^ {2}FAIL {2}high +iam-role-least-privilege\n(.*\n){2} +finding +.*allows s3:deleteobject on arn:aws:s3:::demo-123456789012-us-east-1\/\*/m);
+    expect(out).toMatch(/^ {2}FAIL {2}high +iam-role-least-privilege\n(.*\n){2} +finding +.*allows s3:DeleteObject on arn:aws:s3:::demo-123456789012-us-east-1\/\*, from inline/m);
     expect(out).toContain('36 passed, 3 failed, 0 errors, 0 skipped (39 controls)');
     expect(run.err()).toContain('versioning: Suspended -> Enabled');
     expect(run.err()).toMatch(/After: 39 passed, 0 failed, 0 errors\./);

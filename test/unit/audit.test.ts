@@ -10,8 +10,9 @@ import { stackNames } from '../../src/names.js';
 import type { KeyGrant } from '../../src/resources/kms-key.js';
 
 const catalogue: ActionCatalogue = new Map([
-  ['s3', ['getobject', 'putobject', 'deleteobject', 'listbucket', 'putbucketpolicy']],
-  ['iam', ['passrole', 'getrole', 'putrolepolicy']],
+  // As the IAM action list spells them.
+  ['s3', ['GetObject', 'PutObject', 'DeleteObject', 'ListBucket', 'PutBucketPolicy']],
+  ['iam', ['PassRole', 'GetRole', 'PutRolePolicy']],
 ]);
 
 function snapshot(over: Partial<AuditSnapshot> = {}): AuditSnapshot {
@@ -78,16 +79,17 @@ describe('states the local AWS cannot hold', () => {
 
 describe('effective permissions', () => {
   it('expands wildcards against the action list', () => {
-    expect(expandAction('s3:Put*', catalogue)).toEqual(['s3:putobject', 's3:putbucketpolicy']);
+    // In AWS's own casing whatever the policy wrote (IAM matches actions case-insensitively).
+    expect(expandAction('S3:put*', catalogue)).toEqual(['s3:PutObject', 's3:PutBucketPolicy']);
     expect(expandAction('*', catalogue)).toHaveLength(8);
-    expect(expandAction('xyz:Do', catalogue)).toEqual(['xyz:do']);
+    expect(expandAction('xyz:Do', catalogue)).toEqual(['xyz:Do']);
   });
 
   it('reports what the live policy allows beyond the intended one, precisely', () => {
     const intended = grantsOf({ Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::b/raw/*' }] }, catalogue);
-    const live = grantsOf({ Statement: [{ Effect: 'Allow', Action: 's3:*Object', Resource: 'arn:aws:s3:::b/raw/*' }] }, catalogue);
+    const live = grantsOf({ Statement: [{ Effect: 'Allow', Action: 's3:*object', Resource: 'arn:aws:s3:::b/raw/*' }] }, catalogue, 'inline policy extra');
     const difference = compareGrants(live, intended);
-    expect(describeGrants('allows', difference.extra)).toEqual(['allows s3:deleteobject, s3:getobject on arn:aws:s3:::b/raw/*']);
+    expect(describeGrants('allows', difference.extra)).toEqual(['allows s3:DeleteObject, s3:GetObject on arn:aws:s3:::b/raw/*, from inline policy extra']);
     expect(difference.missing).toEqual([]);
   });
 
@@ -105,11 +107,11 @@ describe('effective permissions', () => {
 
   it('NotAction allows everything else', () => {
     expect(grantsOf({ Statement: [{ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }] }, catalogue).map((g) => g.action)).toEqual([
-      's3:getobject',
-      's3:putobject',
-      's3:deleteobject',
-      's3:listbucket',
-      's3:putbucketpolicy',
+      's3:GetObject',
+      's3:PutObject',
+      's3:DeleteObject',
+      's3:ListBucket',
+      's3:PutBucketPolicy',
     ]);
   });
 });

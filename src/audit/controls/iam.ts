@@ -9,13 +9,22 @@ import { awsPrincipals, fail, intended, list, live, missing, pass } from './verd
 
 const MAX_KEY_AGE_DAYS = 90;
 
-/** Every document a principal holds: inline ones, and the attached managed policies' documents. */
+/** Every document a principal holds, named for people: inline ones, and the attached managed policies' documents. */
+export function namedDocumentsOf(policies: PrincipalPolicies, s: AuditSnapshot): { name: string; document: PolicyDocument }[] {
+  const inline = Object.entries(policies.inline).map(([name, document]) => ({ name: `inline policy ${name}`, document }));
+  const managed = policies.attached.flatMap((arn) => {
+    const document = s.managedPolicies.get(arn);
+    return document ? [{ name: `managed policy ${arn.split('/').pop()}`, document }] : [];
+  });
+  return [...inline, ...managed];
+}
+
 export function documentsOf(policies: PrincipalPolicies, s: AuditSnapshot): PolicyDocument[] {
-  return [...Object.values(policies.inline), ...policies.attached.map((arn) => s.managedPolicies.get(arn)).filter((d): d is PolicyDocument => d !== undefined)];
+  return namedDocumentsOf(policies, s).map((d) => d.document);
 }
 
 function effectiveGrants(policies: PrincipalPolicies, s: AuditSnapshot): Grant[] {
-  return documentsOf(policies, s).flatMap((d) => grantsOf(d, s.actions));
+  return namedDocumentsOf(policies, s).flatMap(({ name, document }) => grantsOf(document, s.actions, name));
 }
 
 /** Exactly the intended permissions: extra grants (with what they allow) and missing ones. */
