@@ -15,29 +15,11 @@ import { selectControls } from '../../src/audit/select.js';
 import type { AuditReport, AuditSnapshot } from '../../src/audit/types.js';
 import { routeOutputs, sarifLocation } from '../../src/commands/audit-options.js';
 import { stackNames } from '../../src/names.js';
+import { emptySnapshot } from '../support/audit-snapshot.js';
 
 const names = stackNames('s14', '111122223333', 'eu-west-1');
 
-function snapshot(over: Partial<AuditSnapshot> = {}): AuditSnapshot {
-  return {
-    names,
-    stack: 's14',
-    dataPrefix: 'raw/',
-    keyArn: 'arn:aws:kms:eu-west-1:111122223333:key/k',
-    keyId: 'k',
-    now: new Date('2026-12-03T10:00:00Z'),
-    lives: new Map(),
-    intended: new Map(),
-    errors: new Map(),
-    managedPolicies: new Map(),
-    objects: [],
-    grants: [],
-    inventory: { tagged: [], otherKeys: {}, otherBuckets: {} },
-    localCodeSha256: 'abc',
-    actions: new Map(),
-    ...over,
-  };
-}
+const snapshot = (over: Partial<AuditSnapshot> = {}) => emptySnapshot(names, { localCodeSha256: 'abc', ...over });
 
 const meta = { stack: 's14', region: 'eu-west-1', account: '111122223333' };
 const controls = CONTROLS.filter((c) => ['s3-versioning', 'lambda-tracing', 'kms-rotation'].includes(c.id));

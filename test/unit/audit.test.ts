@@ -7,6 +7,7 @@ import { SECURITY_SEVERITY, fingerprint } from '../../src/audit/report/sarif.js'
 import { failingAtOrAbove, judge, summarize } from '../../src/audit/run.js';
 import type { AuditSnapshot } from '../../src/audit/types.js';
 import { stackNames } from '../../src/names.js';
+import { emptySnapshot } from '../support/audit-snapshot.js';
 import type { KeyGrant } from '../../src/resources/kms-key.js';
 
 const catalogue: ActionCatalogue = new Map([
@@ -16,24 +17,7 @@ const catalogue: ActionCatalogue = new Map([
 ]);
 
 function snapshot(over: Partial<AuditSnapshot> = {}): AuditSnapshot {
-  return {
-    names: stackNames('s12', '111122223333', 'us-east-1'),
-    stack: 's12',
-    dataPrefix: 'raw/',
-    keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k',
-    keyId: 'k',
-    now: new Date('2026-11-28T00:00:00Z'),
-    lives: new Map(),
-    intended: new Map(),
-    errors: new Map(),
-    managedPolicies: new Map(),
-    objects: [],
-    grants: [],
-    inventory: { tagged: [], otherKeys: {}, otherBuckets: {} },
-    localCodeSha256: 'abc',
-    actions: catalogue,
-    ...over,
-  };
+  return emptySnapshot(stackNames('s12', '111122223333', 'us-east-1'), { keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k', now: new Date('2026-11-28T00:00:00Z'), localCodeSha256: 'abc', actions: catalogue, ...over });
 }
 
 const control = (id: string) => CONTROLS.find((c) => c.id === id)!;

@@ -13,6 +13,7 @@
  * The same calls through the real SDK, with AWS played by a loopback proxy: test/integration/aws-checks.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { emptySnapshot } from '../support/audit-snapshot.js';
 import {
   notGrantedChecks,
   noPublicAccessChecks,
@@ -220,24 +221,7 @@ describe('when an engine cannot be asked', () => {
 
 describe('the controls over the answers', () => {
   const control = (id: string) => awsCheckControls.find((c) => c.id === id)!;
-  const snapshot = (aws?: AwsOpinions): AuditSnapshot => ({
-    names: n,
-    stack: 'weather',
-    dataPrefix: 'raw/',
-    keyArn,
-    keyId: 'k',
-    now: new Date('2026-12-02T00:00:00Z'),
-    lives: new Map(),
-    intended: new Map(),
-    errors: new Map(),
-    managedPolicies: new Map(),
-    objects: [],
-    grants: [],
-    inventory: { tagged: [], otherKeys: {}, otherBuckets: {} },
-    localCodeSha256: null,
-    actions: new Map(),
-    ...(aws ? { aws } : {}),
-  });
+  const snapshot = (aws?: AwsOpinions): AuditSnapshot => emptySnapshot(n, { keyArn, now: new Date('2026-12-02T00:00:00Z'), ...(aws ? { aws } : {}) });
   const answered = { status: 'answered' as const, answers: [] };
   const opinions = (over: Partial<AwsOpinions>): AwsOpinions => ({ simulator: { status: 'answered', answers: { answers: [], beyond: [] } }, notGranted: answered, noPublicAccess: answered, validation: answered, ...over });
 
