@@ -37,6 +37,13 @@ export function auditReport(meta: { stack: string; region: string; account: stri
   return { schemaVersion: AUDIT_SCHEMA_VERSION, bridgeVersion: VERSION, generatedAt: snapshot.now.toISOString(), ...meta, summary: summarize(results), results };
 }
 
+const ATTENTION = { FAIL: 0, ERROR: 1, MUTED: 2, SKIP: 3, PASS: 4 } as const;
+
+/** Failing first, then unjudged, muted, skipped and passing; within each, the most severe first. */
+export function byAttention(a: AuditResult, b: AuditResult): number {
+  return ATTENTION[a.status] - ATTENTION[b.status] || SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity);
+}
+
 /** FAIL results at or above the threshold (critical is highest). */
 export function failingAtOrAbove(results: AuditResult[], threshold: Severity): AuditResult[] {
   const limit = SEVERITIES.indexOf(threshold);

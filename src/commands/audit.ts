@@ -113,7 +113,8 @@ export async function runAudit(prepared: PreparedAudit, options: AuditOptions, u
   const awsChecks = options.awsChecks === true;
   const all = catalogue(awsChecks);
   const controls = selectControls(all, { only: options.controls, except: options.excludeControls, severities: options.severity });
-  const mutes = options.mutelist ? readMutelist(options.mutelist, all.map((c) => c.id)) : [];
+  // One mutelist serves audits with and without --aws-checks: its ids are checked against both.
+  const mutes = options.mutelist ? readMutelist(options.mutelist, catalogue(true).map((c) => c.id)) : [];
   const judging: Judging = { controls, awsChecks, mutes, fixing: options.fix === true };
   return withStack(config, {}, ui, async (ctx, held) => {
     ui.working(`auditing stack ${config.stack}`);

@@ -1,17 +1,11 @@
 /** The audit as Markdown, for a pull-request comment: failures first, by severity. Pure. */
+import { byAttention } from '../run.js';
 import type { AuditReport, AuditResult } from '../types.js';
-import { SEVERITIES } from '../types.js';
 
 const ICON = { PASS: '✅', FAIL: '❌', ERROR: '⚠️', SKIP: '➖', MUTED: '🔕' } as const;
-const ORDER = { FAIL: 0, ERROR: 1, MUTED: 2, SKIP: 3, PASS: 4 } as const;
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
-/** Failing first, then unjudged, muted, skipped and passing; within each, the most severe first. */
-export function byAttention(a: AuditResult, b: AuditResult): number {
-  return ORDER[a.status] - ORDER[b.status] || SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity);
 }
 
 function note(r: AuditResult): string {

@@ -7,7 +7,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import wrapAnsi from 'wrap-ansi';
-import { byAttention } from './markdown.js';
+import { byAttention } from '../run.js';
 import type { AuditReport, AuditResult, Control, Severity, Status } from '../types.js';
 import { SEVERITIES } from '../types.js';
 
