@@ -148,7 +148,7 @@ export class AwsClients {
             return result;
           } catch (error) {
             // So a failure can name the call that failed, not only AWS's words.
-            if (error && typeof error === 'object') Object.assign(error, { $bridgeCall: command });
+            if (error && typeof error === 'object') Object.assign(error, { $bridgeCall: command, $bridgeService: name });
             throw error;
           }
         },

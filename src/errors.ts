@@ -1,3 +1,5 @@
+import { iamActionFor } from './iam-actions.js';
+
 /** Exit codes are a public contract (README.md, "Exit codes"). */
 export const ExitCode = {
   ok: 0,
@@ -83,17 +85,36 @@ export async function unlessNotFound<T>(read: Promise<T>, ...names: string[]): P
   }
 }
 
+const DENIED = /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError|AuthorizationErrorException|UnrecognizedClientException)$/;
+
+/** AWS's reason for a denial ("because no identity-based policy allows the s3:GetObject action", "with an explicit deny in a service control policy"). */
+function denialReason(words: string): string | null {
+  return /(because no [\w-]+ policy allows the \S+ action|with an explicit deny in an? [\w -]+? policy)/.exec(words)?.[1] ?? null;
+}
+
 /**
  * An AWS failure in one line: the call that failed (aws.ts marks it), AWS's code and words, and
  * the attempts made: "PutBucketVersioning answered SlowDown: Please reduce your request rate
- * (gave up after 8 attempts)".
+ * (gave up after 8 attempts)". A denial names the permission to grant; an answer the SDK could
+ * not read (an HTML error page from a proxy, say) says so, never the SDK's parser's words.
  */
 export function awsFailureText(error: unknown): string {
-  const e = error as { name?: string; message?: string; $bridgeCall?: string; $metadata?: { attempts?: number } } | undefined;
+  const e = error as { name?: string; message?: string; $bridgeCall?: string; $bridgeService?: string; $metadata?: { attempts?: number; httpStatusCode?: number } } | undefined;
   const call = e?.$bridgeCall;
+  const status = e?.$metadata?.httpStatusCode;
   const name = e?.name && e.name !== 'Error' ? e.name : null;
-  const words = String(e?.message ?? error).replace(/\.+$/, '');
+  const raw = String(e?.message ?? error);
+  const unreadable = name === 'SyntaxError' || /Deserialization error|inspect the hidden field/.test(raw);
+  const words = raw.replace(/\s*Deserialization error:[\s\S]*$/, '').replace(/\.+$/, '');
   const attempts = e?.$metadata?.attempts;
+  const gaveUp = attempts && attempts > 1 ? ` (gave up after ${attempts} attempts)` : '';
+  if (call && e?.$bridgeService && (status === 403 || (name && DENIED.test(name)))) {
+    // AWS names the action in its message ("is not authorized to perform: kms:DescribeKey on ..."); else the table's.
+    const action = /perform: ([\w-]+:[\w*]+)/.exec(words)?.[1] ?? iamActionFor(e.$bridgeService, call);
+    const reason = unreadable ? null : denialReason(words);
+    return `access denied: ${call} needs ${action}${reason ? `, and AWS says ${reason}` : ''} (${name && !unreadable ? name : `HTTP ${status}`}); allow it for these credentials (templates/deployer-policy.json lists what bridge needs)`;
+  }
+  if (unreadable) return `${call ?? 'a call'} got an answer that is not AWS's${status ? ` (HTTP ${status})` : ''}: a proxy or a wrong endpoint in between answered${gaveUp}`;
   const said = name ? `${call ? `${call} answered ` : ''}${name}: ${words}` : `${call ? `${call} failed: ` : ''}${words}`;
-  return `${said}${attempts && attempts > 1 ? ` (gave up after ${attempts} attempts)` : ''}`;
+  return `${said}${gaveUp}`;
 }

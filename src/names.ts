@@ -38,6 +38,8 @@ export interface StackNames {
   /** The partition's DNS suffix: amazonaws.com, amazonaws.com.cn, c2s.ic.gov, ... */
   dnsSuffix: string;
   keyAlias: string;
+  /** The alias's ARN: names the key before (or without) its id. */
+  keyAliasArn: string;
   bucket: string;
   bucketArn: string;
   roleName: string;
@@ -163,6 +165,7 @@ export function stackNames(stack: string, account: string, region: string, bucke
     partition,
     dnsSuffix,
     keyAlias: `alias/${stack}`,
+    keyAliasArn: `arn:${partition}:kms:${region}:${account}:alias/${stack}`,
     bucket,
     bucketArn: `arn:${partition}:s3:::${bucket}`,
     roleName: `${stack}-ingest-role-${region}`,
@@ -207,12 +210,11 @@ export function partitionValues(names: Pick<StackNames, 'partition' | 'account' 
 }
 
 /** Every way a KMS reference can name the stack key: its ARN, its id, its alias, the alias's ARN. */
-export function stackKeyReferences(names: Pick<StackNames, 'partition' | 'region' | 'account' | 'keyAlias'>, key: { arn?: string | null; id?: string | null }): string[] {
-  const aliasArn = `arn:${names.partition}:kms:${names.region}:${names.account}:${names.keyAlias}`;
-  return [key.arn, key.id, names.keyAlias, aliasArn].filter((v): v is string => typeof v === 'string' && v !== '');
+export function stackKeyReferences(names: Pick<StackNames, 'keyAlias' | 'keyAliasArn'>, key: { arn?: string | null; id?: string | null }): string[] {
+  return [key.arn, key.id, names.keyAlias, names.keyAliasArn].filter((v): v is string => typeof v === 'string' && v !== '');
 }
 
 /** Whether a KMS reference (as S3, SSM or CloudWatch Logs report it) names the stack key. */
-export function isStackKey(reference: string | null | undefined, names: Pick<StackNames, 'partition' | 'region' | 'account' | 'keyAlias'>, key: { arn?: string | null; id?: string | null }): boolean {
+export function isStackKey(reference: string | null | undefined, names: Pick<StackNames, 'keyAlias' | 'keyAliasArn'>, key: { arn?: string | null; id?: string | null }): boolean {
   return !!reference && stackKeyReferences(names, key).includes(reference);
 }

@@ -17,12 +17,12 @@ import {
   type PolicyCheckAnswer,
 } from '../access/aws-checks.js';
 import { readSimulation, simulationPlan, type SimulationCall } from '../access/simulator.js';
+import { awsFailureText } from '../errors.js';
 import type { PolicyDocument } from '../policy.js';
 import { intendedOf } from '../resources/index.js';
 import type { StackContext } from '../resources/types.js';
 import type { TemplateName } from '../templates.js';
 import { liveAccessTable, livePolicies } from './controls/access.js';
-import { errorText } from './snapshot.js';
 import type { AuditSnapshot } from './types.js';
 
 /** IAM's simulator shares IAM's request quota with everything else: a few calls at a time. */
@@ -56,7 +56,7 @@ async function outcome<T>(engine: string, run: () => Promise<T>): Promise<Engine
     return { status: 'answered', answers: await run() };
   } catch (error) {
     const why = unavailability(error);
-    return why ? { status: 'unavailable', reason: `${engine} is ${why}` } : { status: 'failed', reason: `${engine} failed: ${errorText(error)}` };
+    return why ? { status: 'unavailable', reason: `${engine} is ${why}` } : { status: 'failed', reason: `${engine} failed: ${awsFailureText(error)}` };
   }
 }
 

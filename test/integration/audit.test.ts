@@ -62,6 +62,7 @@ interface Result {
   detail: string;
   severity: string;
   resource: string;
+  remediation: string;
 }
 
 async function audit(extra: string[] = []) {
@@ -254,6 +255,13 @@ describe('each control fails after its drift', () => {
 
   it('still reads the stored objects with versioning suspended (they stay protected)', () => {
     expect(results['s3-objects-protected']).toMatchObject({ status: 'PASS' });
+  });
+
+  it('names every resource, failing or not, by its ARN (the stack-wide controls: "stack S"), and no fix names a template placeholder', () => {
+    for (const r of Object.values(results)) {
+      expect(r.resource, r.id).toMatch(new RegExp(`^(arn:aws:[a-z0-9-]+:[^,]*(, arn:aws:[^,]+)*|stack ${stack})$`));
+      expect(r.remediation, r.id).not.toMatch(/\bS-|\bKEY\b|\bID\b|\bUSER\b/);
+    }
   });
 
   it('exits 3, and never shows the secret it found', () => {

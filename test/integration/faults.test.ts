@@ -175,4 +175,29 @@ describe('an audit read that fails past its retries', () => {
     expect(fail?.kind).toBe('fail');
     expect(fail?.partialFingerprints).toEqual(open?.partialFingerprints);
   }, 120_000);
+
+  // On the stack the test above made (storm3).
+  it('names the permission a denied read lacks, and an answer that was not AWS\'s, never SDK internals', async () => {
+    retryTiming.scale = 0.02;
+    // AWS's denial (IAM user guide, "access denied error messages") names the action and why;
+    // the local AWS never denies these reads, so the proxy answers as AWS would.
+    const denial = 'User: arn:aws:sts::123456789012:assumed-role/auditor/s is not authorized to perform: iam:GetRole on resource: role storm3-ingest-role-us-east-1 because no identity-based policy allows the iam:GetRole action';
+    proxy.rules.push({ service: 'iam', operation: 'GetRole', respond: () => awsError.query(403, 'AccessDenied', denial) });
+    // A gateway in between answering KMS with an HTML page.
+    proxy.rules.push({ service: 'kms', operation: 'GetKeyRotationStatus', respond: () => ({ status: 502, headers: { 'content-type': 'text/html' }, body: '<html><body>502 Bad Gateway</body></html>' }) });
+    onTestFinished(() => {
+      proxy.rules.length = 0;
+    });
+    const run = await runCli(via(['audit', '--stack', 'storm3', '--json']));
+    expect(run.code).toBe(1);
+    const results = (JSON.parse(run.stdout) as { results: { id: string; status: string; detail: string }[] }).results;
+    const trust = results.find((r) => r.id === 'iam-role-trust');
+    expect(trust).toMatchObject({ status: 'ERROR' });
+    expect(trust?.detail).toBe(
+      'could not read execution-role: access denied: GetRole needs iam:GetRole, and AWS says because no identity-based policy allows the iam:GetRole action (AccessDenied); allow it for these credentials (templates/deployer-policy.json lists what bridge needs)',
+    );
+    const rotation = results.find((r) => r.id === 'kms-rotation');
+    expect(rotation?.detail).toMatch(/^could not read kms-key: GetKeyRotationStatus got an answer that is not AWS's \(HTTP 502\): a proxy or a wrong endpoint in between answered/);
+    for (const r of results.filter((x) => x.status === 'ERROR')) expect(r.detail).not.toMatch(/SyntaxError|Unexpected token|hidden field|Deserialization|\$response/);
+  }, 120_000);
 });

@@ -35,6 +35,17 @@ describe('the catalogue', () => {
   });
 });
 
+describe('every result names its resource in full', () => {
+  it('by ARN (or "stack S" for the stack as a whole), and its fix by real names, on a stack with nothing in it', () => {
+    const empty = snapshot();
+    for (const c of CONTROLS) {
+      const result = judge(c, empty);
+      expect(result.resource, c.id).toMatch(/^(arn:aws:[a-z0-9-]+:|stack s12$)/);
+      expect(result.remediation, c.id).not.toMatch(/\bS-|\bSTACK\b|\{\w+\}/);
+    }
+  });
+});
+
 describe('states the local AWS cannot hold', () => {
   it('lambda-tracing fails on PassThrough (the emulator ignores tracing updates)', () => {
     const fn = { arn: 'fn', tracing: 'PassThrough' };

@@ -6,7 +6,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ListKeysCommand, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { AwsClients } from '../../src/aws.js';
+import { iamActionFor } from '../../src/iam-actions.js';
 import { DEFAULTS, resolveConfig } from '../../src/config.js';
 import { BridgeError, UsageError, awsFailureText } from '../../src/errors.js';
 import { retryTiming } from '../../src/retry.js';
@@ -202,5 +204,69 @@ describe("a plan's placeholder", () => {
     expect(placeholderIn({ A: 'x', B: [{ C: 'y' }, { D: `arn:${KNOWN_AFTER_APPLY}` }] })).toBe('B[1].D');
     expect(placeholderIn({ ZipFile: Buffer.from(KNOWN_AFTER_APPLY), Name: 'n' })).toBeNull();
     expect(placeholderIn({ Name: 'n', Tags: { a: 'b' } })).toBeNull();
+  });
+});
+
+describe('a failed call, in words a person can act on', () => {
+  // AWS's own denial texts (IAM user guide, "Troubleshoot access denied error messages"): the
+  // message names the action and why; moto's denials name neither, so the server is scripted.
+  const failure = async (handler: Handler, send: (aws: AwsClients) => Promise<unknown>) => {
+    const endpoint = await scripted(handler);
+    const aws = new AwsClients({ region: 'us-east-1', endpoint, maxAttempts: 1 });
+    const error = await send(aws).catch((e: unknown) => e);
+    aws.destroy();
+    return awsFailureText(error);
+  };
+
+  it("names the permission a denial lacks, and AWS's reason for it", async () => {
+    const scp = await failure(
+      (_req, res) => {
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ __type: 'AccessDeniedException', message: 'User: arn:aws:sts::111122223333:assumed-role/auditor/s is not authorized to perform: kms:ListKeys on resource: * with an explicit deny in a service control policy' }));
+      },
+      (aws) => aws.kms.send(new ListKeysCommand({})),
+    );
+    expect(scp).toBe('access denied: ListKeys needs kms:ListKeys, and AWS says with an explicit deny in a service control policy (AccessDeniedException); allow it for these credentials (templates/deployer-policy.json lists what bridge needs)');
+
+    // S3 answers a HEAD with no body at all: the action comes from bridge's table (HeadObject is s3:GetObject).
+    const head = await failure(
+      (_req, res) => {
+        res.writeHead(403);
+        res.end();
+      },
+      (aws) => aws.s3.send(new HeadObjectCommand({ Bucket: 'b', Key: 'k' })),
+    );
+    expect(head).toMatch(/^access denied: HeadObject needs s3:GetObject \(\w+\); allow it/);
+  });
+
+  it("says an answer was not AWS's (an HTML page from a proxy), never the SDK's parser's words", async () => {
+    const html = await failure(
+      (_req, res) => {
+        res.writeHead(502, { 'content-type': 'text/html' });
+        res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+      },
+      (aws) => aws.kms.send(new ListKeysCommand({})),
+    );
+    expect(html).toBe("ListKeys got an answer that is not AWS's (HTTP 502): a proxy or a wrong endpoint in between answered");
+    // A 403 in a shape the SDK cannot read (the local AWS's XML on a JSON service) is still a denial.
+    const xml403 = await failure(
+      (_req, res) => {
+        res.writeHead(403, { 'content-type': 'application/xml' });
+        res.end('<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>');
+      },
+      (aws) => aws.kms.send(new ListKeysCommand({})),
+    );
+    expect(xml403).toBe('access denied: ListKeys needs kms:ListKeys (HTTP 403); allow it for these credentials (templates/deployer-policy.json lists what bridge needs)');
+    for (const text of [html, xml403]) expect(text).not.toMatch(/SyntaxError|Unexpected token|hidden field|Deserialization/);
+  });
+
+  it('maps calls to the actions AWS authorizes them by', () => {
+    expect(iamActionFor('s3', 'ListObjectsV2')).toBe('s3:ListBucket');
+    expect(iamActionFor('s3', 'GetBucketEncryption')).toBe('s3:GetEncryptionConfiguration');
+    expect(iamActionFor('s3', 'GetBucketVersioning')).toBe('s3:GetBucketVersioning');
+    expect(iamActionFor('apigateway', 'GetStage')).toBe('apigateway:GET');
+    expect(iamActionFor('apigateway', 'DeleteRestApi')).toBe('apigateway:DELETE');
+    expect(iamActionFor('tagging', 'GetResources')).toBe('tag:GetResources');
+    expect(iamActionFor('iam', 'GetRolePolicy')).toBe('iam:GetRolePolicy');
   });
 });

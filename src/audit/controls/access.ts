@@ -58,16 +58,16 @@ export const accessControls: Control[] = [
     reads: ['execution-role', 'operators', 'bucket', 'kms-key', 'api-permission', 'rest-api', 'managed-policies'],
     fixes: ['execution-role', 'operators', 'operators-policy', 'bucket', 'kms-key-policy', 'api-permission'],
     check(s) {
-      if (!s.keyArn) return missing(s.names.keyAlias, 'the stack key');
+      if (!s.keyArn) return missing(s.names.keyAliasArn, 'the stack key');
       const rows = liveAccessTable(s);
-      if (!rows) return missing(s.names.apiName, 'the REST API');
+      if (!rows) return missing(`stack ${s.stack}`, 'the REST API');
       const judged = judgeAccess(rows, s.names, livePolicies(s));
       const unjudged = judged.filter((j) => j.verdict.decision === 'cannot-judge');
       if (unjudged.length > 0) throw new Error(`${unjudged.length} requests cannot be judged (${unjudged[0]!.row.request.action}: ${unjudged[0]!.verdict.reason})`);
       const wrong = judged.filter((j) => !j.holds);
-      if (wrong.length === 0) return pass(s.names.stack, `${judged.length} requests of ${new Set(judged.map((j) => j.row.principal)).size} principals decided as intended`);
+      if (wrong.length === 0) return pass(`stack ${s.stack}`, `${judged.length} requests of ${new Set(judged.map((j) => j.row.principal)).size} principals decided as intended`);
       return fail(
-        s.names.stack,
+        `stack ${s.stack}`,
         wrong
           .slice(0, 6)
           .map((j) => `${j.row.principal} ${j.row.request.action} on ${j.row.request.resource} (${j.row.what}): ${j.verdict.decision}, intended ${j.row.intended}; ${j.verdict.reason}`)

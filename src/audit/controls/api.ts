@@ -8,9 +8,9 @@ const API_SOURCE = 'src/resources/api.ts';
 type DeployedApi = ApiLive & { stage: NonNullable<ApiLive['stage']> };
 const isDeployed = (api: ApiLive): api is DeployedApi => api.stage != null;
 
-/** An API check: the live API and its stage ARN, or FAIL when there is no API. */
+/** An API check: the live API and its stage ARN, or FAIL when there is no API (which, with no id, has no ARN: the stack's is named). */
 const onApi = (judge: (found: { api: ApiLive; arn: string }, s: AuditSnapshot) => Verdict) =>
-  whenPresent('api', (s) => s.names.apiName, 'the REST API', (api, s) => judge({ api, arn: apiArns(s.names, api.id).stageArn }, s));
+  whenPresent('api', (s) => `stack ${s.stack}`, 'the REST API', (api, s) => judge({ api, arn: apiArns(s.names, api.id).stageArn }, s));
 
 function stageControl(
   id: string,
@@ -79,17 +79,20 @@ export const apiControls: Control[] = [
       return i?.type === 'AWS_PROXY' && i.uri === want ? pass(found.arn, `Lambda proxy to ${s.names.functionName}`) : fail(found.arn, `integration is ${i ? `${i.type} ${i.uri}` : 'missing'}`);
     }),
   },
-  stageControl(
-    'api-access-logging',
-    'The stage writes access logs to the stack log group',
-    'medium',
-    [{ framework: 'Prowler', id: 'apigateway_restapi_logging_enabled' }],
-    "Set access logging to /aws/apigateway/S-api (bridge audit --fix); it needs API Gateway's account CloudWatch role (setup --configure-account-logging).",
-    (a, s) =>
-      a.stage.accessLog?.destinationArn === s.names.apiLogGroupArn
-        ? { ok: true, detail: `to ${s.names.apiLogGroup}` }
-        : { ok: false, detail: a.stage.accessLog ? `access logs go to ${a.stage.accessLog.destinationArn}` : 'access logging is off' },
-  ),
+  {
+    ...stageControl(
+      'api-access-logging',
+      'The stage writes access logs to the stack log group',
+      'medium',
+      [{ framework: 'Prowler', id: 'apigateway_restapi_logging_enabled' }],
+      "Set access logging to the stack's API log group (bridge audit --fix); it needs API Gateway's account CloudWatch role (setup --configure-account-logging).",
+      (a, s) =>
+        a.stage.accessLog?.destinationArn === s.names.apiLogGroupArn
+          ? { ok: true, detail: `to ${s.names.apiLogGroup}` }
+          : { ok: false, detail: a.stage.accessLog ? `access logs go to ${a.stage.accessLog.destinationArn}` : 'access logging is off' },
+    ),
+    remediationFor: (s) => `Set access logging to ${s.names.apiLogGroup} (bridge audit --fix); it needs API Gateway's account CloudWatch role (bridge setup --configure-account-logging).`,
+  },
   stageControl(
     'api-execution-logging',
     'Stage execution logging is on',

@@ -18,20 +18,22 @@ export const dataControls: Control[] = [
     fixes: ['function-log-group', 'api-log-group', 'api-execution-log-group'],
     check(s) {
       const api = live(s, 'rest-api');
-      const groups: [string, LogGroupLive | null][] = [
-        [s.names.functionLogGroup, live(s, 'function-log-group')],
-        [s.names.apiLogGroup, live(s, 'api-log-group')],
+      const execution = api ? apiArns(s.names, api.id) : null;
+      const groups: [string, string, LogGroupLive | null][] = [
+        [s.names.functionLogGroup, s.names.functionLogGroupArn, live(s, 'function-log-group')],
+        [s.names.apiLogGroup, s.names.apiLogGroupArn, live(s, 'api-log-group')],
         // API Gateway's execution logs, once there is an API to write them.
-        ...(api ? ([[apiArns(s.names, api.id).executionLogGroup, live(s, 'api-execution-log-group')]] as [string, LogGroupLive | null][]) : []),
+        ...(execution ? ([[execution.executionLogGroup, execution.executionLogGroupArn, live(s, 'api-execution-log-group')]] as [string, string, LogGroupLive | null][]) : []),
       ];
-      const problems = groups.flatMap(([name, group]) => {
-        if (!group) return [`${name} does not exist`];
+      const problems = groups.flatMap(([name, arn, group]) => {
+        if (!group) return [{ arn, text: `${name} does not exist` }];
         return [
-          ...(group.retentionDays === null ? [`${name} keeps logs forever`] : []),
-          ...(!isStackKey(group.kmsKeyId, s.names, { arn: s.keyArn }) ? [`${name} is ${group.kmsKeyId ? `encrypted with ${group.kmsKeyId}` : 'not encrypted with the stack key'}`] : []),
+          ...(group.retentionDays === null ? [{ arn, text: `${name} keeps logs forever` }] : []),
+          ...(!isStackKey(group.kmsKeyId, s.names, { arn: s.keyArn }) ? [{ arn, text: `${name} is ${group.kmsKeyId ? `encrypted with ${group.kmsKeyId}` : 'not encrypted with the stack key'}` }] : []),
         ];
       });
-      return problems.length === 0 ? pass(s.names.functionLogGroup, `${groups.length} groups: retention set, stack key`) : fail(s.names.functionLogGroup, problems.join('; '));
+      const faulty = [...new Set(problems.map((p) => p.arn))];
+      return problems.length === 0 ? pass(s.names.functionLogGroupArn, `${groups.length} groups: retention set, stack key`) : fail(faulty.join(', '), problems.map((p) => p.text).join('; '));
     },
   },
   {
@@ -46,7 +48,7 @@ export const dataControls: Control[] = [
     fixes: ['source-api-key'],
     check(s) {
       const key = live(s, 'source-api-key');
-      if (!key) return missing(s.names.parameterName, 'the source key parameter');
+      if (!key) return missing(s.names.parameterArn, 'the source key parameter');
       if (key.type !== 'SecureString') return fail(s.names.parameterArn, `stored as ${key.type}: readable in plain text by anyone who may read the parameter`);
       const want = intended(s, 'source-api-key');
       return key.keyId && [want.keyArn, ...want.keyNames].includes(key.keyId)

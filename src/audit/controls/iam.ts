@@ -48,7 +48,7 @@ export const iamControls: Control[] = [
     fixes: ['execution-role'],
     check(s) {
       const role = live(s, 'execution-role');
-      if (!role) return missing(s.names.roleName, 'the execution role');
+      if (!role) return missing(s.names.roleArn, 'the execution role');
       const problems = (role.trust?.Statement ?? [])
         .filter((st) => st.Effect === 'Allow')
         .flatMap((st) => {
@@ -76,7 +76,7 @@ export const iamControls: Control[] = [
     fixes: ['execution-role'],
     check(s) {
       const role = live(s, 'execution-role');
-      if (!role) return missing(s.names.roleName, 'the execution role');
+      if (!role) return missing(s.names.roleArn, 'the execution role');
       return leastPrivilege(role.arn, role.policies, intended(s, 'execution-role').policy, s);
     },
   },
@@ -92,7 +92,7 @@ export const iamControls: Control[] = [
     fixes: ['operators-policy'],
     check(s) {
       const group = live(s, 'operators')?.group;
-      if (!group) return missing(s.names.operatorGroup, 'the operators group');
+      if (!group) return missing(s.names.operatorGroupArn, 'the operators group');
       return leastPrivilege(group.arn, group.policies, intended(s, 'operators-policy').policy, s);
     },
   },
@@ -104,13 +104,18 @@ export const iamControls: Control[] = [
     frameworks: [],
     remediation:
       'Take out the users bridge did not put there (aws iam remove-user-from-group), or give them access of their own; teardown takes them out with the group only with --yes.',
+    remediationFor: (s) => {
+      const others = foreignMembers(live(s, 'operators'), s.names.operatorUser);
+      const commands = others.slice(0, 3).map((user) => `aws iam remove-user-from-group --group-name ${s.names.operatorGroup} --user-name ${user}`);
+      return `Take out the users bridge did not put there (${commands.length > 0 ? commands.join('; ') : 'aws iam remove-user-from-group'}), or give them access of their own; teardown takes them out with the group only with --yes.`;
+    },
     source: 'src/resources/operators.ts',
     reads: ['operators'],
     // Someone put them there on purpose or by mistake: setup does not take people out of a group.
     fixes: [],
     check(s) {
       const operators = live(s, 'operators');
-      if (!operators?.group) return missing(s.names.operatorGroup, 'the operators group');
+      if (!operators?.group) return missing(s.names.operatorGroupArn, 'the operators group');
       const others = foreignMembers(operators, s.names.operatorUser);
       return others.length === 0
         ? pass(operators.group.arn, `only ${s.names.operatorUser}`)
@@ -129,7 +134,7 @@ export const iamControls: Control[] = [
     fixes: ['operators'],
     check(s) {
       const user = live(s, 'operators')?.user;
-      if (!user) return missing(s.names.operatorUser, 'the operator user');
+      if (!user) return missing(s.names.operatorUserArn, 'the operator user');
       const own = [...Object.keys(user.policies.inline).map((n) => `inline ${n}`), ...user.policies.attached.map((a) => `managed ${a.split('/').pop()}`)];
       return own.length === 0 ? pass(user.arn, 'no policies of its own') : fail(user.arn, `holds ${own.join(', ')}`);
     },
@@ -146,7 +151,7 @@ export const iamControls: Control[] = [
     fixes: [],
     check(s) {
       const user = live(s, 'operators')?.user;
-      if (!user) return missing(s.names.operatorUser, 'the operator user');
+      if (!user) return missing(s.names.operatorUserArn, 'the operator user');
       const active = user.accessKeys.filter((k) => k.status === 'Active');
       const old = active.filter((k) => k.created && (s.now.getTime() - new Date(k.created).getTime()) / 86_400_000 >= MAX_KEY_AGE_DAYS);
       if (old.length > 0) {
@@ -167,7 +172,7 @@ export const iamControls: Control[] = [
     fixes: ['execution-role', 'operators', 'operators-policy'],
     check(s) {
       const admins = principalPolicies(s.lives).filter((p) => documentsOf(p.policies, s).some((d) => d.Statement.some(isAdminStatement)));
-      return admins.length === 0 ? pass(s.stack, 'no principal has * on *') : fail(s.stack, `${admins.map((p) => p.principal).join(', ')} can do * on *`);
+      return admins.length === 0 ? pass(`stack ${s.stack}`, 'no principal has * on *') : fail(admins.map((p) => p.arn).join(', '), `${admins.map((p) => p.principal).join(', ')} can do * on *`);
     },
   },
   {
@@ -184,9 +189,9 @@ export const iamControls: Control[] = [
       // Over effective (expanded) permissions: "iam:*" or "*" counts, whatever the text says.
       const found = principalPolicies(s.lives).flatMap((p) => {
         const grants = escalationGrants(effectiveGrants(p.policies, s));
-        return grants.length > 0 ? [`${p.principal}: ${describeGrants('allows', grants, 4).join('; ')}`] : [];
+        return grants.length > 0 ? [{ arn: p.arn, text: `${p.principal}: ${describeGrants('allows', grants, 4).join('; ')}` }] : [];
       });
-      return found.length === 0 ? pass(s.stack, 'no escalation actions') : fail(s.stack, found.join(' | '));
+      return found.length === 0 ? pass(`stack ${s.stack}`, 'no escalation actions') : fail(found.map((f) => f.arn).join(', '), found.map((f) => f.text).join(' | '));
     },
   },
 ];

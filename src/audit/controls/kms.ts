@@ -5,7 +5,7 @@ import { fail, grantsOutside, intended, pass, whenPresent } from './verdicts.js'
 
 const KEY_SOURCE = 'src/resources/kms-key.ts';
 
-const onKey = (judge: (key: KeyLive, s: AuditSnapshot) => Verdict) => whenPresent('kms-key', (s) => s.names.keyAlias, 'the stack key', judge);
+const onKey = (judge: (key: KeyLive, s: AuditSnapshot) => Verdict) => whenPresent('kms-key', (s) => s.names.keyAliasArn, 'the stack key', judge);
 
 export const kmsControls: Control[] = [
   {
@@ -15,6 +15,10 @@ export const kmsControls: Control[] = [
     service: 'kms',
     frameworks: [{ framework: 'Security Hub', id: 'KMS.3' }, { framework: 'Prowler', id: 'kms_cmk_are_used' }],
     remediation: 'Cancel any scheduled deletion and enable the key (bridge audit --fix, or aws kms cancel-key-deletion / enable-key).',
+    remediationFor: (s) => {
+      const key = s.keyId ?? s.names.keyAlias;
+      return `Cancel any scheduled deletion and enable the key (bridge audit --fix, or aws kms cancel-key-deletion --key-id ${key} && aws kms enable-key --key-id ${key}).`;
+    },
     source: KEY_SOURCE,
     reads: ['kms-key'],
     fixes: ['kms-key'],
@@ -29,6 +33,7 @@ export const kmsControls: Control[] = [
     service: 'kms',
     frameworks: [{ framework: 'Security Hub', id: 'KMS.4' }, { framework: 'Prowler', id: 'kms_cmk_rotation_enabled' }],
     remediation: 'Turn on automatic rotation (bridge audit --fix, or aws kms enable-key-rotation).',
+    remediationFor: (s) => `Turn on automatic rotation (bridge audit --fix, or aws kms enable-key-rotation --key-id ${s.keyId ?? s.names.keyAlias}).`,
     source: KEY_SOURCE,
     reads: ['kms-key'],
     fixes: ['kms-key'],
@@ -61,7 +66,9 @@ export const kmsControls: Control[] = [
     service: 'kms',
     frameworks: [],
     remediation:
-      'Revoke grants you did not mean (aws kms revoke-grant --key-id KEY --grant-id ID): the services the stack uses (S3, SSM, CloudWatch Logs) need none, and a grant is access the key policy does not show.',
+      'Revoke grants you did not mean (aws kms revoke-grant): the services the stack uses (S3, SSM, CloudWatch Logs) need none, and a grant is access the key policy does not show.',
+    remediationFor: (s) =>
+      `Revoke grants you did not mean (${s.grants.length > 0 ? s.grants.slice(0, 3).map((g) => `aws kms revoke-grant --key-id ${s.keyId ?? s.names.keyAlias} --grant-id ${g.id}`).join('; ') : 'aws kms revoke-grant'}): the services the stack uses (S3, SSM, CloudWatch Logs) need none, and a grant is access the key policy does not show.`,
     source: KEY_SOURCE,
     reads: ['kms-key', 'kms-grants'],
     // A grant may be someone's deliberate access: revoking it is for a person to decide.

@@ -84,7 +84,7 @@ export function publicStatements(statements: PolicyStatement[]): string[] {
     });
 }
 
-const onFunction = (judge: (f: FunctionLive, s: AuditSnapshot) => Verdict) => whenPresent('function', (s) => s.names.functionName, 'the function', judge);
+const onFunction = (judge: (f: FunctionLive, s: AuditSnapshot) => Verdict) => whenPresent('function', (s) => s.names.functionArn, 'the function', judge);
 
 export const lambdaControls: Control[] = [
   {

@@ -20,7 +20,7 @@ export function tlsOnlyProblem(statements: PolicyStatement[], bucketArn: string)
 
 /** A bucket check: the live bucket and what it should be, or FAIL when there is no bucket. */
 const onBucket = (judge: (b: { bucket: BucketLive; want: BucketIntended }, s: AuditSnapshot) => Verdict) =>
-  whenPresent('bucket', (s) => s.names.bucket, 'the bucket', (bucket, s) => judge({ bucket, want: intended(s, 'bucket') }, s));
+  whenPresent('bucket', (s) => s.names.bucketArn, 'the bucket', (bucket, s) => judge({ bucket, want: intended(s, 'bucket') }, s));
 
 export const s3Controls: Control[] = [
   {
@@ -147,7 +147,7 @@ export const s3Controls: Control[] = [
     reads: ['bucket', 'objects', 'kms-key'],
     fixes: [],
     check(s) {
-      if (!live(s, 'bucket')) return missing(s.names.bucket, 'the bucket');
+      if (!live(s, 'bucket')) return missing(s.names.bucketArn, 'the bucket');
       if (s.objects.length === 0) return skip(s.names.bucketArn, `no objects under ${s.dataPrefix} yet`);
       const bad = s.objects.flatMap((o) => {
         const problems = [
