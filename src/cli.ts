@@ -80,7 +80,7 @@ function buildProgram(io: Io, run: Run): Command {
   program
     .command('audit')
     .description('check every control of the stack: least privilege, encryption, drift, the AWS controls')
-    .option('--format <formats>', 'table (default), json, sarif or markdown; several separated by commas (with --output-dir or --output-file)')
+    .option('--format <formats>', 'table (default), json, sarif, markdown or html; several separated by commas (with --output-dir or --output-file)')
     .option('--output-file <[format=]path>', 'write the report (or one format of several: sarif=audit.sarif) to this file; repeatable', collect, [])
     .option('--output-dir <dir>', 'write each format to DIR/bridge-audit.{txt,json,sarif,md}')
     .addOption(new Option('--output <format>', "the AWS CLI's --output: json or table, as --format").hideHelp())
@@ -96,7 +96,7 @@ function buildProgram(io: Io, run: Run): Command {
     .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
     .option('--explain <request...>', 'PRINCIPAL ACTION RESOURCE: how the live policies decide one request (e.g. execution-role s3:GetObject ARN)')
     .option('--aws-checks', "also ask AWS's own engines: IAM's policy simulator and IAM Access Analyzer (some of its checks are billed per call)")
-    .option('--failures-only', 'table and markdown: list only failing and errored controls (the summary still counts all)')
+    .option('--failures-only', 'table, markdown and html: list only failing and errored controls (the summary still counts all)')
     .action(async (options: AuditOptions, command: Command) => {
       await run(
         command,

@@ -21,7 +21,7 @@ export function judge(control: Control, snapshot: AuditSnapshot): AuditResult {
   }
   try {
     const verdict = control.check(snapshot);
-    return { ...base, status: verdict.status, resource: verdict.resource, detail: verdict.detail };
+    return { ...base, status: verdict.status, resource: verdict.resource, detail: verdict.detail, ...(verdict.evidence ? { evidence: verdict.evidence } : {}) };
   } catch (error) {
     return { ...base, status: 'ERROR', resource: subject.arn, detail: `the check failed: ${(error as Error).message}` };
   }

@@ -63,11 +63,24 @@ export interface FrameworkRef {
   relation?: 'related';
 }
 
+/**
+ * What a FAIL compared, for a reviewer to see (the HTML report shows it as a diff): the live
+ * document or setting beside the intended one. Only documents and settings, never a secret (no
+ * function environment, no parameter value).
+ */
+export interface Evidence {
+  /** What both sides are: "bucket policy", "inline and managed policies". */
+  what: string;
+  live: unknown;
+  intended: unknown;
+}
+
 export interface Verdict {
   status: 'PASS' | 'FAIL' | 'SKIP';
   detail: string;
   /** The live resource judged (name or ARN). */
   resource: string;
+  evidence?: Evidence;
 }
 
 export interface Control {
@@ -106,6 +119,8 @@ export interface AuditResult {
   frameworks: FrameworkRef[];
   /** Why a MUTED result is accepted, and until when (from the mutelist). */
   mute?: { reason: string; expires: string };
+  /** For a FAIL that compared documents or settings: the live one and the intended one. */
+  evidence?: Evidence;
 }
 
 export interface AuditSummary {
@@ -116,8 +131,8 @@ export interface AuditSummary {
   muted: number;
 }
 
-/** The JSON report's shape version (schema/audit-report.schema.json): a new minor adds fields, a new major changes them. */
-export const AUDIT_SCHEMA_VERSION = '1.0';
+/** The JSON report's shape version (schema/audit-report.schema.json): a new minor adds fields (1.1: evidence), a new major changes them. */
+export const AUDIT_SCHEMA_VERSION = '1.1';
 
 export interface AuditReport {
   schemaVersion: typeof AUDIT_SCHEMA_VERSION;

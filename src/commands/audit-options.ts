@@ -10,7 +10,7 @@ import { validateOutputFile, type StackConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { configFrom, parseLockTimeout, type GlobalOptions, type Note } from './options.js';
 
-export const FORMATS = ['table', 'json', 'sarif', 'markdown'] as const;
+export const FORMATS = ['table', 'json', 'sarif', 'markdown', 'html'] as const;
 export type AuditFormat = (typeof FORMATS)[number];
 
 /** The file each format gets in --output-dir. */
@@ -19,6 +19,7 @@ export const FILE_NAMES: Record<AuditFormat, string> = {
   json: 'bridge-audit.json',
   sarif: 'bridge-audit.sarif',
   markdown: 'bridge-audit.md',
+  html: 'bridge-audit.html',
 };
 
 /** Names that are formats (bridge's, and the AWS CLI's --output values), never report files. */

@@ -8,6 +8,7 @@ import { liveAccessTable, livePolicies } from '../audit/controls/access.js';
 import { gatherAwsOpinions } from '../audit/aws-opinions.js';
 import { awsCheckControls } from '../audit/controls/aws-checks.js';
 import { CONTROLS } from '../audit/controls/index.js';
+import { renderHtml } from '../audit/report/html.js';
 import { renderMarkdown } from '../audit/report/markdown.js';
 import { renderSarif } from '../audit/report/sarif.js';
 import { renderTable } from '../audit/report/table.js';
@@ -43,6 +44,8 @@ export function renderReport(report: AuditReport, format: AuditFormat, ui: Ui, c
       return `${JSON.stringify(renderSarif(report, controls, { version: VERSION, ...(sarifLocation ? { location: sarifLocation } : {}) }), null, 2)}\n`;
     case 'markdown':
       return renderMarkdown(shown);
+    case 'html':
+      return renderHtml(shown, controls);
     case 'table':
       return `${renderTable(shown, controls, ui.chalk, { verbose: ui.options.verbose, ...(width ? { width } : {}) }).join('\n')}\n`;
   }

@@ -6,9 +6,10 @@
  */
 import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetResourcesCommand, PutIntegrationCommand, PutMethodCommand, UpdateStageCommand } from '@aws-sdk/client-api-gateway';
 import { DeleteLogGroupCommand, DeleteRetentionPolicyCommand, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -43,6 +44,7 @@ import { CONTROLS } from '../../src/audit/controls/index.js';
 import { zipFiles } from '../../src/bundle.js';
 import { parsePolicy } from '../../src/policy.js';
 import { startSampleSource, type SampleSource } from '../../src/local/sample-source.js';
+import { browserAvailable, launchBrowser } from '../support/browser.js';
 import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, resetLocal, runCli } from '../support/helpers.js';
 import { main } from '../../src/cli.js';
 import type { Io } from '../../src/output.js';
@@ -54,6 +56,7 @@ const RoleName = `${stack}-ingest-role-us-east-1`;
 const aws = localClients();
 const { lambda, apigateway: apigw, logs } = aws;
 let source: SampleSource;
+const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
 const keyFile = join(mkdtempSync(join(tmpdir(), 'bridge-audit-')), 'operator.credentials');
 
 interface Result {
@@ -332,6 +335,61 @@ describe('each control fails after its drift', () => {
     expect(table).toMatch(new RegExp(`${json.summary.fail} failed`));
     expect(table).not.toContain('\u001b[');
   });
+
+  it.skipIf(!browserAvailable())('writes one self-contained HTML page that a real browser shows failures first, with evidence as a diff, fixes and framework links', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bridge-html-')), 'audit.html');
+    const run = await runCli(['audit', '--stack', stack, '--format', 'html', '--output-file', file]);
+    expect(run.code).toBe(3);
+    const html = readFileSync(file, 'utf8');
+    // Never a secret: the function's environment holds one after the drift.
+    expect(html).not.toContain('b6907d289e10d714a6e88b30761fae22');
+    expect(html).not.toContain(TEST_SOURCE_KEY);
+
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const requests: string[] = [];
+      page.on('request', (request) => requests.push(request.url()));
+      await page.goto(pathToFileURL(file).href);
+      // The page as rendered: failures first, most severe first, one article per failure.
+      const articles = await page.locator('main article.result').evaluateAll((nodes) => nodes.map((n) => ({ status: n.getAttribute('data-status'), severity: n.getAttribute('data-severity'), id: n.id })));
+      const failing = articles.filter((a) => a.status === 'FAIL');
+      expect(failing).toHaveLength(Object.keys(expected).length);
+      expect(articles.slice(0, failing.length).every((a) => a.status === 'FAIL')).toBe(true);
+      const rank = ['critical', 'high', 'medium', 'low', 'info'];
+      const ranks = failing.map((a) => rank.indexOf(a.severity ?? ''));
+      expect(ranks).toEqual([...ranks].sort((x, y) => x - y));
+      expect(await page.title()).toBe(`bridge audit: ${stack} in us-east-1: ${failing.length} failed`);
+      expect(await page.locator('header .closing').innerText()).toMatch(/^Failed \(\d+\): critical \d+, high \d+, medium \d+/);
+
+      // The bucket policy's evidence: the tutorial's statement is only live, TLS-only only intended.
+      const policy = page.locator('#control-s3-policy');
+      await expect.poll(() => policy.locator('figure.evidence').isVisible()).toBe(true);
+      const live = await policy.locator('.line.live').allInnerTexts();
+      const intendedLines = await policy.locator('.line.intended').allInnerTexts();
+      expect(live.join('\n')).toContain('"Action": "s3:GetObject"');
+      expect(intendedLines.join('\n')).toContain('"aws:SecureTransport": "false"');
+      expect(await policy.locator('.fix').innerText()).toContain('templates/bucket-policy.json');
+      const link = policy.locator('.frameworks a').first();
+      expect(await link.innerText()).toBe('Security Hub S3.2');
+      expect(await link.getAttribute('href')).toBe('https://docs.aws.amazon.com/securityhub/latest/userguide/s3-controls.html#s3-2');
+      // Passing controls are folded until opened.
+      const passed = page.locator('#passed li').first();
+      expect(await passed.isVisible()).toBe(false);
+      await page.locator('#passed summary').click();
+      expect(await passed.isVisible()).toBe(true);
+      // Self-contained and inert: nothing but the file itself was requested, and no script is there.
+      expect(requests).toEqual([pathToFileURL(file).href]);
+      expect(await page.locator('script').count()).toBe(0);
+      // For people to look at: the CI run keeps it (test-artifacts/, not committed).
+      mkdirSync(ARTIFACTS, { recursive: true });
+      const shot = join(ARTIFACTS, 'audit-report.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(statSync(shot).size).toBeGreaterThan(10_000);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 
   it('--mutelist keeps an accepted finding in the report as MUTED with its reason; the rest still fail', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'bridge-mutes-')), 'mutes.json');

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CONTROLS } from '../../src/audit/controls/index.js';
 import { frameworkLabel, frameworkUri } from '../../src/audit/frameworks.js';
 import { applyMutelist, parseMutelist } from '../../src/audit/mutelist.js';
+import { evidenceDiff, renderHtml } from '../../src/audit/report/html.js';
 import { auditReportJsonSchema } from '../../src/audit/report/json-schema.js';
 import { renderMarkdown } from '../../src/audit/report/markdown.js';
 import { renderSarif } from '../../src/audit/report/sarif.js';
@@ -145,7 +146,7 @@ describe('where each format goes', () => {
     [{ output: join(dir, 'r.json') }, /write a report to a file with --output-file PATH/],
     [{ format: 'table,sarif' }, /stdout can hold one report, not table and sarif/],
     [{ format: 'table,sarif', outputFile: [join(dir, 'x')] }, /say which goes there \(--output-file sarif=/],
-    [{ format: 'html' }, /invalid --format 'html'/],
+    [{ format: 'csv' }, /invalid --format 'csv': use table, json, sarif, markdown, html/],
     [{ format: 'sarif,sarif', outputDir: dir }, /names a format twice/],
     [{ outputFile: [join(dir, 'missing', 'r.txt')] }, /the folder .* does not exist/],
   ])('refuses %j before any AWS call', (options, message) => {
@@ -180,7 +181,7 @@ describe('the JSON report', () => {
     const results = applyMutelist(report.results, mutes, new Date('2026-12-03T10:00:00Z'));
     const document = JSON.parse(JSON.stringify({ ...report, results, summary: summarize(results) }));
     expect(validate(document), JSON.stringify(validate.errors)).toBe(true);
-    expect(document).toMatchObject({ schemaVersion: '1.0', generatedAt: '2026-12-03T10:00:00.000Z', account: '111122223333' });
+    expect(document).toMatchObject({ schemaVersion: '1.1', generatedAt: '2026-12-03T10:00:00.000Z', account: '111122223333' });
     expect(validate({ ...document, results: [{ ...document.results[0], frameworks: ['Security Hub S3.14'] }] })).toBe(false);
   });
 
@@ -191,6 +192,46 @@ describe('the JSON report', () => {
   });
 
   it('and its Markdown say which bridge read the stack, and when', () => {
-    expect(renderMarkdown(reportOf())).toMatch(/bridge \S+, report schema 1\.0, read at 2026-12-03T10:00:00\.000Z/);
+    expect(renderMarkdown(reportOf())).toMatch(/bridge \S+, report schema 1\.1, read at 2026-12-03T10:00:00\.000Z/);
+  });
+});
+
+describe('the HTML report', () => {
+  const bucket = { publicAccessBlock: null, ownership: 'BucketOwnerEnforced', versioning: 'Enabled', encryption: null, policy: null, lifecycle: [], tags: {} };
+  const policyControl = CONTROLS.filter((c) => c.id === 's3-policy' || c.id === 'lambda-no-secrets-in-env');
+  const hostile = { Version: '2012-10-17', Statement: [{ Sid: '<script>alert(1)</script>', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `${names.bucketArn}/*` }] };
+  const intendedPolicy = { Version: '2012-10-17', Statement: [{ Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: [names.bucketArn, `${names.bucketArn}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } }] };
+  const report = auditReport(
+    meta,
+    policyControl,
+    snapshot({
+      lives: new Map<string, unknown>([
+        ['bucket', { ...bucket, policy: hostile }],
+        ['function', { arn: names.functionArn, environment: { API_KEY: 'b6907d289e10d714a6e88b30761fae22' } }],
+      ]),
+      intended: new Map<string, unknown>([['bucket', { policy: intendedPolicy, keyAliases: [], encryption: {}, publicAccessBlock: {} }]]),
+    }),
+  );
+
+  it("escapes what anyone wrote in a policy, and holds no secret a control read", () => {
+    const html = renderHtml(report, policyControl);
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).not.toContain('b6907d289e10d714a6e88b30761fae22');
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'"`);
+    // Failures first; the FAIL carries its evidence.
+    expect(html.indexOf('control-s3-policy')).toBeGreaterThan(0);
+    expect(report.results.find((r) => r.id === 's3-policy')?.evidence?.what).toBe('bucket policy');
+    expect(report.results.find((r) => r.id === 'lambda-no-secrets-in-env')?.evidence).toBeUndefined();
+  });
+
+  it('diffs the live document against the intended one with sorted keys, folding long unchanged runs', () => {
+    const same = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${String(i).padStart(2, '0')}`, i]));
+    const lines = evidenceDiff({ what: 'x', live: { ...same, b: 1, a: 'live' }, intended: { a: 'intended', ...same, b: 1 } });
+    expect(lines.filter((l) => l.kind === 'live').map((l) => l.text.trim())).toEqual(['"a": "live",']);
+    expect(lines.filter((l) => l.kind === 'intended').map((l) => l.text.trim())).toEqual(['"a": "intended",']);
+    // Key order is not a difference; 21 unchanged lines after the change fold to their last ones.
+    expect(lines.find((l) => l.kind === 'folded')?.text).toMatch(/^\d+ unchanged lines$/);
+    expect(lines.length).toBeLessThan(12);
   });
 });

@@ -2,7 +2,8 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { CONTROLS } from '../../src/audit/controls/index.js';
-import { renderTable, severityCounts } from '../../src/audit/report/table.js';
+import { severityCounts } from '../../src/audit/report/sections.js';
+import { renderTable } from '../../src/audit/report/table.js';
 import { summarize } from '../../src/audit/run.js';
 import type { AuditReport, AuditResult, Severity, Status } from '../../src/audit/types.js';
 import { AUDIT_SCHEMA_VERSION } from '../../src/audit/types.js';

@@ -28,11 +28,14 @@ function effectiveGrants(policies: PrincipalPolicies, s: AuditSnapshot): Grant[]
 }
 
 /** Exactly the intended permissions: extra grants (with what they allow) and missing ones. */
-function leastPrivilege(resource: string, policies: PrincipalPolicies, want: PolicyDocument, s: AuditSnapshot) {
-  const difference = compareGrants(effectiveGrants(policies, s), grantsOf(want, s.actions));
+function leastPrivilege(resource: string, policies: PrincipalPolicies, want: { policyName: string; policy: PolicyDocument }, s: AuditSnapshot) {
+  const difference = compareGrants(effectiveGrants(policies, s), grantsOf(want.policy, s.actions));
   const managed = policies.attached.map((arn) => `managed policy ${arn.split('/').pop()} attached`);
   const lines = [...managed, ...describeGrants('allows', difference.extra), ...describeGrants('lacks', difference.missing)];
-  return lines.length === 0 ? pass(resource, 'exactly the intended permissions') : fail(resource, lines.join('; '));
+  if (lines.length === 0) return pass(resource, 'exactly the intended permissions');
+  // Managed policies by their documents too: what they allow is what counts.
+  const documents = (p: PrincipalPolicies) => Object.fromEntries(namedDocumentsOf(p, s).map((d) => [d.name, d.document]));
+  return fail(resource, lines.join('; '), { what: 'policies, inline and managed', live: documents(policies), intended: { [`inline policy ${want.policyName}`]: want.policy } });
 }
 
 export const iamControls: Control[] = [
@@ -60,7 +63,9 @@ export const iamControls: Control[] = [
             ...(account.length === 1 && account[0] === s.names.account ? [] : ['no aws:SourceAccount condition for this account']),
           ];
         });
-      return problems.length === 0 ? pass(role.arn, 'Lambda in this account only') : fail(role.arn, [...new Set(problems)].join('; '));
+      return problems.length === 0
+        ? pass(role.arn, 'Lambda in this account only')
+        : fail(role.arn, [...new Set(problems)].join('; '), { what: 'trust policy', live: role.trust, intended: intended(s, 'execution-role').trust });
     },
   },
   {
@@ -77,7 +82,7 @@ export const iamControls: Control[] = [
     check(s) {
       const role = live(s, 'execution-role');
       if (!role) return missing(s.names.roleArn, 'the execution role');
-      return leastPrivilege(role.arn, role.policies, intended(s, 'execution-role').policy, s);
+      return leastPrivilege(role.arn, role.policies, intended(s, 'execution-role'), s);
     },
   },
   {
@@ -93,7 +98,7 @@ export const iamControls: Control[] = [
     check(s) {
       const group = live(s, 'operators')?.group;
       if (!group) return missing(s.names.operatorGroupArn, 'the operators group');
-      return leastPrivilege(group.arn, group.policies, intended(s, 'operators-policy').policy, s);
+      return leastPrivilege(group.arn, group.policies, intended(s, 'operators-policy'), s);
     },
   },
   {

@@ -52,11 +52,11 @@ export const kmsControls: Control[] = [
     reads: ['kms-key'],
     fixes: ['kms-key-policy'],
     check: onKey((key, s) => {
+      const evidence = { what: 'key policy', live: key.policy, intended: intended(s, 'kms-key-policy') };
       const outside = (key.policy?.Statement ?? []).map((st) => grantsOutside(st, s.names.account)).filter(Boolean);
-      if (outside.length > 0) return fail(key.arn, `the key policy ${outside.join('; ')}`);
-      const difference = diffStatements(key.policy, intended(s, 'kms-key-policy'));
-      const lines = describeStatementDifference(difference);
-      return lines.length === 0 ? pass(key.arn, 'the intended policy') : fail(key.arn, `differs from the intended policy: ${lines.join('; ')}`);
+      if (outside.length > 0) return fail(key.arn, `the key policy ${outside.join('; ')}`, evidence);
+      const lines = describeStatementDifference(diffStatements(key.policy, evidence.intended));
+      return lines.length === 0 ? pass(key.arn, 'the intended policy') : fail(key.arn, `differs from the intended policy: ${lines.join('; ')}`, evidence);
     }),
   },
   {

@@ -36,7 +36,7 @@ export const s3Controls: Control[] = [
     check: onBucket((b, s) => {
       const block = b.bucket.publicAccessBlock;
       const off = block ? Object.entries(block).filter(([, on]) => !on).map(([flag]) => flag) : ['all four (no configuration)'];
-      return off.length === 0 ? pass(s.names.bucketArn, 'all four on') : fail(s.names.bucketArn, `off: ${off.join(', ')}`);
+      return off.length === 0 ? pass(s.names.bucketArn, 'all four on') : fail(s.names.bucketArn, `off: ${off.join(', ')}`, { what: 'public access block', live: block, intended: b.want.publicAccessBlock });
     }),
   },
   {
@@ -80,11 +80,12 @@ export const s3Controls: Control[] = [
     check: onBucket((b, s) => {
       const e = b.bucket.encryption;
       if (encryptionMatches(e, b.want)) return pass(s.names.bucketArn, `aws:kms with the stack key, bucket key on`);
-      if (!e) return fail(s.names.bucketArn, 'no default encryption');
-      if (e.algorithm !== 'aws:kms') return fail(s.names.bucketArn, `default encryption is ${e.algorithm}, not aws:kms with the stack key`);
-      if (!e.bucketKey && e.keyId && [b.want.encryption.keyId, ...b.want.keyAliases].includes(e.keyId)) return fail(s.names.bucketArn, 'S3 Bucket Key is off');
+      const evidence = { what: 'default encryption', live: e, intended: b.want.encryption };
+      if (!e) return fail(s.names.bucketArn, 'no default encryption', evidence);
+      if (e.algorithm !== 'aws:kms') return fail(s.names.bucketArn, `default encryption is ${e.algorithm}, not aws:kms with the stack key`, evidence);
+      if (!e.bucketKey && e.keyId && [b.want.encryption.keyId, ...b.want.keyAliases].includes(e.keyId)) return fail(s.names.bucketArn, 'S3 Bucket Key is off', evidence);
       // Prowler passes the AWS managed aws/s3 key: the stack key is the one the policies control.
-      return fail(s.names.bucketArn, `default encryption uses ${e.keyId ?? 'the AWS managed key'}, not the stack key`);
+      return fail(s.names.bucketArn, `default encryption uses ${e.keyId ?? 'the AWS managed key'}, not the stack key`, evidence);
     }),
   },
   {
@@ -99,7 +100,7 @@ export const s3Controls: Control[] = [
     fixes: ['bucket'],
     check: onBucket((b, s) => {
       const problem = tlsOnlyProblem(b.bucket.policy?.Statement ?? [], s.names.bucketArn);
-      return problem ? fail(s.names.bucketArn, problem) : pass(s.names.bucketArn, 'TLS required for bucket and objects');
+      return problem ? fail(s.names.bucketArn, problem, { what: 'bucket policy', live: b.bucket.policy, intended: b.want.policy }) : pass(s.names.bucketArn, 'TLS required for bucket and objects');
     }),
   },
   {
@@ -113,10 +114,11 @@ export const s3Controls: Control[] = [
     reads: ['bucket'],
     fixes: ['bucket'],
     check: onBucket((b, s) => {
+      const evidence = { what: 'bucket policy', live: b.bucket.policy, intended: b.want.policy };
       const outside = (b.bucket.policy?.Statement ?? []).map((st) => grantsOutside(st, s.names.account)).filter(Boolean);
-      if (outside.length > 0) return fail(s.names.bucketArn, `the bucket policy ${outside.join('; ')}`);
+      if (outside.length > 0) return fail(s.names.bucketArn, `the bucket policy ${outside.join('; ')}`, evidence);
       const lines = describeStatementDifference(diffStatements(b.bucket.policy, b.want.policy));
-      return lines.length === 0 ? pass(s.names.bucketArn, 'the intended policy') : fail(s.names.bucketArn, `differs from the intended policy: ${lines.join('; ')}`);
+      return lines.length === 0 ? pass(s.names.bucketArn, 'the intended policy') : fail(s.names.bucketArn, `differs from the intended policy: ${lines.join('; ')}`, evidence);
     }),
   },
   {

@@ -1,10 +1,10 @@
 /** Small constructors shared by the controls. */
 import type { PolicyStatement } from '../../policy.js';
-import type { AuditSnapshot, Verdict } from '../types.js';
+import type { AuditSnapshot, Evidence, Verdict } from '../types.js';
 import { intendedOf, liveOf, type IntendedOf, type Kind, type LiveOf } from '../../resources/index.js';
 
 export const pass = (resource: string, detail: string): Verdict => ({ status: 'PASS', resource, detail });
-export const fail = (resource: string, detail: string): Verdict => ({ status: 'FAIL', resource, detail });
+export const fail = (resource: string, detail: string, evidence?: Evidence): Verdict => ({ status: 'FAIL', resource, detail, ...(evidence ? { evidence } : {}) });
 export const skip = (resource: string, detail: string): Verdict => ({ status: 'SKIP', resource, detail });
 export const missing = (resource: string, what: string): Verdict => fail(resource, `${what} does not exist: run bridge setup`);
 

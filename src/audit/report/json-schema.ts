@@ -55,6 +55,13 @@ export function auditReportJsonSchema(): Record<string, unknown> {
                 properties: { framework: { enum: FRAMEWORKS }, id: text, relation: { const: 'related' } },
               },
             },
+            evidence: {
+              type: 'object',
+              description: 'For a FAIL that compared documents or settings: the live one beside the intended one (never a secret).',
+              additionalProperties: false,
+              required: ['what', 'live', 'intended'],
+              properties: { what: text, live: {}, intended: {} },
+            },
             mute: {
               type: 'object',
               additionalProperties: false,

@@ -8,26 +8,8 @@
 import type { ChalkInstance } from 'chalk';
 import wrapAnsi from 'wrap-ansi';
 import { byAttention } from '../run.js';
-import type { AuditReport, AuditResult, Control, Severity, Status } from '../types.js';
-import { SEVERITIES } from '../types.js';
-
-const SERVICE_TITLES: Record<Control['service'], string> = {
-  kms: 'KMS',
-  s3: 'S3',
-  iam: 'IAM',
-  lambda: 'Lambda',
-  logs: 'CloudWatch Logs',
-  ssm: 'SSM',
-  api: 'API Gateway',
-  stack: 'The stack as a whole',
-};
-
-const SECTIONS: { status: Exclude<Status, 'PASS'>; title: string }[] = [
-  { status: 'FAIL', title: 'Failed' },
-  { status: 'ERROR', title: 'Could not be judged' },
-  { status: 'MUTED', title: 'Muted' },
-  { status: 'SKIP', title: 'Skipped' },
-];
+import type { AuditReport, AuditResult, Control, Severity } from '../types.js';
+import { SECTIONS, SERVICE_TITLES, severityCounts } from './sections.js';
 
 /** Below this, fields go under their labels: side by side they would leave too little room. */
 export const STACKED_BELOW = 100;
@@ -41,14 +23,6 @@ export interface TableOptions {
 function wrap(text: string, width: number, indent: number): string[] {
   const room = Math.max(20, width - indent);
   return wrapAnsi(text, room, { hard: true, trim: true }).split('\n').map((line) => `${' '.repeat(indent)}${line}`);
-}
-
-/** "critical 1, high 2, medium 1", most severe first. */
-export function severityCounts(results: readonly AuditResult[]): string {
-  return SEVERITIES.map((s) => [s, results.filter((r) => r.severity === s).length] as const)
-    .filter(([, n]) => n > 0)
-    .map(([s, n]) => `${s} ${n}`)
-    .join(', ');
 }
 
 export function renderTable(report: AuditReport, controls: readonly Control[], chalk: ChalkInstance, options: TableOptions = {}): string[] {
