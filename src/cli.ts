@@ -142,7 +142,8 @@ function buildProgram(io: Io, run: Run): Command {
     .command('local')
     .description('run the local AWS (moto on 127.0.0.1) in the foreground until Ctrl-C')
     .option('--port <port>', 'port to listen on (default: a free one)')
-    .action(async (options: { port?: string }, command: Command) => {
+    .option('--sample-source', "also run a look-alike of OpenWeatherMap on 127.0.0.1, so that the printed steps run the function too")
+    .action(async (options: { port?: string; sampleSource?: boolean }, command: Command) => {
       await run(command, async () => undefined, async (ui) => (await import('./commands/local.js')).runLocal(options, ui));
     });
 

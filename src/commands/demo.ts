@@ -108,8 +108,8 @@ export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCl
   if (options.keep) {
     ui.out(`The stack and the local AWS are still running (${local.endpoint}). Continue by hand from another shell:`);
     ui.out(`  export ${Object.entries(localEnvironment(local.endpoint)).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-    ui.out(`  npx bridge setup --stack ${DEMO_STACK} --dry-run`);
-    ui.out(`  npx bridge invoke --stack ${DEMO_STACK} --local --tail`);
+    ui.out(`  bridge setup --stack ${DEMO_STACK} --dry-run`);
+    ui.out(`  bridge invoke --stack ${DEMO_STACK} --local --tail`);
     ui.out('Ctrl-C here stops the local AWS and the sample API.');
     await untilInterrupted();
     await Promise.all([local.stop(), source.stop()]);

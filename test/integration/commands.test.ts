@@ -3,7 +3,7 @@
  * pretest). `bridge local` and `bridge demo` start their own local AWS and must leave none behind.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +27,21 @@ async function answers(endpoint: string): Promise<boolean> {
   );
 }
 
+describe('a clone that was never built', () => {
+  it('says what to run, in one line, exit 1, never a stack trace', async () => {
+    // bin/bridge.js as it is in a fresh clone before npm ci: no dist/ beside it.
+    const clone = mkdtempSync(join(tmpdir(), 'bridge-unbuilt-'));
+    mkdirSync(join(clone, 'bin'));
+    copyFileSync(BIN, join(clone, 'bin', 'bridge.js'));
+    const child = spawn(process.execPath, [join(clone, 'bin', 'bridge.js'), '--version'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toBe("error: bridge is not built (dist/bundle/cli.js is missing): run 'npm ci' in bridge's folder (or 'npm run build' after changing its sources), then run the command again\n");
+  });
+});
+
 describe('bridge local', () => {
   it('runs the local AWS on loopback until Ctrl-C, printing the environment to use', async () => {
     const run = bridge(['local']);
@@ -43,6 +58,33 @@ describe('bridge local', () => {
     expect(run.err()).toContain('Stopped the local AWS.');
     expect(await answers(endpoint)).toBe(false);
   });
+
+  it('--sample-source: the steps it prints (setup, invoke, audit, teardown) each succeed, run as printed', async () => {
+    const run = bridge(['local', '--sample-source']);
+    for (let i = 0; i < 300 && !/teardown/.test(run.out()); i++) await new Promise((r) => setTimeout(r, 100));
+    const lines = run.out().split('\n');
+    // The environment, for the JS SDK, the AWS CLI v2 (AWS_REGION) and v1 and boto3 (AWS_DEFAULT_REGION).
+    const env: Record<string, string> = {};
+    for (const line of lines.filter((l) => l.startsWith('  export '))) {
+      for (const [, k, v] of line.replace(/#.*$/, '').matchAll(/(\w+)=(\S+)/g)) env[k as string] = v as string;
+    }
+    expect(env).toMatchObject({ AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local' });
+    expect(env.AWS_ENDPOINT_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const steps = lines.filter((l) => l.startsWith('  bridge ')).map((l) => [...l.trim().matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]).slice(1) as string[]);
+    expect(steps.map((s) => s[0])).toEqual(['setup', 'invoke', 'audit', 'teardown']);
+    try {
+      for (const args of steps) {
+        const step = bridge(args, env);
+        const code = await step.exited;
+        expect(code, `bridge ${args.join(' ')}: ${step.err()}`).toBe(0);
+        if (args[0] === 'invoke') expect(step.out()).toMatch(/raw\/\d{4}\/\d{2}\/\d{2}\//);
+      }
+    } finally {
+      run.child.kill('SIGINT');
+      expect(await run.exited).toBe(0);
+    }
+    expect(run.err()).toContain('Stopped the local AWS and the sample source.');
+  }, 120_000);
 
   it('says how to install moto when the python it uses has none (exit 2)', async () => {
     // -S leaves site-packages out: a python3 without moto, wherever moto is installed.
@@ -105,7 +147,7 @@ describe('bridge demo --keep', () => {
     const out = run.out();
     expect(out).not.toMatch(/Tear down/);
     const endpoint = /export AWS_ENDPOINT_URL=(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
-    expect(out).toContain('npx bridge invoke --stack demo --local --tail');
+    expect(out).toContain('bridge invoke --stack demo --local --tail');
     // The stack is there, in sync: a setup against the kept local AWS changes nothing.
     const check = bridge(['setup', '--stack', 'demo', '--json'], { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'us-east-1' });
     expect(await check.exited, check.err()).toBe(0);
