@@ -85,11 +85,16 @@ export async function unlessNotFound<T>(read: Promise<T>, ...names: string[]): P
   }
 }
 
-const DENIED = /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError|AuthorizationErrorException|UnrecognizedClientException)$/;
+/** Denials by their error names; a 403 under another name (a bad signature, an expired token) is about the credentials, not a permission. */
+const DENIED = /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError|AuthorizationErrorException|Forbidden|403)$/;
 
-/** AWS's reason for a denial ("because no identity-based policy allows the s3:GetObject action", "with an explicit deny in a service control policy"). */
+/**
+ * AWS's reason for a denial, as its messages give it: "because no identity-based policy allows
+ * the s3:GetObject action", "because no service control policy allows ...", "with an explicit
+ * deny in a permissions boundary", "... in a resource-based policy: arn:...".
+ */
 function denialReason(words: string): string | null {
-  return /(because no [\w-]+ policy allows the \S+ action|with an explicit deny in an? [\w -]+? policy)/.exec(words)?.[1] ?? null;
+  return /(because no (?:[\w-]+ ){0,3}?(?:policy|permissions boundary) allows the [\w-]+:[\w*]+ action|with an explicit deny in an? (?:[\w-]+ ){0,3}?(?:policy|permissions boundary)(?:: arn:\S+)?)/.exec(words)?.[1] ?? null;
 }
 
 /**
@@ -108,7 +113,7 @@ export function awsFailureText(error: unknown): string {
   const words = raw.replace(/\s*Deserialization error:[\s\S]*$/, '').replace(/\.+$/, '');
   const attempts = e?.$metadata?.attempts;
   const gaveUp = attempts && attempts > 1 ? ` (gave up after ${attempts} attempts)` : '';
-  if (call && e?.$bridgeService && (status === 403 || (name && DENIED.test(name)))) {
+  if (call && e?.$bridgeService && ((name && DENIED.test(name)) || (status === 403 && (!name || unreadable || name === 'Unknown')))) {
     // AWS names the action in its message ("is not authorized to perform: kms:DescribeKey on ..."); else the table's.
     const action = /perform: ([\w-]+:[\w*]+)/.exec(words)?.[1] ?? iamActionFor(e.$bridgeService, call);
     const reason = unreadable ? null : denialReason(words);

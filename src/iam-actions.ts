@@ -21,13 +21,27 @@ const S3_ACTIONS: Record<string, string> = {
   PutPublicAccessBlock: 's3:PutBucketPublicAccessBlock',
   GetBucketLifecycleConfiguration: 's3:GetLifecycleConfiguration',
   PutBucketLifecycleConfiguration: 's3:PutLifecycleConfiguration',
-  DeleteObjects: 's3:DeleteObject',
+  // bridge deletes by version (emptying a versioned bucket): the version's own action.
+  DeleteObjects: 's3:DeleteObjectVersion',
   ListBuckets: 's3:ListAllMyBuckets',
 };
 
-/** API Gateway's management actions are HTTP verbs: apigateway:GET on /restapis/ID, say. */
+/** Lambda operations whose IAM action has another name. */
+const LAMBDA_ACTIONS: Record<string, string> = { Invoke: 'lambda:InvokeFunction' };
+
+/** API Gateway's management actions are HTTP verbs: apigateway:GET on /restapis/ID, say (TagResource is PUT /tags/ARN). */
 function apiGatewayAction(command: string): string {
-  const verb = /^(Get|Head)/.test(command) ? 'GET' : /^Create/.test(command) ? 'POST' : /^(Put|Import)/.test(command) ? 'PUT' : /^Update/.test(command) ? 'PATCH' : /^Delete/.test(command) ? 'DELETE' : 'POST';
+  const verb = /^(Get|Head)/.test(command)
+    ? 'GET'
+    : /^Create/.test(command)
+      ? 'POST'
+      : /^(Put|Import|Tag)/.test(command)
+        ? 'PUT'
+        : /^Update/.test(command)
+          ? 'PATCH'
+          : /^(Delete|Untag)/.test(command)
+            ? 'DELETE'
+            : 'POST';
   return `apigateway:${verb}`;
 }
 
@@ -35,5 +49,6 @@ function apiGatewayAction(command: string): string {
 export function iamActionFor(service: string, command: string): string {
   if (service === 's3') return S3_ACTIONS[command] ?? `s3:${command}`;
   if (service === 'apigateway') return apiGatewayAction(command);
+  if (service === 'lambda' && LAMBDA_ACTIONS[command]) return LAMBDA_ACTIONS[command];
   return `${PREFIX[service] ?? service}:${command}`;
 }

@@ -12,7 +12,7 @@ export function judge(control: Control, snapshot: AuditSnapshot): AuditResult {
     severity: control.severity,
     resourceKind: subject.kind,
     resourceArn: subject.arn,
-    remediation: control.remediationFor?.(snapshot) ?? control.remediation,
+    remediation: control.remediation,
     frameworks: control.frameworks,
   };
   const failedRead = control.reads.find((what) => snapshot.errors.has(what));
@@ -21,7 +21,8 @@ export function judge(control: Control, snapshot: AuditSnapshot): AuditResult {
   }
   try {
     const verdict = control.check(snapshot);
-    return { ...base, status: verdict.status, resource: verdict.resource, detail: verdict.detail, ...(verdict.evidence ? { evidence: verdict.evidence } : {}) };
+    const remediation = control.remediationFor?.(snapshot) ?? control.remediation;
+    return { ...base, remediation, status: verdict.status, resource: verdict.resource, detail: verdict.detail, ...(verdict.evidence ? { evidence: verdict.evidence } : {}) };
   } catch (error) {
     return { ...base, status: 'ERROR', resource: subject.arn, detail: `the check failed: ${(error as Error).message}` };
   }

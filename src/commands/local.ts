@@ -70,7 +70,10 @@ export async function runLocal(options: { port?: string; sampleSource?: boolean 
   let sample: { url: string; key: string } | null = null;
   if (options.sampleSource) {
     const key = `sample-${randomBytes(8).toString('hex')}`;
-    source = await startSampleSource({ apiKey: key, keyIn: { in: 'query', name: 'appid' } });
+    source = await startSampleSource({ apiKey: key, keyIn: { in: 'query', name: 'appid' } }).catch(async (error: unknown) => {
+      await local.stop();
+      throw error;
+    });
     sample = { url: source.weatherUrl, key };
   }
   ui.out(`The local AWS is running on ${local.endpoint} (moto, loopback only). Ctrl-C stops it${source ? ' and the sample source' : ''}.`);

@@ -270,3 +270,22 @@ describe('a failed call, in words a person can act on', () => {
     expect(iamActionFor('iam', 'GetRolePolicy')).toBe('iam:GetRolePolicy');
   });
 });
+
+describe("AWS's reasons for a denial", () => {
+  const denied = (message: string) => awsFailureText(Object.assign(new Error(message), { name: 'AccessDenied', $bridgeCall: 'GetObject', $bridgeService: 's3', $metadata: { httpStatusCode: 403 } }));
+  it.each([
+    ['because no identity-based policy allows the s3:GetObject action', 'because no identity-based policy allows the s3:GetObject action'],
+    ['because no service control policy allows the s3:GetObject action', 'because no service control policy allows the s3:GetObject action'],
+    ['because no VPC endpoint policy allows the s3:GetObject action', 'because no VPC endpoint policy allows the s3:GetObject action'],
+    ['because no permissions boundary allows the s3:GetObject action', 'because no permissions boundary allows the s3:GetObject action'],
+    ['with an explicit deny in a permissions boundary', 'with an explicit deny in a permissions boundary'],
+    ['with an explicit deny in a resource-based policy: arn:aws:s3:::b', 'with an explicit deny in a resource-based policy: arn:aws:s3:::b'],
+  ])('%s', (reason, said) => {
+    expect(denied(`User: arn:aws:iam::111122223333:user/u is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::b/k" ${reason}`)).toContain(`, and AWS says ${said} (AccessDenied)`);
+  });
+
+  it('a 403 about the credentials (an expired token, a bad signature) is not a missing permission', () => {
+    const expired = awsFailureText(Object.assign(new Error('The security token included in the request is expired'), { name: 'ExpiredToken', $bridgeCall: 'GetRole', $bridgeService: 'iam', $metadata: { httpStatusCode: 403 } }));
+    expect(expired).toBe('GetRole answered ExpiredToken: The security token included in the request is expired');
+  });
+});

@@ -1,7 +1,7 @@
 import type { KeyGrant, KeyLive } from '../../resources/kms-key.js';
 import { describeStatementDifference, diffStatements } from '../../policy.js';
 import type { AuditSnapshot, Control, Verdict } from '../types.js';
-import { fail, grantsOutside, intended, pass, whenPresent } from './verdicts.js';
+import { fail, grantsOutside, intended, live, pass, whenPresent } from './verdicts.js';
 
 const KEY_SOURCE = 'src/resources/kms-key.ts';
 
@@ -15,9 +15,12 @@ export const kmsControls: Control[] = [
     service: 'kms',
     frameworks: [{ framework: 'Security Hub', id: 'KMS.3' }, { framework: 'Prowler', id: 'kms_cmk_are_used' }],
     remediation: 'Cancel any scheduled deletion and enable the key (bridge audit --fix, or aws kms cancel-key-deletion / enable-key).',
+    // KMS takes these by key id or ARN, never by alias: without the id, the general words.
     remediationFor: (s) => {
-      const key = s.keyId ?? s.names.keyAlias;
-      return `Cancel any scheduled deletion and enable the key (bridge audit --fix, or aws kms cancel-key-deletion --key-id ${key} && aws kms enable-key --key-id ${key}).`;
+      const key = live(s, 'kms-key');
+      if (!s.keyId || !key) return 'Cancel any scheduled deletion and enable the key (bridge audit --fix, or aws kms cancel-key-deletion / enable-key).';
+      const steps = [...(key.state === 'PendingDeletion' ? [`aws kms cancel-key-deletion --key-id ${s.keyId}`] : []), `aws kms enable-key --key-id ${s.keyId}`];
+      return `${key.state === 'PendingDeletion' ? 'Cancel the scheduled deletion and enable' : 'Enable'} the key (bridge audit --fix, or ${steps.join('; then ')}).`;
     },
     source: KEY_SOURCE,
     reads: ['kms-key'],
@@ -33,7 +36,7 @@ export const kmsControls: Control[] = [
     service: 'kms',
     frameworks: [{ framework: 'Security Hub', id: 'KMS.4' }, { framework: 'Prowler', id: 'kms_cmk_rotation_enabled' }],
     remediation: 'Turn on automatic rotation (bridge audit --fix, or aws kms enable-key-rotation).',
-    remediationFor: (s) => `Turn on automatic rotation (bridge audit --fix, or aws kms enable-key-rotation --key-id ${s.keyId ?? s.names.keyAlias}).`,
+    remediationFor: (s) => `Turn on automatic rotation (bridge audit --fix, or aws kms enable-key-rotation${s.keyId ? ` --key-id ${s.keyId}` : ''}).`,
     source: KEY_SOURCE,
     reads: ['kms-key'],
     fixes: ['kms-key'],
@@ -68,7 +71,7 @@ export const kmsControls: Control[] = [
     remediation:
       'Revoke grants you did not mean (aws kms revoke-grant): the services the stack uses (S3, SSM, CloudWatch Logs) need none, and a grant is access the key policy does not show.',
     remediationFor: (s) =>
-      `Revoke grants you did not mean (${s.grants.length > 0 ? s.grants.slice(0, 3).map((g) => `aws kms revoke-grant --key-id ${s.keyId ?? s.names.keyAlias} --grant-id ${g.id}`).join('; ') : 'aws kms revoke-grant'}): the services the stack uses (S3, SSM, CloudWatch Logs) need none, and a grant is access the key policy does not show.`,
+      `Revoke grants you did not mean (${s.grants.length > 0 && s.keyId ? s.grants.slice(0, 3).map((g) => `aws kms revoke-grant --key-id ${s.keyId} --grant-id ${g.id}`).join('; ') : 'aws kms revoke-grant'}): the services the stack uses (S3, SSM, CloudWatch Logs) need none, and a grant is access the key policy does not show.`,
     source: KEY_SOURCE,
     reads: ['kms-key', 'kms-grants'],
     // A grant may be someone's deliberate access: revoking it is for a person to decide.

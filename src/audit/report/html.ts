@@ -91,8 +91,8 @@ function article(r: AuditResult): string {
     frameworks(r),
   ].join('');
   return [
-    `<article class="result" id="control-${escapeHtml(r.id)}" data-status="${r.status}" data-severity="${r.severity}">`,
-    `<h3><span class="status">${r.status}</span> <span class="severity ${r.severity}">${r.severity}</span> <code class="id">${escapeHtml(r.id)}</code> ${escapeHtml(r.title)}</h3>`,
+    `<article class="result" id="control-${escapeHtml(r.id)}" data-status="${escapeHtml(r.status)}" data-severity="${escapeHtml(r.severity)}">`,
+    `<h3><span class="status">${escapeHtml(r.status)}</span> <span class="severity ${escapeHtml(r.severity)}">${escapeHtml(r.severity)}</span> <code class="id">${escapeHtml(r.id)}</code> ${escapeHtml(r.title)}</h3>`,
     `<dl>${rows}</dl>`,
     r.evidence && r.status === 'FAIL' ? evidenceBlock(r.evidence) : '',
     '</article>',
