@@ -10,7 +10,8 @@ const env = {
 export default defineConfig({
   test: {
     env,
-    reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-results.json' }]] : ['default'],
+    // .ci/run runs the suite on two Node versions at once: each names its own results file.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: process.env.BRIDGE_TEST_RESULTS ?? 'test-results.json' }]] : ['default'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env } },
       {

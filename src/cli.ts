@@ -8,7 +8,7 @@ import { SETTINGS } from './settings.js';
 // Each command's module (and the AWS SDK clients it needs) loads when that command runs, so
 // --help, --version and a usage error start in a blink.
 import type { AuditOptions } from './commands/audit-options.js';
-import type { GlobalOptions, InvokeOptions, SetupOptions, TeardownCliOptions } from './commands/options.js';
+import type { GlobalOptions, InvokeOptions, LogsOptions, SetupOptions, TeardownCliOptions } from './commands/options.js';
 
 /**
  * The process's own streams. A reader that goes away (`bridge audit | head -1`) ends the output
@@ -135,6 +135,33 @@ function buildProgram(io: Io, run: Run): Command {
         command,
         async (ui) => (await options_()).prepareInvoke(globalsOf(command), options, io.env, noteTo(ui)),
         async (ui, prepared) => (await import('./commands/invoke.js')).runInvoke(prepared, options, ui),
+      );
+    });
+
+  program
+    .command('status')
+    .alias('outputs')
+    .description("the stack at a glance, read-only: resources and ARNs, invoke URL, newest data, last error, drift")
+    .action(async (_options: object, command: Command) => {
+      await run(
+        command,
+        async (ui) => ({ config: await (await options_()).configFrom(globalsOf(command), {}, io.env, noteTo(ui)) }),
+        async (ui, prepared) => (await import('./commands/status.js')).runStatus(prepared, ui),
+      );
+    });
+
+  program
+    .command('logs')
+    .description("the function's logs (and with --api the API's access logs), without invoking; --follow keeps printing new ones")
+    .option('--since <when>', 'from this long ago (30s, 10m, 2h, 1d) or this time (ISO 8601); default 10m')
+    .option('--filter <pattern>', 'only events matching this CloudWatch Logs filter pattern (a word, "a phrase", { $.level = "error" })')
+    .option('--follow', 'keep printing new events until Ctrl-C')
+    .option('--api', "also the API's access log group")
+    .action(async (options: LogsOptions, command: Command) => {
+      await run(
+        command,
+        async (ui) => (await options_()).prepareLogs(globalsOf(command), options, io.env, noteTo(ui)),
+        async (ui, prepared) => (await import('./commands/logs.js')).runLogs(prepared, ui),
       );
     });
 

@@ -58,6 +58,11 @@ export class Ui {
     this.io.stdout.write(`${this.clean(JSON.stringify(document, null, 2))}\n`);
   }
 
+  /** One JSON object on one line (a stream of them: `bridge logs --json`, as JSON Lines). */
+  jsonLine(document: unknown): void {
+    this.io.stdout.write(`${this.clean(JSON.stringify(document))}\n`);
+  }
+
   /** A message for people (stderr). */
   err(line: string): void {
     this.#pauseSpinner(() => this.io.stderr.write(`${this.clean(line)}\n`));

@@ -10,6 +10,8 @@
 export interface ListedObject {
   key: string;
   lastModified: Date | undefined;
+  /** Bytes, where the listing says. */
+  size?: number;
 }
 
 export interface Listing {

@@ -39,7 +39,7 @@ async function managedPolicyDocuments(ctx: StackContext, arns: string[]): Promis
 const MAX_LISTING_PAGES = 5;
 
 /** S3's listing for newestObjectKeys: the pages of one prefix (a day's folder, or one level of folders). */
-function s3Lister(ctx: StackContext): Lister {
+export function s3Lister(ctx: StackContext): Lister {
   return async (Prefix, Delimiter) => {
     const listing: Listing = { folders: [], objects: [] };
     let ContinuationToken: string | undefined;
@@ -47,7 +47,7 @@ function s3Lister(ctx: StackContext): Lister {
     do {
       const page = await ctx.aws.s3.send(new ListObjectsV2Command({ Bucket: ctx.names.bucket, Prefix, Delimiter, ContinuationToken }));
       listing.folders.push(...(page.CommonPrefixes ?? []).map((p) => p.Prefix as string));
-      listing.objects.push(...(page.Contents ?? []).map((o) => ({ key: o.Key as string, lastModified: o.LastModified })));
+      listing.objects.push(...(page.Contents ?? []).map((o) => ({ key: o.Key as string, lastModified: o.LastModified, ...(o.Size !== undefined ? { size: o.Size } : {}) })));
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken && ++pages < MAX_LISTING_PAGES);
     if (ContinuationToken) listing.truncated = true;

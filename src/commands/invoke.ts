@@ -2,7 +2,7 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { handlerBundle } from '../bundle.js';
 import { BridgeError, ExitCode, UsageError } from '../errors.js';
-import { followLogs } from '../invoke/follow.js';
+import { followFunctionLogs } from './logs.js';
 import type { Invocation } from '../invoke/invocation.js';
 import { deployedConfiguration, invokeLocally } from '../invoke/local.js';
 import { callApi, readApiKeyFile, signRequest } from '../invoke/api.js';
@@ -12,7 +12,6 @@ import { readApi } from '../resources/api.js';
 import { parseReport } from '../invoke/report.js';
 import type { Ui } from '../output.js';
 import type { StackContext } from '../resources/types.js';
-import { listenForInterrupt } from '../interrupt.js';
 import { withStack } from './context.js';
 import { invocationLines } from '../render/invoke.js';
 import type { InvokeOptions, PreparedInvoke } from './options.js';
@@ -85,7 +84,7 @@ export async function runInvoke({ config, event }: PreparedInvoke, options: Invo
     } else {
       await printInvocation(ctx, invocation, object, options, ui);
     }
-    if (options.follow) await follow(ctx, startedAt, ui);
+    if (options.follow) await followFunctionLogs(ctx, startedAt, ui);
     if (invocation.functionError) {
       const error = errorOf(invocation);
       throw new BridgeError(`the function failed: ${error.type}: ${error.message}`);
@@ -131,22 +130,3 @@ async function invokeViaApi(ctx: StackContext, apiKey: string | undefined, ui: U
   return ExitCode.ok;
 }
 
-async function follow(ctx: StackContext, startTime: number, ui: Ui): Promise<void> {
-  const controller = new AbortController();
-  const interruption = listenForInterrupt();
-  void interruption.signalled.then(() => controller.abort());
-  ui.err(ui.chalk.dim(`following ${ctx.names.functionLogGroup} (Ctrl-C to stop)`));
-  try {
-    await followLogs(ctx.aws.logs, {
-      logGroupName: ctx.names.functionLogGroup,
-      logGroupArn: ctx.names.functionLogGroupArn,
-      startTime,
-      signal: controller.signal,
-      liveTail: !ctx.config.endpoint,
-      onEvent: (event) => ui.out(`${new Date(event.timestamp).toISOString()} ${event.message}`),
-      onFallback: (reason) => ui.verbose(reason),
-    });
-  } finally {
-    interruption.cancel();
-  }
-}

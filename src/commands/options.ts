@@ -56,6 +56,33 @@ export interface InvokeOptions {
   apiKeyFile?: string;
 }
 
+export interface LogsOptions {
+  since?: string;
+  filter?: string;
+  follow?: boolean;
+  api?: boolean;
+}
+
+const SINCE_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** `--since`: a duration back from now (30s, 10m, 2h, 1d, 1w) or an ISO 8601 time; as ms since the epoch. */
+export function parseSince(value: string | undefined, now = Date.now()): number {
+  if (value === undefined) return now - 10 * 60_000;
+  const duration = /^(\d+)(s|m|h|d|w)$/.exec(value.trim());
+  if (duration) return now - Number(duration[1]) * (SINCE_UNITS[duration[2] as string] as number) * 1000;
+  const at = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value.trim()) ? Date.parse(value) : NaN;
+  if (Number.isNaN(at)) throw new UsageError(`invalid --since '${value}': give a duration back from now (30s, 10m, 2h, 1d, 1w) or a time (2026-12-03T09:00:00Z)`);
+  if (at > now) throw new UsageError(`--since ${value} is in the future: give a time before now`);
+  return at;
+}
+
+export async function prepareLogs(globals: GlobalOptions, options: LogsOptions, env: NodeJS.ProcessEnv, note: Note) {
+  const since = parseSince(options.since);
+  if (options.filter !== undefined && options.filter.trim() === '') throw new UsageError('--filter is empty: give a filter pattern (a word, "a phrase", or { $.level = "error" })');
+  const config = await configFrom(globals, {}, env, note);
+  return { config, request: { since, follow: options.follow === true, api: options.api === true, ...(options.filter ? { filter: options.filter } : {}) } };
+}
+
 export interface GlobalOptions {
   stack?: string;
   region?: string;

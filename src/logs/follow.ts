@@ -1,21 +1,53 @@
 /**
- * Follows the function's log group until stopped: CloudWatch Logs Live Tail where the endpoint
- * has it, else FilterLogEvents about once a second. Starts at a given time (no replay of older
- * logs) and never shows an event twice.
+ * Reads a log group: the events of a time window (FilterLogEvents, page by page), or, until
+ * stopped, every new one (CloudWatch Logs Live Tail where the endpoint has it, else
+ * FilterLogEvents about once a second), never an event twice.
  */
-import { FilterLogEventsCommand, StartLiveTailCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { FilterLogEventsCommand, StartLiveTailCommand, type CloudWatchLogsClient, type FilteredLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import type { LogEvent } from './lines.js';
 
-export interface LogEvent {
-  id: string;
-  timestamp: number;
-  message: string;
-  stream?: string;
+function logEvent(event: FilteredLogEvent): LogEvent {
+  const out: LogEvent = { id: event.eventId ?? `${event.logStreamName}/${event.timestamp}/${event.message}`, timestamp: event.timestamp ?? 0, message: event.message ?? '' };
+  if (event.logStreamName) out.stream = event.logStreamName;
+  return out;
+}
+
+export interface WindowOptions {
+  logGroupName: string;
+  startTime: number;
+  endTime?: number;
+  filterPattern?: string;
+  /** Pages to read at most (a busy group holds many): the oldest come first, so the newest may be cut. */
+  maxPages?: number;
+}
+
+/** The events of a time window, oldest first; `truncated` when pages were left unread. */
+export async function readLogWindow(logs: CloudWatchLogsClient, options: WindowOptions): Promise<{ events: LogEvent[]; truncated: boolean }> {
+  const events: LogEvent[] = [];
+  let nextToken: string | undefined;
+  let pages = 0;
+  do {
+    const page = await logs.send(
+      new FilterLogEventsCommand({
+        logGroupName: options.logGroupName,
+        startTime: options.startTime,
+        ...(options.endTime !== undefined ? { endTime: options.endTime } : {}),
+        ...(options.filterPattern ? { filterPattern: options.filterPattern } : {}),
+        nextToken,
+      }),
+    );
+    events.push(...(page.events ?? []).map(logEvent));
+    nextToken = page.nextToken;
+  } while (nextToken && ++pages < (options.maxPages ?? 20));
+  return { events: events.sort((a, b) => a.timestamp - b.timestamp), truncated: nextToken !== undefined };
 }
 
 export interface FollowOptions {
   logGroupName: string;
   logGroupArn: string;
   startTime: number;
+  /** Only events matching it (CloudWatch Logs filter pattern syntax). */
+  filterPattern?: string;
   signal: AbortSignal;
   onEvent: (event: LogEvent) => void;
   intervalMs?: number;
@@ -24,10 +56,16 @@ export interface FollowOptions {
   onFallback?: (reason: string) => void;
 }
 
+/** Waits, or less when aborted; its listener goes with it (one left per poll grew past Node's warning limit). */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 /** Polls FilterLogEvents from startTime on, one page after another, with no duplicates. */
@@ -38,17 +76,15 @@ export async function pollLogEvents(logs: CloudWatchLogsClient, options: FollowO
     let nextToken: string | undefined;
     let newest = since;
     do {
-      const page = await logs.send(new FilterLogEventsCommand({ logGroupName: options.logGroupName, startTime: since, nextToken }), {
-        abortSignal: options.signal,
-      });
-      for (const event of page.events ?? []) {
-        const id = event.eventId ?? `${event.logStreamName}/${event.timestamp}/${event.message}`;
-        if (seen.has(id)) continue;
-        seen.add(id);
-        newest = Math.max(newest, event.timestamp ?? 0);
-        const out: LogEvent = { id, timestamp: event.timestamp ?? 0, message: event.message ?? '' };
-        if (event.logStreamName) out.stream = event.logStreamName;
-        options.onEvent(out);
+      const page = await logs.send(
+        new FilterLogEventsCommand({ logGroupName: options.logGroupName, startTime: since, nextToken, ...(options.filterPattern ? { filterPattern: options.filterPattern } : {}) }),
+        { abortSignal: options.signal },
+      );
+      for (const event of (page.events ?? []).map(logEvent)) {
+        if (seen.has(event.id)) continue;
+        seen.add(event.id);
+        newest = Math.max(newest, event.timestamp);
+        options.onEvent(event);
       }
       nextToken = page.nextToken;
     } while (nextToken && !options.signal.aborted);
@@ -59,13 +95,14 @@ export async function pollLogEvents(logs: CloudWatchLogsClient, options: FollowO
 }
 
 async function liveTail(logs: CloudWatchLogsClient, options: FollowOptions): Promise<void> {
-  const response = await logs.send(new StartLiveTailCommand({ logGroupIdentifiers: [options.logGroupArn] }), { abortSignal: options.signal });
+  const response = await logs.send(
+    new StartLiveTailCommand({ logGroupIdentifiers: [options.logGroupArn], ...(options.filterPattern ? { logEventFilterPattern: options.filterPattern } : {}) }),
+    { abortSignal: options.signal },
+  );
   for await (const update of response.responseStream ?? []) {
     for (const event of update.sessionUpdate?.sessionResults ?? []) {
       if ((event.timestamp ?? 0) < options.startTime) continue;
-      const out: LogEvent = { id: `${event.logStreamName}/${event.timestamp}/${event.message}`, timestamp: event.timestamp ?? 0, message: event.message ?? '' };
-      if (event.logStreamName) out.stream = event.logStreamName;
-      options.onEvent(out);
+      options.onEvent(logEvent(event));
     }
   }
 }

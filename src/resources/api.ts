@@ -176,7 +176,7 @@ export const restApiShell: Resource<RestApiLive, { tags: Tags }> = {
     ctx.refs.apiId = created.id as string;
     ctx.refs.apiRootResourceId = created.rootResourceId;
   },
-  describe: () => null,
+  describe: (ctx) => ({ name: ctx.names.apiName, arn: ctx.refs.apiId ? apiArns(ctx.names, ctx.refs.apiId).restApiArn : KNOWN_AFTER_APPLY }),
 };
 
 export const restApi: Resource<ApiLive, ApiIntended> = {

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FilterLogEventsCommand, PutLogEventsCommand, CreateLogStreamCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
-import { followLogs, type LogEvent } from '../../src/invoke/follow.js';
+import { followLogs } from '../../src/logs/follow.js';
+import type { LogEvent } from '../../src/logs/lines.js';
 import { freeLoopbackPort } from '../../src/local/moto.js';
 import { CURRENT_WEATHER_LONDON, startSampleSource, type SampleSource } from '../../src/local/sample-source.js';
 import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, resetLocal, runCli, type CliRun } from '../support/helpers.js';
@@ -213,6 +214,20 @@ describe('following the log group', () => {
     expect(seen.map((e) => e.message).filter((m) => m.startsWith('new') || m === 'old event')).toEqual(['new one', 'new two']);
   });
 
+  it('polls for as long as it is left running without piling up abort listeners', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    const controller = new AbortController();
+    const following = followLogs(logs, { logGroupName: `/aws/lambda/${stack}-ingest`, logGroupArn: '', startTime: Date.now(), signal: controller.signal, intervalMs: 5, onEvent: () => {} });
+    // Far more polls than Node's limit of 10 listeners per signal.
+    await new Promise((r) => setTimeout(r, 1500));
+    controller.abort();
+    await following;
+    process.off('warning', onWarning);
+    expect(warnings.filter((w) => /MaxListeners|memory leak/.test(w))).toEqual([]);
+  });
+
   it('bridge invoke --local --follow prints the run\'s log lines and stops on Ctrl-C', async () => {
     const child = spawn(process.execPath, [new URL('../../bin/bridge.js', import.meta.url).pathname, 'invoke', '--stack', stack, '--local', '--follow'], {
       env: { ...process.env, CI: 'true' },
@@ -221,11 +236,66 @@ describe('following the log group', () => {
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    for (let i = 0; i < 100 && !/Z REPORT RequestId/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !/Z function REPORT RequestId/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(out).toMatch(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z START RequestId: /m);
-    expect(out.match(/Z START RequestId: /g)).toHaveLength(1);
+    expect(out).toMatch(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z function START RequestId: /m);
+    expect(out.match(/Z function START RequestId: /g)).toHaveLength(1);
+  });
+});
+
+describe('status and logs, after those runs', () => {
+  it('status: the invoke URL, the newest object and its age, the last error, no drift, every resource by ARN', async () => {
+    const run = await bridge(['status', '--stack', stack, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const status = JSON.parse(run.stdout);
+    expect(status).toMatchObject({ stack, exists: true, region: 'us-east-1', account: LOCAL_ACCOUNT, drift: { inSync: true, resources: [], unreadable: [] } });
+    expect(status.invokeUrl).toMatch(/^https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/prod\/data$/);
+    const versions = (await aws.s3.send(new ListObjectVersionsCommand({ Bucket }))).Versions ?? [];
+    const newest = versions.filter((v) => v.IsLatest).sort((a, b) => (b.LastModified?.getTime() ?? 0) - (a.LastModified?.getTime() ?? 0))[0];
+    expect(status.newestObject.key).toBe(newest?.Key);
+    expect(status.newestObject.ageSeconds).toBeLessThan(600);
+    // The runs against a failing source left error lines; the newest of them is the one shown.
+    expect(status.lastError.message).toMatch(/^Invoke Error \w+Error: /);
+    expect(status.lastError.requestId).toMatch(/^[0-9a-f-]{8,}$/);
+    for (const r of status.resources) expect(r, r.kind).toMatchObject({ state: 'present', arn: expect.stringMatching(/^arn:aws:/) });
+    const people = await bridge(['status', '--stack', stack]);
+    expect(people.stdout).toMatch(/^ {2}newest data {2}raw\/\d{4}\/\d{2}\/\d{2}\/\S+, \d+ (s|min) ago \(\d+ bytes\)$/m);
+    expect(people.stdout).toMatch(/^ {2}drift {8}in sync: setup would change nothing$/m);
+  });
+
+  it('status of a stack that is not in the region: says so, exit 1', async () => {
+    const run = await bridge(['status', '--stack', 'nosuchstack']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('Nothing of stack nosuchstack exists in us-east-1: bridge setup creates it');
+  });
+
+  it("logs: the function's lines of the window, whole when not on a terminal, one JSON object each with --json", async () => {
+    const run = await bridge(['logs', '--stack', stack, '--since', '1h']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z function START RequestId: /m);
+    expect(run.stdout).toMatch(/Z function \{"level":"info","step":"store"/m);
+    const lines = run.stdout.trim().split('\n');
+    const times = lines.map((l) => Date.parse(l.slice(0, 24)));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    const json = await bridge(['logs', '--stack', stack, '--since', '1h', '--json']);
+    const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { logGroup: string; timestamp: string; requestId: string | null; message: string });
+    expect(events).toHaveLength(lines.length);
+    for (const e of events) expect(e.logGroup).toBe(`/aws/lambda/${stack}-ingest`);
+    expect(events.find((e) => e.message.startsWith('START'))?.requestId).toMatch(/^[0-9a-f-]{8,}$/);
+    // A window before the first run holds nothing, and says so.
+    const none = await bridge(['logs', '--stack', stack, '--since', '2020-01-01T00:00:00Z', '--filter', 'no-such-word-anywhere']);
+    expect(none.code).toBe(0);
+  });
+
+  it.each([
+    [['logs', '--since', 'yesterday'], /invalid --since 'yesterday': give a duration back from now \(30s, 10m, 2h, 1d, 1w\) or a time/],
+    [['logs', '--since', '2999-01-01T00:00:00Z'], /--since 2999-01-01T00:00:00Z is in the future/],
+    [['logs', '--filter', ' '], /--filter is empty/],
+  ])('%j exits 2 before any AWS call', async (args, message) => {
+    const run = await bridge([...args, '--stack', stack]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
   });
 });
 

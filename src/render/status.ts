@@ -1,0 +1,66 @@
+/** What `bridge status` prints, for people and as JSON. Pure. */
+import type { ChalkInstance } from 'chalk';
+
+export interface StatusResource {
+  kind: string;
+  title: string;
+  name: string;
+  arn: string | null;
+  /** 'missing': setup would create it; 'unreadable': the read failed (why says). */
+  state: 'present' | 'missing' | 'unreadable';
+  why?: string;
+}
+
+export interface StatusReport {
+  stack: string;
+  region: string;
+  account: string;
+  /** When the stack was read (ISO 8601, UTC). */
+  readAt: string;
+  /** False when nothing of the stack exists in this region. */
+  exists: boolean;
+  invokeUrl: string | null;
+  apiAuth: string | null;
+  resources: StatusResource[];
+  newestObject: { key: string; lastModified: string | null; ageSeconds: number | null; size: number | null } | null;
+  lastError: { at: string; requestId: string | null; message: string } | null;
+  /** Resources setup would change (a dry run lists the fields); unreadable ones are not counted. */
+  drift: { inSync: boolean; resources: string[]; unreadable: string[] };
+}
+
+/** "42 s", "3 min", "5 h", "2 days". */
+export function ageText(seconds: number): string {
+  if (seconds < 90) return `${Math.max(0, Math.round(seconds))} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 36 * 3600) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} days`;
+}
+
+export function driftLine(drift: StatusReport['drift']): string {
+  const unreadable = drift.unreadable.length > 0 ? `; could not read ${drift.unreadable.join(', ')}` : '';
+  if (drift.inSync) return `in sync: setup would change nothing${unreadable}`;
+  return `${drift.resources.length} ${drift.resources.length === 1 ? 'resource differs' : 'resources differ'} (${drift.resources.join(', ')}): bridge setup --dry-run shows how${unreadable}`;
+}
+
+export function renderStatus(report: StatusReport, chalk: ChalkInstance): string[] {
+  const lines = [`Stack ${chalk.bold(report.stack)} in ${report.region} (account ${report.account})`, ''];
+  if (!report.exists) {
+    lines.push(`Nothing of stack ${report.stack} exists in ${report.region}: bridge setup creates it (check --region and --stack if you expected one).`);
+    return lines;
+  }
+  const row = (label: string, text: string) => `  ${chalk.dim(label.padEnd(12))} ${text}`;
+  if (report.invokeUrl) lines.push(row('invoke URL', `${report.invokeUrl}  (GET, ${report.apiAuth === 'api-key' ? 'with the API key in x-api-key' : 'signed with SigV4'})`));
+  const o = report.newestObject;
+  lines.push(row('newest data', o ? `${o.key}${o.ageSeconds !== null ? `, ${ageText(o.ageSeconds)} ago` : ''}${o.size !== null ? ` (${o.size} bytes)` : ''}` : 'nothing stored yet'));
+  const e = report.lastError;
+  lines.push(row('last error', e ? chalk.red(`${e.at}${e.requestId ? ` (request ${e.requestId})` : ''}: ${e.message}`) : 'none in the last 24 h'));
+  lines.push(row('drift', report.drift.inSync ? chalk.green(driftLine(report.drift)) : chalk.yellow(driftLine(report.drift))));
+  lines.push('', 'Resources:');
+  const titleWidth = Math.max(...report.resources.map((r) => r.title.length));
+  const nameWidth = Math.max(...report.resources.map((r) => r.name.length));
+  for (const r of report.resources) {
+    const state = r.state === 'present' ? chalk.dim(r.arn ?? '') : r.state === 'missing' ? chalk.yellow('missing: setup creates it') : chalk.red(`could not read: ${r.why ?? ''}`);
+    lines.push(`  ${r.title.padEnd(titleWidth)}  ${r.name.padEnd(nameWidth)}  ${state}`.trimEnd());
+  }
+  return lines;
+}
