@@ -61,7 +61,14 @@ function buildProgram(io: Io, run: Run): Command {
       writeErr: (text) => io.stderr.write(text),
     });
 
-  settingsOf(program.command('setup').description('create or converge every resource of the stack, idempotently').option('--dry-run', 'print the plan and change nothing'), 'setup')
+  settingsOf(
+    program
+      .command('setup')
+      .description('create or converge every resource of the stack, idempotently')
+      .option('--dry-run', 'print the plan and change nothing (unchanged resources with --verbose)')
+      .option('--detailed-exitcode', 'with --dry-run: exit 0 when nothing would change, 2 when changes are pending, 1 on error (for drift checks in CI)'),
+    'setup',
+  )
     .addOption(new Option('--source-key-env <name>', 'read the source API key from this environment variable').conflicts(['sourceKeyStdin', 'apiKeyStdin']))
     .option('--source-key-stdin', 'read the source API key from standard input')
     // Their first names, still accepted: the source's key, not the API Gateway key of --api-auth api-key.
@@ -207,25 +214,36 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // --help and --version end here too, with exit code 0.
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      // --help and --version end here too, with exit code 0; commander has said what was wrong.
+      if (error.exitCode === 0) return ExitCode.ok;
+      if (argv.includes('--json')) ui.json({ error: { code: 'usage', message: error.message.replace(/^error: /, ''), exitCode: ExitCode.usage } });
+      return ExitCode.usage;
     }
     verbose = verbose || program.opts().verbose === true;
-    return reportError(error, ui, verbose);
+    return reportError(error, ui, verbose, ui.options.json || argv.includes('--json'));
   }
   return exitCode;
 }
 
-function reportError(error: unknown, ui: Ui, verbose: boolean): number {
+/** A failure's stable name for scripts: bridge's kinds, or AWS's own error code. */
+export function errorCode(error: unknown): string {
   if (error instanceof BridgeError) {
-    ui.err(`${ui.chalk.red('error:')} ${error.message}`);
-    if (verbose && error.stack) ui.err(error.stack);
-    return error.exitCode;
+    if (error.exitCode === ExitCode.interrupted) return 'interrupted';
+    return { UsageError: 'usage', NotOursError: 'not-ours', AdoptableError: 'adoptable' }[error.name] ?? (error.exitCode === ExitCode.usage ? 'usage' : 'failed');
   }
+  const name = (error as Error | undefined)?.name;
+  return name && name !== 'Error' ? name : 'failed';
+}
+
+/** The line on stderr; with --json, also `{"error": {code, message, exitCode}}` on stdout, where a script reads. */
+function reportError(error: unknown, ui: Ui, verbose: boolean, json: boolean): number {
+  const exitCode = error instanceof BridgeError ? error.exitCode : ExitCode.failure;
   // One formatter for every failure that is not bridge's own: AWS's code, the call, the attempts.
-  ui.err(`${ui.chalk.red('error:')} ${awsFailureText(error)}`);
+  const message = error instanceof BridgeError ? error.message : awsFailureText(error);
+  if (json) ui.json({ error: { code: errorCode(error), message, exitCode } });
+  ui.err(`${ui.chalk.red('error:')} ${message}`);
   const e = error as Error | undefined;
   if (verbose && e?.stack) ui.err(e.stack);
-  else ui.err('(run again with --verbose for details)');
-  return ExitCode.failure;
+  else if (!(error instanceof BridgeError)) ui.err('(run again with --verbose for details)');
+  return exitCode;
 }

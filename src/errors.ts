@@ -5,6 +5,8 @@ export const ExitCode = {
   ok: 0,
   failure: 1,
   usage: 2,
+  /** setup --dry-run --detailed-exitcode: changes are pending (terraform plan's convention). */
+  changesPending: 2,
   auditFailed: 3,
   /** Ctrl-C (and Ctrl-D at a prompt): 128 + SIGINT, as shells report it. */
   interrupted: 130,

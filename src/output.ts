@@ -33,9 +33,21 @@ export class Ui {
     readonly io: Io,
     readonly options: UiOptions,
   ) {
-    // chalk does not honour NO_COLOR by itself; colour also needs a terminal.
-    const colour = options.color && !io.env.NO_COLOR && io.stdout.isTTY === true && io.env.TERM !== 'dumb';
-    this.chalk = new Chalk({ level: colour ? 1 : 0 });
+    // chalk does not honour NO_COLOR by itself; colour also needs a terminal. FORCE_COLOR (1, 2, 3)
+    // colours a pipe (a CI log) and wins over NO_COLOR, as in Node itself; --no-color wins over both.
+    const force = io.env.FORCE_COLOR;
+    const forced = force !== undefined && force !== '' && force !== '0' && force !== 'false';
+    const colour = options.color && (forced || (!io.env.NO_COLOR && io.stdout.isTTY === true && io.env.TERM !== 'dumb'));
+    const level = forced && (force === '2' || force === '3') ? Number(force) : 1;
+    this.chalk = new Chalk({ level: colour ? (level as 1 | 2 | 3) : 0 });
+  }
+
+  /**
+   * Progress lines (stderr) and results (stdout) on one terminal: a result then leaves out what
+   * the progress lines already showed (the stack's heading, each resource applied).
+   */
+  get sameScreen(): boolean {
+    return !this.options.quiet && !this.options.json && this.io.stdout.isTTY === true;
   }
 
   /** Any value registered here is replaced by [redacted] in every line printed afterwards. */

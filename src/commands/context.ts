@@ -55,6 +55,8 @@ export interface WithStackOptions {
  */
 export async function withStack<T>(config: StackConfig, inputs: SetupInputs, ui: Ui, run: (ctx: StackContext, held: Held) => Promise<T>, options: WithStackOptions = {}): Promise<T> {
   const ctx = await stackContext(config, inputs, ui, options.progress);
+  // Where am I, before any work on the stack: as the AWS console's account and region menus say it.
+  ui.progress(`Stack ${ui.chalk.bold(config.stack)} in ${config.region} (account ${ctx.names.account})`);
   if (options.tagIndex) useTagIndex(ctx);
   const held: Held = {};
   try {

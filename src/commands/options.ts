@@ -12,6 +12,8 @@ import { Secret } from '../secret.js';
 
 export interface SetupOptions {
   dryRun?: boolean;
+  /** With --dry-run: exit 2 when changes are pending (terraform plan -detailed-exitcode). */
+  detailedExitcode?: boolean;
   bucket?: string;
   dataPrefix?: string;
   noncurrentDays?: string;
@@ -196,6 +198,7 @@ export interface PreparedSetup {
 }
 
 export async function prepareSetup(globals: GlobalOptions, options: SetupOptions, io: Pick<Io, 'env' | 'stdin'>, note: Note): Promise<PreparedSetup> {
+  if (options.detailedExitcode && !options.dryRun) throw new UsageError('--detailed-exitcode goes with --dry-run: setup --dry-run --detailed-exitcode exits 2 when changes are pending');
   // Setup's own settings (src/settings.ts), merged with the file's and the environment's.
   const config = await configFrom(globals, settingsFromOptions(options as Record<string, unknown>, 'setup'), io.env, note);
   const lockTimeoutMs = parseLockTimeout(options.lockTimeout);

@@ -72,9 +72,9 @@ export async function runSetup({ config, lockTimeoutMs, apiKey }: PreparedSetup,
       ui.idle();
       const result = planResult(ctx, STACK_RESOURCES, plan);
       if (ui.options.json) ui.json(setupJson(meta, result, ctx.notes));
-      else renderPlan(meta, result, ui.chalk).forEach((line) => ui.out(line));
+      else renderPlan(meta, result, ui.chalk, { heading: !ui.sameScreen, verbose: ui.options.verbose }).forEach((line) => ui.out(line));
       printNotes(ctx.notes, ui);
-      return ExitCode.ok;
+      return options.detailedExitcode && plan.some((change) => change.action !== 'noop') ? ExitCode.changesPending : ExitCode.ok;
     }
     if (plan.some((change) => change.action !== 'noop')) {
       // Changes to make: one run at a time, and what another run did since this read counts.
@@ -96,7 +96,7 @@ export async function runSetup({ config, lockTimeoutMs, apiKey }: PreparedSetup,
     if (held.lock?.lost) throw lostLock('setup');
     ui.idle();
     if (ui.options.json) ui.json(setupJson(meta, result, ctx.notes));
-    else renderPlan(meta, result, ui.chalk).forEach((line) => ui.out(line));
+    else renderPlan(meta, result, ui.chalk, { heading: !ui.sameScreen, appliedShown: ui.sameScreen }).forEach((line) => ui.out(line));
     printNotes(ctx.notes, ui);
     return ExitCode.ok;
   }, { tagIndex: true });

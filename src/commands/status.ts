@@ -97,7 +97,7 @@ export async function runStatus({ config }: { config: StackConfig }, ui: Ui): Pr
       };
       ui.idle();
       if (ui.options.json) ui.json(report);
-      else for (const line of renderStatus(report, ui.chalk)) ui.out(line);
+      else for (const line of renderStatus(report, ui.chalk, !ui.sameScreen)) ui.out(line);
       // As the audit does: a stack that is not in this region is exit 1 (after saying so).
       return exists ? ExitCode.ok : ExitCode.failure;
     },

@@ -35,8 +35,30 @@ async function readForTeardown(ctx: StackContext, deleteData: boolean, keyDeleti
   return { state, steps, teardownOptions };
 }
 
-async function confirm(io: Io, ui: Ui, stack: string): Promise<void> {
-  const typed = await typedConfirmation(io, `Type the stack name (${stack}) to remove it: `, stack, 'cancelled, nothing was removed');
+/** What a dry run says a removal takes with it: the data destroyed, the key's deletion date, the people taken out of the group. */
+export function dryRunNote(kind: string, facts: { others: string[]; versions: number; keyDeletionDays: number; now: Date }): string | undefined {
+  if (kind === 'operators' && facts.others.length > 0) return `other members would be taken out of the group: ${facts.others.join(', ')}`;
+  // A negative count: there are some, not counted (a real run counts them as it deletes them).
+  if (kind === 'bucket' && facts.versions < 0) return 'with every object version and delete marker in it, destroyed for good';
+  if (kind === 'bucket' && facts.versions > 0) return `with its ${facts.versions} object version${facts.versions === 1 ? '' : 's'} and delete markers, destroyed for good`;
+  if (kind === 'kms-key') {
+    const on = new Date(facts.now.getTime() + facts.keyDeletionDays * 86_400_000).toISOString().slice(0, 10);
+    return `deletion scheduled for ${on} (in ${facts.keyDeletionDays} days; aws kms cancel-key-deletion stops it until then)`;
+  }
+  return undefined;
+}
+
+/** As terraform destroy asks: the plan (what goes, what stays) first, then a typed answer. */
+async function confirm(io: Io, ui: Ui, plan: TeardownJson, others: string[], versions: number, keyDeletionDays: number): Promise<void> {
+  const preview: TeardownJson = { ...plan, dryRun: true, removed: [], retained: [], absent: [] };
+  for (const r of plan.removed) {
+    const note = dryRunNote(r.resource, { others, versions, keyDeletionDays, now: new Date() });
+    preview.removed.push({ ...r, ...(note ? { note } : {}) });
+  }
+  preview.retained = plan.retained;
+  for (const line of renderTeardown(preview, titleOf, ui.chalk, { heading: false, planOnly: true })) ui.err(line);
+  ui.err('');
+  const typed = await typedConfirmation(io, `Type the stack name (${plan.stack}) to remove it from ${plan.region} (account ${plan.account}): `, plan.stack, 'cancelled, nothing was removed');
   if (!typed) throw new UsageError('the name typed does not match the stack: nothing was removed');
   ui.err('');
 }
@@ -68,8 +90,17 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
           'teardown would take them out of it with the group. Nothing was removed: move them elsewhere first, or run again with --yes to go on',
       );
     }
+    const planned = (): TeardownJson => ({
+      stack: config.stack,
+      region: config.region,
+      account: ctx.names.account,
+      dryRun: options.dryRun === true,
+      removed: steps.filter((s) => s.action === 'remove').map((s) => ({ resource: s.resource.kind, name: s.name })),
+      retained: steps.filter((s) => s.action === 'retain').map((s) => ({ resource: s.resource.kind, name: s.name, reason: s.reason as string })),
+      absent: [],
+    });
     if (!options.dryRun && steps.some((s) => s.action === 'remove')) {
-      if (!options.yes) await confirm(io, ui, config.stack);
+      if (!options.yes) await confirm(io, ui, planned(), others, options.deleteData && teardownOptions.bucketVersions > 0 ? -1 : 0, keyDeletionDays);
       // One run at a time; read again under the lock, as another run may have removed or added since.
       const lock = (held.lock = await lockStack(ctx, 'teardown', lockTimeoutMs, ui, seen));
       if (!lock.fresh) {
@@ -97,7 +128,7 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
     const width = Math.max(...steps.map((s) => s.resource.title.length));
     if (options.dryRun) {
       for (const step of steps.filter((s) => s.action === 'remove')) {
-        const note = step.resource.kind === 'operators' && others.length > 0 ? `other members would be taken out of the group: ${others.join(', ')}` : undefined;
+        const note = dryRunNote(step.resource.kind, { others, versions: teardownOptions.bucketVersions, keyDeletionDays, now: new Date() });
         json.removed.push({ resource: step.resource.kind, name: step.name, ...(note ? { note } : {}) });
       }
     } else {
@@ -117,7 +148,8 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
       ui.json(json);
       return ExitCode.ok;
     }
-    renderTeardown(json, titleOf, c).forEach((line) => ui.out(line));
+    // What was removed was shown as it went, on this screen: the report adds what stays and the counts.
+    renderTeardown(json, titleOf, c, { heading: !ui.sameScreen, removedShown: ui.sameScreen && !options.dryRun }).forEach((line) => ui.out(line));
     return ExitCode.ok;
   }, { progress, removeLock: true });
 }

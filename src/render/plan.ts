@@ -45,29 +45,40 @@ export function fieldLines(change: PlannedChange, chalk: ChalkInstance): string[
   return lines;
 }
 
-export function summaryLine(changes: PlannedChange[], dryRun: boolean): string {
+export function summaryLine(changes: PlannedChange[], dryRun: boolean, unchangedListed = true): string {
   const count = (action: PlannedChange['action']) => changes.filter((c) => c.action === action).length;
+  const unchanged = `${count('noop')} unchanged${!unchangedListed && count('noop') > 0 ? ' (--verbose lists them)' : ''}`;
   return dryRun
-    ? `Plan: ${count('create')} to create, ${count('update')} to update, ${count('noop')} unchanged. Nothing was changed (dry run).`
+    ? `Plan: ${count('create')} to create, ${count('update')} to update, ${unchanged}. Nothing was changed (dry run).`
     : `Done: ${count('create')} created, ${count('update')} updated, ${count('noop')} unchanged.`;
 }
 
+export interface PlanView {
+  /** The "Stack S in R (account A)" line: left out where the progress lines above said it. */
+  heading?: boolean;
+  /** A plan lists unchanged resources too. */
+  verbose?: boolean;
+  /** After an apply: each change was shown as it was applied, so it is not listed again. */
+  appliedShown?: boolean;
+}
+
 /**
- * A plan shows every resource; after an apply only what changed is listed (the progress lines
- * showed the rest), and the resources' identifiers follow when something was created.
+ * A plan shows what would change (and, with --verbose, what would not); after an apply only what
+ * changed is listed, unless the progress lines on the same screen showed it, and the resources'
+ * identifiers follow when something was created.
  */
-export function renderPlan(meta: { stack: string; region: string; account: string; dryRun: boolean }, result: EngineResult, chalk: ChalkInstance): string[] {
+export function renderPlan(meta: { stack: string; region: string; account: string; dryRun: boolean }, result: EngineResult, chalk: ChalkInstance, view: PlanView = {}): string[] {
   const widths = {
     title: Math.max(...result.changes.map((c) => c.title.length), 10),
     name: Math.max(...result.changes.map((c) => c.name.length), 10),
   };
-  const shown = meta.dryRun ? result.changes : result.changes.filter((c) => c.action !== 'noop');
-  const lines = [`Stack ${chalk.bold(meta.stack)} in ${meta.region} (account ${meta.account})`, ''];
+  const shown = meta.dryRun ? result.changes.filter((c) => view.verbose || c.action !== 'noop') : view.appliedShown ? [] : result.changes.filter((c) => c.action !== 'noop');
+  const lines = view.heading === false ? [] : [`Stack ${chalk.bold(meta.stack)} in ${meta.region} (account ${meta.account})`, ''];
   for (const change of shown) {
     lines.push(changeLine(change, chalk, widths), ...fieldLines(change, chalk));
   }
   if (shown.length > 0) lines.push('');
-  lines.push(summaryLine(result.changes, meta.dryRun));
+  lines.push(summaryLine(result.changes, meta.dryRun, view.verbose === true));
   if (!meta.dryRun && result.changes.some((c) => c.action === 'create')) {
     lines.push('', 'Resources:');
     const entries = Object.entries(result.resources);

@@ -42,8 +42,9 @@ export function driftLine(drift: StatusReport['drift']): string {
   return `${drift.resources.length} ${drift.resources.length === 1 ? 'resource differs' : 'resources differ'} (${drift.resources.join(', ')}): bridge setup --dry-run shows how${unreadable}`;
 }
 
-export function renderStatus(report: StatusReport, chalk: ChalkInstance): string[] {
-  const lines = [`Stack ${chalk.bold(report.stack)} in ${report.region} (account ${report.account})`, ''];
+/** `heading`: the "Stack S in R" line, left out where the progress lines above said it. */
+export function renderStatus(report: StatusReport, chalk: ChalkInstance, heading = true): string[] {
+  const lines = heading ? [`Stack ${chalk.bold(report.stack)} in ${report.region} (account ${report.account})`, ''] : [];
   if (!report.exists) {
     lines.push(`Nothing of stack ${report.stack} exists in ${report.region}: bridge setup creates it (check --region and --stack if you expected one).`);
     return lines;

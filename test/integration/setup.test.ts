@@ -288,6 +288,12 @@ describe('a second setup', () => {
     expect(run.stdout).toContain('Done: 0 created, 0 updated, 16 unchanged.');
   });
 
+  it('--dry-run --detailed-exitcode exits 0 when nothing would change, as terraform plan does', async () => {
+    const run = await runCli(['setup', '--stack', stack, '--dry-run', '--detailed-exitcode']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Plan: 0 to create, 0 to update, 16 unchanged (--verbose lists them). Nothing was changed (dry run).');
+  });
+
   it('with a new key value updates only the parameter, saying so without the value', async () => {
     const run = await runCli([...setupArgs(stack), '--verbose'], { env: { TEST_SOURCE_KEY: 'rotated-key-77aa' } });
     expect(run.code, run.stderr).toBe(0);
@@ -307,6 +313,20 @@ describe('--dry-run', () => {
     expect(run.stdout).toContain('Plan: 14 to create, 0 to update, 2 unchanged. Nothing was changed (dry run).');
     expect(run.stdout).toMatch(/^\+ S3 bucket\s+drycheck-123456789012-us-east-1\s+create$/m);
     await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'drycheck-ingest-role-us-east-1' }))).rejects.toThrow(/not found|cannot be found/i);
+  });
+
+  it('--detailed-exitcode exits 2 while changes are pending; unchanged rows only with --verbose; the stack named first', async () => {
+    const pending = await runCli([...setupArgs('drycheck'), '--dry-run', '--detailed-exitcode'], { env });
+    expect(pending.code, pending.stderr).toBe(2);
+    expect(pending.stdout).toContain('Plan: 14 to create, 0 to update, 2 unchanged (--verbose lists them). Nothing was changed (dry run).');
+    expect(pending.stdout).not.toMatch(/^= /m);
+    expect(pending.stdout).toMatch(/^\+ S3 bucket\s+drycheck-123456789012-us-east-1\s+create$/m);
+    // Where it works, before any work: the first line on stderr.
+    expect(pending.stderr.split('\n')[0]).toBe('Stack drycheck in us-east-1 (account 123456789012)');
+    const refused = await runCli([...setupArgs('drycheck'), '--detailed-exitcode'], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--detailed-exitcode goes with --dry-run/);
+    expect(mutatingCalls(refused)).toEqual([]);
   });
 
   it('--json gives the plan with unknown identifiers marked', async () => {

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetRestApisCommand } from '@aws-sdk/client-api-gateway';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -76,6 +77,12 @@ describe('confirmation', () => {
     expect(mutatingCalls(run)).toEqual([]);
     expect(run.stdout).toMatch(/S3 bucket +downcheck-123456789012-us-east-1 +would be retained: holds 3 object versions and delete markers/);
     expect(run.stdout).toContain('Would remove 5, retained 5, already gone 1.');
+    // With the data: how much of it goes for good, and when the key does.
+    const data = await runCli(['teardown', '--stack', stack, '--dry-run', '--delete-data']);
+    expect(data.code, data.stderr).toBe(0);
+    expect(mutatingCalls(data)).toEqual([]);
+    expect(data.stdout).toMatch(/S3 bucket +downcheck-123456789012-us-east-1 +would remove: with its 3 object versions and delete markers, destroyed for good/);
+    expect(data.stdout).toMatch(/KMS key +alias\/downcheck +would remove: deletion scheduled for \d{4}-\d{2}-\d{2} \(in \d+ days; aws kms cancel-key-deletion stops it until then\)/);
   });
 });
 
@@ -201,6 +208,13 @@ describe('in a terminal', () => {
     const wrong = await inTerminal(['teardown', '--stack', stack], 'nope');
     expect(wrong.code).toBe(2);
     expect(wrong.output).toMatch(/the name typed does not match the stack: nothing was removed/);
+    // As terraform destroy: where, then the plan of what goes and what stays, then the question.
+    const plain = stripVTControlCharacters(wrong.output);
+    const before = plain.slice(0, plain.indexOf('Type the stack name'));
+    expect(before).toMatch(new RegExp(`^Stack ${stack} in us-east-1 \\(account 123456789012\\)`, 'm'));
+    expect(before).toMatch(/^- Lambda function\s+\S+\s+would remove/m);
+    expect(before).toMatch(/^[-=] S3 bucket\s+\S+\s+would (remove|be retained)/m);
+    expect(wrong.output).toContain(`Type the stack name (${stack}) to remove it from us-east-1 (account 123456789012): `);
     expect((await aws.iam.send(new GetRoleCommand({ RoleName: `${stack}-ingest-role-us-east-1` }))).Role).toBeDefined();
     const right = await inTerminal(['teardown', '--stack', stack], stack);
     expect(right.code, right.output).toBe(0);
