@@ -35,6 +35,13 @@ export interface CallRecord {
   purpose?: 'stack lock';
 }
 
+export interface CallAnswer {
+  status?: number;
+  ms: number;
+  requestId?: string;
+  error?: string;
+}
+
 /**
  * Read-only calls by their name: everything else changes something (--verbose's call log is read
  * with it). IAM's simulator and Access Analyzer's policy checks only judge documents sent to them.
@@ -70,6 +77,8 @@ export class AwsClients {
   readonly calls: CallRecord[] = [];
   /** Told of each call as it is sent (--verbose streams the call log with it). */
   onCall?: (call: CallRecord) => void;
+  /** Told of each call's answer: HTTP status, time taken, AWS's request id (for a support case), or the error's name. */
+  onAnswer?: (call: CallRecord, answer: CallAnswer) => void;
   /** AWS's clock minus this machine's, from the last answer's Date header (the stack lock's staleness is AWS time). */
   serverClockOffsetMs = 0;
   readonly #clients = new Map<string, AnyClient>();
@@ -139,16 +148,28 @@ export class AwsClients {
           if (placeholder) {
             throw new BridgeError(`internal error: ${command} would have sent "${KNOWN_AFTER_APPLY}" in ${placeholder}, a value an earlier step should have made; nothing was sent. Run the command again, and report it if it repeats`);
           }
-          this.calls.push({ service: name, command, ...purpose });
-          this.onCall?.({ service: name, command, ...purpose });
+          const call = { service: name, command, ...purpose };
+          this.calls.push(call);
+          this.onCall?.(call);
+          const started = Date.now();
           try {
             const result = await next(args);
-            const date = (result as { response?: { headers?: Record<string, string> } })?.response?.headers?.date;
+            const answer = result as { response?: { statusCode?: number; headers?: Record<string, string> }; output?: { $metadata?: { requestId?: string } } };
+            const date = answer?.response?.headers?.date;
             if (date && !Number.isNaN(Date.parse(date))) this.serverClockOffsetMs = Date.parse(date) - Date.now();
+            const requestId = answer?.output?.$metadata?.requestId;
+            this.onAnswer?.(call, { ms: Date.now() - started, ...(answer?.response?.statusCode ? { status: answer.response.statusCode } : {}), ...(requestId ? { requestId } : {}) });
             return result;
           } catch (error) {
             // So a failure can name the call that failed, not only AWS's words.
             if (error && typeof error === 'object') Object.assign(error, { $bridgeCall: command, $bridgeService: name });
+            const meta = (error as { name?: string; $metadata?: { httpStatusCode?: number; requestId?: string } } | null) ?? {};
+            this.onAnswer?.(call, {
+              ms: Date.now() - started,
+              error: meta.name ?? 'Error',
+              ...(meta.$metadata?.httpStatusCode ? { status: meta.$metadata.httpStatusCode } : {}),
+              ...(meta.$metadata?.requestId ? { requestId: meta.$metadata.requestId } : {}),
+            });
             throw error;
           }
         },

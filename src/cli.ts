@@ -5,6 +5,7 @@ import { Ui, type Io } from './output.js';
 import { exitOnInterrupt, startRun } from './interrupt.js';
 import { VERSION } from './version.js';
 import { SETTINGS } from './settings.js';
+import { helpFooter } from './help.js';
 // Each command's module (and the AWS SDK clients it needs) loads when that command runs, so
 // --help, --version and a usage error start in a blink.
 import type { AuditOptions } from './commands/audit-options.js';
@@ -55,6 +56,8 @@ function buildProgram(io: Io, run: Run): Command {
     .option('--verbose', 'show every AWS call and full errors')
     .option('--quiet', 'no progress lines: results and errors only')
     .showHelpAfterError('(run with --help for usage)')
+    // Each command's help lists the global options too (--stack, --region, ... apply to all).
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -188,6 +191,7 @@ function buildProgram(io: Io, run: Run): Command {
     .action(async (options: { keep?: boolean }, command: Command) => {
       await run(command, async () => undefined, async (ui) => (await import('./commands/demo.js')).runDemo(options, io, ui, main));
     });
+  for (const command of program.commands) command.addHelpText('after', helpFooter(command.name()));
   return program;
 }
 

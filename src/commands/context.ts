@@ -22,6 +22,9 @@ export async function stackContext(config: StackConfig, inputs: SetupInputs, ui:
   const account = await resolveAccount(settings);
   const aws = new AwsClients(settings);
   aws.onCall = (call) => ui.verbose(`aws ${call.service} ${call.command}${call.purpose ? ` (${call.purpose})` : ''}`);
+  // Each answer under its call's line, indented (the call lines stay as they are for scripts): status, time, request id.
+  aws.onAnswer = (call, a) =>
+    ui.verbose(`    ${call.service} ${call.command}: ${a.status ?? 'no answer'}${a.error ? ` ${a.error}` : ''} in ${a.ms} ms${a.requestId ? `, request ${a.requestId}` : ''}`);
   return {
     config,
     names: stackNames(config.stack, account, config.region, config.bucket),

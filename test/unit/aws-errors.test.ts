@@ -289,3 +289,25 @@ describe("AWS's reasons for a denial", () => {
     expect(expired).toBe('GetRole answered ExpiredToken: The security token included in the request is expired');
   });
 });
+
+describe("--verbose's call log", () => {
+  it("hears each call's answer: HTTP status, time, AWS's request id, or the error's name", async () => {
+    let requests = 0;
+    const endpoint = await scripted((_req, res) => {
+      requests++;
+      const ok = requests === 1;
+      res.writeHead(ok ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `req-${requests}` });
+      res.end(JSON.stringify(ok ? { Keys: [], Truncated: false } : { __type: 'NotFoundException', message: 'no such key' }));
+    });
+    const aws = new AwsClients({ region: 'us-east-1', endpoint, maxAttempts: 1 });
+    const answers: { command: string; status?: number; requestId?: string; error?: string; ms: number }[] = [];
+    aws.onAnswer = (call, answer) => answers.push({ command: call.command, ...answer });
+    await aws.kms.send(new ListKeysCommand({}));
+    await aws.kms.send(new ListKeysCommand({})).catch(() => {});
+    aws.destroy();
+    expect(answers).toEqual([
+      { command: 'ListKeys', status: 200, requestId: 'req-1', ms: expect.any(Number) },
+      { command: 'ListKeys', status: 400, requestId: 'req-2', error: 'NotFoundException', ms: expect.any(Number) },
+    ]);
+  });
+});

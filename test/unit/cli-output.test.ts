@@ -82,3 +82,19 @@ describe('results on the screen that showed the progress', () => {
     expect(lines).toEqual(['= bucket   b   retained: holds data', '', 'Removed 1, retained 1, already gone 0.']);
   });
 });
+
+describe("each command's help", () => {
+  const help = async (command: string) => {
+    const out = io();
+    await main(['node', 'bridge', command, '--help'], out);
+    return out.out();
+  };
+  it.each(['setup', 'audit', 'teardown', 'invoke', 'status', 'logs', 'local', 'demo'])('%s lists the global options, examples, exit codes and the environment it reads', async (command) => {
+    const text = await help(command);
+    expect(text).toContain('Global Options:');
+    expect(text).toMatch(/--stack <name>/);
+    expect(text).toMatch(/\nExamples:\n {2}bridge /);
+    expect(text).toMatch(/\nExit codes: 0 /);
+    for (const name of ['AWS_REGION', 'AWS_PROFILE', 'NO_COLOR', 'FORCE_COLOR', 'CI']) expect(text).toContain(name);
+  });
+});
