@@ -46,11 +46,15 @@ function buildProgram(io: Io, run: Run): Command {
     .hook('preAction', (_program, action) => startRun(action.name()));
   // The stack's settings (src/settings.ts, one table): the global ones here, setup's on setup.
   const settingsOf = (command: Command, scope: 'global' | 'setup') => {
-    for (const setting of SETTINGS.filter((s) => s.scope === scope)) command.option(setting.flag, setting.help);
+    for (const setting of SETTINGS.filter((s) => s.scope === scope)) {
+      command.option(setting.flag, setting.help);
+      for (const alias of setting.aliases ?? []) command.addOption(new Option(alias).hideHelp());
+    }
     return command;
   };
   settingsOf(program, 'global')
     .option('--config <path>', 'config file (default: ./bridge.config.json when present)')
+    .option('--env <name>', 'which of the config file\'s "environments" to use over its settings (default: BRIDGE_ENV)')
     .option('--json', 'print one JSON document on stdout and nothing else there')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .option('--verbose', 'show every AWS call and full errors')

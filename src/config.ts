@@ -7,7 +7,7 @@ import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc
 import { accessSync, constants, existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from './errors.js';
-import { DEFAULTS, bounds, configFileSettings, type RawSettings } from './settings.js';
+import { DEFAULTS, bounds, configFileForEnvironment, type RawSettings } from './settings.js';
 import {
   parseKeyPlacement,
   validateApiAuth,
@@ -67,11 +67,12 @@ export interface StackConfig {
 }
 
 /** Reads bridge.config.json: an explicit path must exist; the default one is optional. */
-export function loadConfigFile(path: string | undefined, cwd = process.cwd()): RawSettings {
+export function loadConfigFile(path: string | undefined, cwd = process.cwd(), environment?: string): RawSettings {
   const explicit = path !== undefined;
   const file = resolve(cwd, path ?? 'bridge.config.json');
   if (!existsSync(file)) {
     if (explicit) throw new UsageError(`config file ${file} does not exist: fix the --config path or create the file`);
+    if (environment !== undefined) throw new UsageError(`--env ${environment}: there is no config file (${file}) to hold environments; create it, or give --config PATH`);
     return {};
   }
   if (statSync(file).isDirectory()) throw new UsageError(`config file ${file} is a folder: give the path of a JSON file`);
@@ -83,7 +84,7 @@ export function loadConfigFile(path: string | undefined, cwd = process.cwd()): R
   } catch {
     throw new UsageError(`config file ${file} is not valid JSON (${jsonErrorPlace(text)}): fix its syntax`);
   }
-  return configFileSettings(parsed, file);
+  return configFileForEnvironment(parsed, file, environment);
 }
 
 /**

@@ -69,6 +69,8 @@ export interface Setting {
   file?: string;
   /** Environment variables, the first one set wins (the AWS CLI's conventions). */
   env?: string[];
+  /** Earlier spellings of the flag, still accepted (hidden from --help). */
+  aliases?: string[];
   /** Its value in the config file, as JSON Schema; `minimum`/`maximum` are also what config.ts enforces. */
   schema?: Record<string, unknown>;
 }
@@ -82,7 +84,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'endpointUrl', flag: '--endpoint-url <url>', scope: 'global', file: 'endpointUrl', env: ['AWS_ENDPOINT_URL'], help: 'AWS endpoint, e.g. the local AWS (default: AWS_ENDPOINT_URL)', schema: { type: 'string', description: 'An AWS endpoint, e.g. the local AWS on http://127.0.0.1:PORT.' } },
   { key: 'bucket', flag: '--bucket <name>', scope: 'setup', file: 'bucket', help: 'bucket name (default S-ACCOUNT-REGION)', schema: { type: 'string', description: 'The bucket name (default: STACK-ACCOUNT-REGION).' } },
   { key: 'dataPrefix', flag: '--data-prefix <prefix>', scope: 'setup', file: 'dataPrefix', help: `key prefix the function writes under (default ${DEFAULTS.dataPrefix})`, schema: { type: 'string', pattern: '/$', description: 'The key prefix the function writes under, ending with /.' } },
-  { key: 'noncurrentVersionDays', flag: '--noncurrent-days <days>', scope: 'setup', file: 'noncurrentVersionDays', help: `days before noncurrent object versions expire (default ${DEFAULTS.noncurrentVersionDays})`, schema: whole(1, 36500, 'Days before noncurrent object versions expire.') },
+  { key: 'noncurrentVersionDays', flag: '--noncurrent-version-days <days>', aliases: ['--noncurrent-days <days>'], scope: 'setup', file: 'noncurrentVersionDays', help: `days before noncurrent object versions expire (default ${DEFAULTS.noncurrentVersionDays})`, schema: whole(1, 36500, 'Days before noncurrent object versions expire.') },
   { key: 'logRetentionDays', flag: '--log-retention-days <days>', scope: 'setup', file: 'logRetentionDays', help: `days the function and API logs are kept (default ${DEFAULTS.logRetentionDays})`, schema: { type: 'integer', enum: LOG_RETENTION_DAYS, description: "Days the function's and the API's logs are kept (one of CloudWatch Logs' values)." } },
   { key: 'functionTimeout', flag: '--function-timeout <seconds>', scope: 'setup', file: 'functionTimeout', help: `function timeout (default ${DEFAULTS.functionTimeoutSeconds})`, schema: whole(3, 900, 'The function timeout, in seconds.') },
   { key: 'functionMemory', flag: '--function-memory <mb>', scope: 'setup', file: 'functionMemory', help: `function memory (default ${DEFAULTS.functionMemoryMb})`, schema: whole(128, 10240, "The function's memory, in MB.") },
@@ -124,7 +126,7 @@ export function bounds(key: SettingKey): [number, number] {
   return [range.minimum, range.maximum];
 }
 
-/** Commander's attribute for a flag: --noncurrent-days <days> -> noncurrentDays. */
+/** Commander's attribute for a flag: --noncurrent-version-days <days> -> noncurrentVersionDays. */
 export function optionAttribute(flag: string): string {
   const long = /--([a-z0-9-]+)/.exec(flag)?.[1] ?? '';
   return long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -134,7 +136,10 @@ export function optionAttribute(flag: string): string {
 export function settingsFromOptions(options: Record<string, unknown>, scope: Setting['scope']): RawSettings {
   const raw: Record<string, unknown> = {};
   for (const setting of SETTINGS) {
-    if (setting.scope === scope && options[optionAttribute(setting.flag)] !== undefined) raw[setting.key] = options[optionAttribute(setting.flag)];
+    if (setting.scope !== scope) continue;
+    // The flag's own spelling wins over an earlier one given too.
+    const value = [setting.flag, ...(setting.aliases ?? [])].map((flag) => options[optionAttribute(flag)]).find((v) => v !== undefined);
+    if (value !== undefined) raw[setting.key] = value;
   }
   return raw as RawSettings;
 }
@@ -150,8 +155,37 @@ export function envSettings(env: NodeJS.ProcessEnv): RawSettings {
 }
 
 const fileSettings = SETTINGS.filter((setting) => setting.file !== undefined);
-/** The config file's top-level keys ("source" holds source.url and source.keyIn), and "$schema" for editors. */
-export const CONFIG_FILE_KEYS = ['$schema', ...new Set(fileSettings.map((setting) => (setting.file as string).split('.')[0] as string))];
+/** The config file's top-level keys ("source" holds source.url and source.keyIn), "$schema" for editors, and "environments". */
+const SETTING_FILE_KEYS = [...new Set(fileSettings.map((setting) => (setting.file as string).split('.')[0] as string))];
+export const CONFIG_FILE_KEYS = ['$schema', ...SETTING_FILE_KEYS, 'environments'];
+
+/** An environment's name in the file's "environments" (and --env). */
+const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+
+/**
+ * The file's settings for one environment: its top-level settings, and over them those of
+ * `environments[name]` (as Terraform workspaces or SAM's config environments are chosen).
+ */
+export function configFileForEnvironment(parsed: unknown, file: string, name: string | undefined): RawSettings {
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isObject(parsed)) throw new UsageError(`config file ${file} must hold a JSON object`);
+  const { environments, ...base } = parsed;
+  if (environments !== undefined && !isObject(environments)) throw new UsageError(`config file ${file}: 'environments' must be an object of named settings, like {"prod": {"region": "eu-west-1"}}`);
+  const named = (environments ?? {}) as Record<string, unknown>;
+  for (const [env, settings] of Object.entries(named)) {
+    if (!ENVIRONMENT_NAME.test(env)) throw new UsageError(`config file ${file}: environment name '${env}' must be letters, digits, - and _ (up to 32)`);
+    if (!isObject(settings)) throw new UsageError(`config file ${file}: environments.${env} must be an object of settings`);
+    if ('environments' in settings) throw new UsageError(`config file ${file}: environments.${env} cannot hold environments of its own`);
+    if ('$schema' in settings) throw new UsageError(`config file ${file}: environments.${env} cannot hold $schema (it goes at the top)`);
+  }
+  if (name === undefined) return configFileSettings(base, file);
+  const chosen = named[name];
+  if (chosen === undefined) {
+    const known = Object.keys(named);
+    throw new UsageError(`--env ${name}: config file ${file} has ${known.length > 0 ? `the environments ${known.join(', ')}` : 'no "environments"'}; choose one of them or add ${name} there`);
+  }
+  return { ...configFileSettings(base, file), ...configFileSettings(chosen, `${file} (environments.${name})`) };
+}
 
 /** Maps the config file's JSON to settings; unknown keys are an error so typos do not pass silently. */
 export function configFileSettings(parsed: unknown, file: string): RawSettings {
@@ -162,7 +196,8 @@ export function configFileSettings(parsed: unknown, file: string): RawSettings {
     throw new UsageError(`config file ${file} must not hold the API key: pass it with --source-key-env or --source-key-stdin`);
   }
   for (const key of Object.keys(parsed)) {
-    if (!CONFIG_FILE_KEYS.includes(key)) throw new UsageError(`config file ${file} has an unknown key '${key}': allowed are ${CONFIG_FILE_KEYS.join(', ')}`);
+    // "environments" is taken apart by configFileForEnvironment before the settings are read.
+    if (key !== '$schema' && !SETTING_FILE_KEYS.includes(key)) throw new UsageError(`config file ${file} has an unknown key '${key}': allowed are ${CONFIG_FILE_KEYS.join(', ')}`);
   }
   for (const [group, value] of Object.entries(parsed)) {
     const inner = fileSettings.filter((setting) => setting.file?.startsWith(`${group}.`)).map((setting) => setting.file?.slice(group.length + 1) as string);
@@ -198,12 +233,21 @@ export function configJsonSchema(): Record<string, unknown> {
       properties[group] = setting.schema ?? {};
     }
   }
+  const { $schema: _self, ...settings } = properties;
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'bridge.config.json',
     description: 'Settings of one bridge stack; flags and the environment override them. The source API key never goes here.',
     type: 'object',
     additionalProperties: false,
-    properties,
+    properties: {
+      ...properties,
+      environments: {
+        type: 'object',
+        description: 'Named sets of settings over the ones above, chosen with --env NAME (or BRIDGE_ENV).',
+        propertyNames: { pattern: ENVIRONMENT_NAME.source },
+        additionalProperties: { type: 'object', additionalProperties: false, properties: settings },
+      },
+    },
   };
 }

@@ -86,6 +86,8 @@ export async function prepareLogs(globals: GlobalOptions, options: LogsOptions, 
 }
 
 export interface GlobalOptions {
+  /** The config file's environment (its "environments" key). */
+  env?: string;
   stack?: string;
   region?: string;
   profile?: string;
@@ -107,7 +109,9 @@ export async function configFrom(
   env: NodeJS.ProcessEnv,
   note: (message: string) => void = () => {},
 ): Promise<StackConfig> {
-  const file = loadConfigFile(globals.config);
+  // --env, else BRIDGE_ENV: which of the file's environments.
+  const environment = globals.env ?? (env.BRIDGE_ENV || undefined);
+  const file = loadConfigFile(globals.config, process.cwd(), environment);
   const flags: RawSettings = { ...settingsFromOptions(globals as Record<string, unknown>, 'global'), ...commandSettings };
   const merged = mergeSettings(file, envSettings(env), flags);
   if (!merged.region) {

@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { resolveConfig } from '../../src/config.js';
-import { SETTINGS, bounds, configFileSettings, configJsonSchema, envSettings, optionAttribute, settingsFromOptions } from '../../src/settings.js';
+import { configFrom } from '../../src/commands/options.js';
+import { SETTINGS, bounds, configFileForEnvironment, configFileSettings, configJsonSchema, envSettings, optionAttribute, settingsFromOptions } from '../../src/settings.js';
 
 async function help(args: string[]): Promise<string> {
   const stdout = new PassThrough();
@@ -32,8 +35,10 @@ describe('the settings table', () => {
   });
 
   it('maps flags, the environment and the file to the same keys', () => {
-    expect(optionAttribute('--noncurrent-days <days>')).toBe('noncurrentDays');
-    expect(settingsFromOptions({ noncurrentDays: '30', stack: 'ignored-here', dryRun: true }, 'setup')).toEqual({ noncurrentVersionDays: '30' });
+    expect(optionAttribute('--noncurrent-version-days <days>')).toBe('noncurrentVersionDays');
+    // The flag and the file's key share one name; the earlier flag still works.
+    expect(settingsFromOptions({ noncurrentVersionDays: '30', stack: 'ignored-here', dryRun: true }, 'setup')).toEqual({ noncurrentVersionDays: '30' });
+    expect(settingsFromOptions({ noncurrentDays: '31' }, 'setup')).toEqual({ noncurrentVersionDays: '31' });
     expect(settingsFromOptions({ stack: 'weather', endpointUrl: 'http://127.0.0.1:5000' }, 'global')).toEqual({ stack: 'weather', endpointUrl: 'http://127.0.0.1:5000' });
     expect(envSettings({ AWS_DEFAULT_REGION: 'eu-west-2', AWS_PROFILE: 'dev' })).toEqual({ region: 'eu-west-2', profile: 'dev' });
     expect(configFileSettings({ source: { url: 'https://x.example/a', keyIn: 'query:appid' }, functionMemory: 512 }, 'f')).toEqual({
@@ -61,5 +66,45 @@ describe('the settings table', () => {
       expect(validate(bad), JSON.stringify(bad)).toBe(false);
       expect(() => resolveConfig(configFileSettings(bad, 'f')), JSON.stringify(bad)).toThrow();
     }
+  });
+});
+
+describe("the config file's environments", () => {
+  const file = {
+    $schema: './schema/bridge.config.schema.json',
+    stack: 'weather',
+    region: 'eu-west-1',
+    noncurrentVersionDays: 365,
+    environments: { prod: { region: 'eu-central-1', noncurrentVersionDays: 730 }, dev: { stack: 'weather-dev' } },
+  };
+  const write = (content: unknown) => {
+    const dir = mkdtempSync(join(tmpdir(), 'bridge-envs-'));
+    writeFileSync(join(dir, 'bridge.config.json'), JSON.stringify(content));
+    return join(dir, 'bridge.config.json');
+  };
+
+  it('are valid by the published schema', () => {
+    expect(validate(file), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ environments: { prod: { environments: {} } } })).toBe(false);
+  });
+
+  it('lay one named set over the top-level settings, chosen with --env or BRIDGE_ENV', async () => {
+    const path = write(file);
+    expect(configFileForEnvironment(file, path, undefined)).toEqual({ stack: 'weather', region: 'eu-west-1', noncurrentVersionDays: 365 });
+    expect(configFileForEnvironment(file, path, 'prod')).toEqual({ stack: 'weather', region: 'eu-central-1', noncurrentVersionDays: 730 });
+    const prod = await configFrom({ config: path, env: 'prod' }, {}, {});
+    expect([prod.stack, prod.region, prod.noncurrentVersionDays]).toEqual(['weather', 'eu-central-1', 730]);
+    const dev = await configFrom({ config: path }, {}, { BRIDGE_ENV: 'dev' });
+    expect([dev.stack, dev.region]).toEqual(['weather-dev', 'eu-west-1']);
+    // Flags still win over the environment's settings.
+    expect((await configFrom({ config: path, env: 'prod', region: 'us-west-2' }, {}, {})).region).toBe('us-west-2');
+  });
+
+  it('refuse a name the file does not have, and nesting, naming the fix', async () => {
+    const path = write(file);
+    await expect(configFrom({ config: path, env: 'staging' }, {}, {})).rejects.toThrow('--env staging: config file ' + path + ' has the environments prod, dev; choose one of them or add staging there');
+    expect(() => configFileForEnvironment({ environments: { prod: { environments: {} } } }, path, 'prod')).toThrow(/cannot hold environments of its own/);
+    expect(() => configFileForEnvironment({ environments: { prod: { colour: 'red' } } }, path, 'prod')).toThrow(/environments\.prod\) has an unknown key 'colour'/);
+    await expect(configFrom({ config: join(tmpdir(), 'nope-bridge.json'), env: 'prod' }, {}, {})).rejects.toThrow(/does not exist/);
   });
 });
