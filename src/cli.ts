@@ -1,6 +1,6 @@
 /** The commander program: global options, subcommands, and the exit-code contract. */
 import { Command, CommanderError, Option } from 'commander';
-import { BridgeError, ExitCode, awsFailureText } from './errors.js';
+import { BridgeError, ExitCode, UsageError, awsFailureText } from './errors.js';
 import { Ui, type Io } from './output.js';
 import { exitOnInterrupt, startRun } from './interrupt.js';
 import { VERSION } from './version.js';
@@ -195,6 +195,24 @@ function buildProgram(io: Io, run: Run): Command {
     .action(async (options: { keep?: boolean }, command: Command) => {
       await run(command, async () => undefined, async (ui) => (await import('./commands/demo.js')).runDemo(options, io, ui, main));
     });
+  program
+    .command('completion')
+    .description('print a shell completion script: bash, zsh or fish')
+    .argument('<shell>', 'bash, zsh or fish')
+    .action(async (shell: string) => {
+      const { SHELLS, completionScript } = await import('./completion.js');
+      if (!(SHELLS as readonly string[]).includes(shell)) throw new UsageError(`invalid shell '${shell}': give bash, zsh or fish`);
+      const { FORMATS } = await import('./commands/audit-options.js');
+      const longs = (command: Command) => command.options.filter((o) => !(o as Option & { hidden?: boolean }).hidden && o.long).map((o) => o.long as string);
+      const severities = ['critical', 'high', 'medium', 'low', 'info'];
+      const spec = {
+        commands: program.commands.map((c) => ({ name: c.name(), description: c.description(), options: longs(c), ...(c.name() === 'completion' ? { arguments: [...SHELLS] } : {}) })),
+        globalOptions: longs(program),
+        values: { '--format': [...FORMATS], '--fail-on': severities, '--severity': severities, '--api-auth': ['aws-iam', 'api-key'] },
+      };
+      io.stdout.write(completionScript(shell as (typeof SHELLS)[number], spec));
+    });
+
   for (const command of program.commands) command.addHelpText('after', helpFooter(command.name()));
   return program;
 }

@@ -21,6 +21,7 @@ const EXAMPLES: Record<string, string[]> = {
   logs: ['bridge logs --since 1h', 'bridge logs --filter \'{ $.level = "error" }\' --since 1d', 'bridge logs --follow --api'],
   local: ['bridge local --sample-source'],
   demo: ['bridge demo', 'bridge demo --keep'],
+  completion: ['eval "$(bridge completion bash)"     # in ~/.bashrc', 'eval "$(bridge completion zsh)"      # in ~/.zshrc, after compinit', 'bridge completion fish > ~/.config/fish/completions/bridge.fish'],
 };
 
 const EXIT_CODES: Record<string, string> = {
