@@ -125,7 +125,7 @@ describe("teardown's prompt", () => {
     const t = terminal();
     const running = main(['node', 'bridge', 'teardown', '--stack', 'sigint'], t.io);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(t.stderr()).toContain('Type the stack name (sigint) to remove it: ');
+    expect(t.stderr()).toContain('Type the stack name (sigint) to remove it from us-east-1 (account 123456789012): ');
     press(t.stdin);
     expect(await running).toBe(130);
     expect(t.stderr()).toMatch(/error: cancelled, nothing was removed\n$/);
