@@ -47,7 +47,7 @@ export interface CallAnswer {
  * with it). IAM's simulator and Access Analyzer's policy checks only judge documents sent to them.
  */
 export function isMutatingCommand(command: string): boolean {
-  return !/^(Get|List|Describe|Head|Simulate|Check|ValidatePolicy$)/.test(command);
+  return !/^(Get|List|Describe|Head|Simulate|Check|Filter|StartLiveTail$|ValidatePolicy$)/.test(command);
 }
 
 type AnyClient =

@@ -206,9 +206,11 @@ function buildProgram(io: Io, run: Run): Command {
       const longs = (command: Command) => command.options.filter((o) => !(o as Option & { hidden?: boolean }).hidden && o.long).map((o) => o.long as string);
       const severities = ['critical', 'high', 'medium', 'low', 'info'];
       const spec = {
-        commands: program.commands.map((c) => ({ name: c.name(), description: c.description(), options: longs(c), ...(c.name() === 'completion' ? { arguments: [...SHELLS] } : {}) })),
+        // Each alias (status's outputs) completes as its command.
+        commands: program.commands.flatMap((c) => [c.name(), ...c.aliases()].map((name) => ({ name, description: c.description(), options: longs(c), ...(c.name() === 'completion' ? { arguments: [...SHELLS] } : {}) }))),
         globalOptions: longs(program),
         values: { '--format': [...FORMATS], '--fail-on': severities, '--severity': severities, '--api-auth': ['aws-iam', 'api-key'] },
+        files: ['--config', '--api-key-file', '--operator-access-key-file', '--output-file', '--output-dir', '--mutelist', '--sarif-location'],
       };
       io.stdout.write(completionScript(shell as (typeof SHELLS)[number], spec));
     });
@@ -242,7 +244,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     if (error instanceof CommanderError) {
       // --help and --version end here too, with exit code 0; commander has said what was wrong.
       if (error.exitCode === 0) return ExitCode.ok;
-      if (argv.includes('--json')) ui.json({ error: { code: 'usage', message: error.message.replace(/^error: /, ''), exitCode: ExitCode.usage } });
+      if (argv.includes('--json')) ui.jsonLine({ error: { code: 'usage', message: error.message.replace(/^error: /, ''), exitCode: ExitCode.usage } });
       return ExitCode.usage;
     }
     verbose = verbose || program.opts().verbose === true;
@@ -266,7 +268,8 @@ function reportError(error: unknown, ui: Ui, verbose: boolean, json: boolean): n
   const exitCode = error instanceof BridgeError ? error.exitCode : ExitCode.failure;
   // One formatter for every failure that is not bridge's own: AWS's code, the call, the attempts.
   const message = error instanceof BridgeError ? error.message : awsFailureText(error);
-  if (json) ui.json({ error: { code: errorCode(error), message, exitCode } });
+  // One line: a document for --json, and a line of JSON Lines for logs --json.
+  if (json) ui.jsonLine({ error: { code: errorCode(error), message, exitCode } });
   ui.err(`${ui.chalk.red('error:')} ${message}`);
   const e = error as Error | undefined;
   if (verbose && e?.stack) ui.err(e.stack);

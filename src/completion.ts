@@ -18,6 +18,8 @@ export interface CompletionSpec {
   globalOptions: string[];
   /** Options whose value is one of a few words: --format table json ... */
   values: Record<string, string[]>;
+  /** Options whose value is a path: the shell completes file names there. */
+  files: string[];
 }
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -36,6 +38,7 @@ _bridge() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}" command="" word opts
   case "$prev" in
 ${valueCases.join('\n')}
+    ${spec.files.join('|')}) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   # The command is the first word that names one (an option's value never does).
   for word in "\${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
@@ -66,6 +69,7 @@ ${described.join('\n')}
   )
   case "\${words[CURRENT-1]}" in
 ${valueCases.join('\n')}
+    ${spec.files.join('|')}) _files; return ;;
   esac
   for word in "\${(@)words[2,CURRENT-1]}"; do
     if [[ " ${words(names)} " == *" $word "* ]]; then command="$word"; break; fi
@@ -88,9 +92,11 @@ function fish(spec: CompletionSpec): string {
     '# bridge completion for fish: bridge completion fish > ~/.config/fish/completions/bridge.fish',
     'complete -c bridge -f',
     ...spec.commands.map((c) => `complete -c bridge -n 'not __fish_seen_subcommand_from ${names}' -a ${c.name} -d ${quoted(c.description)}`),
-    ...spec.globalOptions.map((o) => `complete -c bridge -l ${o.slice(2)}`),
+    ...spec.globalOptions.map((o) => `complete -c bridge -l ${o.slice(2)}${spec.files.includes(o) ? ' -r -F' : ''}`),
     ...spec.commands.filter((c) => c.arguments).map((c) => `complete -c bridge -n '__fish_seen_subcommand_from ${c.name}' -a ${quoted(words(c.arguments as string[]))}`),
-    ...spec.commands.flatMap((c) => c.options.map((o) => `complete -c bridge -n '__fish_seen_subcommand_from ${c.name}' -l ${o.slice(2)}${spec.values[o] ? ` -x -a ${quoted(words(spec.values[o] as string[]))}` : ''}`)),
+    ...spec.commands.flatMap((c) =>
+      c.options.map((o) => `complete -c bridge -n '__fish_seen_subcommand_from ${c.name}' -l ${o.slice(2)}${spec.values[o] ? ` -x -a ${quoted(words(spec.values[o] as string[]))}` : spec.files.includes(o) ? ' -r -F' : ''}`),
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -143,11 +143,12 @@ function planOne(ctx: StackContext, resource: AnyResource, live: unknown): Plann
 }
 
 /** The plan for every resource, in dependency order, after the input checks that need live state. */
-export function planStack(ctx: StackContext, resources: readonly AnyResource[], state: StackState, only?: ReadonlySet<string>): PlannedChange[] {
+export function planStack(ctx: StackContext, resources: readonly AnyResource[], state: StackState, only?: ReadonlySet<string>, options: { checks?: boolean } = {}): PlannedChange[] {
   // The graph is the whole stack's; `only` (audit --fix) says which of it is checked and planned.
   const ordered = dependencyOrder(resources).filter((resource) => !only || only.has(resource.kind));
   const scoped = scopedContexts(ctx, resources);
-  for (const resource of ordered) resource.check?.(scoped(resource), state.lives.get(resource.kind) ?? null, state.lives);
+  // status plans to say what differs, not to apply: a setup's input checks (the key it needs) do not apply.
+  if (options.checks !== false) for (const resource of ordered) resource.check?.(scoped(resource), state.lives.get(resource.kind) ?? null, state.lives);
   return ordered.map((resource) => planOne(scoped(resource), resource, state.lives.get(resource.kind)));
 }
 

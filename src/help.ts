@@ -37,6 +37,7 @@ function environment(command: string): string[] {
   const settings = [...new Set(SETTINGS.flatMap((s) => s.env ?? []))];
   return [
     `${settings.join(', ')}: as the flags (the flags win)`,
+    'BRIDGE_ENV: as --env, the config file\'s environment',
     'AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN: credentials (the AWS SDK\'s chain)',
     'AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE: where the SDK finds profiles',
     'AWS_MAX_ATTEMPTS: attempts per AWS call (default 8)',

@@ -47,7 +47,7 @@ export class Ui {
    * the progress lines already showed (the stack's heading, each resource applied).
    */
   get sameScreen(): boolean {
-    return !this.options.quiet && !this.options.json && this.io.stdout.isTTY === true;
+    return !this.options.quiet && !this.options.json && this.io.stdout.isTTY === true && this.io.stderr.isTTY === true;
   }
 
   /** Any value registered here is replaced by [redacted] in every line printed afterwards. */

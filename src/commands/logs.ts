@@ -52,6 +52,7 @@ export async function followGroups(ctx: StackContext, groups: Group[], startTime
   void interruption.signalled.then(() => controller.abort());
   ui.err(ui.chalk.dim(`following ${groups.map((g) => g.name).join(' and ')} (Ctrl-C to stop)`));
   try {
+    // One group failing (access denied) stops the others too, or the run would never end.
     await Promise.all(
       groups.map((group) =>
         followLogs(ctx.aws.logs, {
@@ -63,6 +64,9 @@ export async function followGroups(ctx: StackContext, groups: Group[], startTime
           liveTail: !ctx.config.endpoint,
           onEvent: (event) => print(event, group),
           onFallback: (reason) => ui.verbose(reason),
+        }).catch((error: unknown) => {
+          controller.abort();
+          throw error;
         }),
       ),
     );

@@ -66,13 +66,30 @@ export async function runStatus({ config }: { config: StackConfig }, ui: Ui): Pr
       const state = await readStackTolerant(ctx, STACK_RESOURCES);
       const resources = resourcesOf(ctx, state);
       const exists = resources.some((r) => r.state === 'present');
-      const readable = new Set(STACK_RESOURCES.map((r) => r.kind).filter((kind) => !state.errors.has(kind)));
-      const plan = exists ? planStack(ctx, STACK_RESOURCES, state, readable) : [];
+      // Resource by resource: one that cannot be planned (a first setup's input missing) is named, not fatal.
+      const unplanned: string[] = [];
+      const plan = exists
+        ? STACK_RESOURCES.filter((r) => !state.errors.has(r.kind)).flatMap((r) => {
+            try {
+              return planStack(ctx, STACK_RESOURCES, state, new Set([r.kind]), { checks: false });
+            } catch {
+              unplanned.push(r.title);
+              return [];
+            }
+          })
+        : [];
       const bucketThere = state.lives.get('bucket') != null;
       const functionThere = state.lives.get('function') != null;
+      const unreadable = [...state.errors.keys()];
       const [object, error] = await Promise.all([
         bucketThere ? newestObject(ctx, now) : null,
-        functionThere ? lastError(ctx, now).catch(() => null) : null,
+        functionThere
+          ? lastError(ctx, now).catch(() => {
+              // Not "none": the logs could not be read.
+              unreadable.push('function logs');
+              return null;
+            })
+          : null,
       ]);
       // The method and stage's description holds the invoke URL.
       const method = STACK_RESOURCES.find((r) => r.kind === 'api');
@@ -90,16 +107,19 @@ export async function runStatus({ config }: { config: StackConfig }, ui: Ui): Pr
         newestObject: object,
         lastError: error,
         drift: {
-          inSync: plan.every((c) => c.action === 'noop'),
-          resources: plan.filter((c) => c.action !== 'noop').map((c) => `${c.title} ${c.action === 'create' ? 'missing' : c.changes.map((f) => f.field).join(', ')}`),
-          unreadable: [...state.errors.keys()],
+          inSync: plan.every((c) => c.action === 'noop') && unplanned.length === 0,
+          resources: [
+            ...plan.filter((c) => c.action !== 'noop').map((c) => `${c.title} ${c.action === 'create' ? 'missing' : c.changes.map((f) => f.field).join(', ')}`),
+            ...unplanned.map((title) => `${title} (cannot be planned without setup's inputs)`),
+          ],
+          unreadable,
         },
       };
       ui.idle();
       if (ui.options.json) ui.json(report);
       else for (const line of renderStatus(report, ui.chalk, !ui.sameScreen)) ui.out(line);
-      // As the audit does: a stack that is not in this region is exit 1 (after saying so).
-      return exists ? ExitCode.ok : ExitCode.failure;
+      // As the audit does: a stack that is not in this region, or a read that failed, is exit 1 (after saying so).
+      return exists && unreadable.length === 0 ? ExitCode.ok : ExitCode.failure;
     },
     { tagIndex: true },
   );

@@ -76,10 +76,15 @@ export async function pollLogEvents(logs: CloudWatchLogsClient, options: FollowO
     let nextToken: string | undefined;
     let newest = since;
     do {
-      const page = await logs.send(
-        new FilterLogEventsCommand({ logGroupName: options.logGroupName, startTime: since, nextToken, ...(options.filterPattern ? { filterPattern: options.filterPattern } : {}) }),
-        { abortSignal: options.signal },
-      );
+      const page = await logs
+        .send(new FilterLogEventsCommand({ logGroupName: options.logGroupName, startTime: since, nextToken, ...(options.filterPattern ? { filterPattern: options.filterPattern } : {}) }), {
+          abortSignal: options.signal,
+        })
+        // A group not made yet (no run since setup) has nothing to show yet: keep waiting for it.
+        .catch((error: unknown) => {
+          if ((error as Error).name === 'ResourceNotFoundException') return { events: [], nextToken: undefined };
+          throw error;
+        });
       for (const event of (page.events ?? []).map(logEvent)) {
         if (seen.has(event.id)) continue;
         seen.add(event.id);
@@ -108,17 +113,27 @@ async function liveTail(logs: CloudWatchLogsClient, options: FollowOptions): Pro
 }
 
 export async function followLogs(logs: CloudWatchLogsClient, options: FollowOptions): Promise<void> {
+  let startTime = options.startTime;
   if (options.liveTail) {
+    let newest = 0;
+    const onEvent = (event: LogEvent) => {
+      newest = Math.max(newest, event.timestamp);
+      options.onEvent(event);
+    };
     try {
-      await liveTail(logs, options);
-      return;
+      await liveTail(logs, { ...options, onEvent });
+      if (options.signal.aborted) return;
+      // A session ends by itself (after 3 hours): go on by polling.
+      options.onFallback?.('the Live Tail session ended; polling from its last event');
     } catch (error) {
       if (options.signal.aborted) return;
       options.onFallback?.(`Live Tail unavailable (${(error as Error).name}); polling instead`);
     }
+    // From just after the last event Live Tail showed: none twice.
+    if (newest > 0) startTime = newest + 1;
   }
   try {
-    await pollLogEvents(logs, options);
+    await pollLogEvents(logs, { ...options, startTime });
   } catch (error) {
     if (!options.signal.aborted) throw error;
   }

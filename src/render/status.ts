@@ -54,7 +54,8 @@ export function renderStatus(report: StatusReport, chalk: ChalkInstance, heading
   const o = report.newestObject;
   lines.push(row('newest data', o ? `${o.key}${o.ageSeconds !== null ? `, ${ageText(o.ageSeconds)} ago` : ''}${o.size !== null ? ` (${o.size} bytes)` : ''}` : 'nothing stored yet'));
   const e = report.lastError;
-  lines.push(row('last error', e ? chalk.red(`${e.at}${e.requestId ? ` (request ${e.requestId})` : ''}: ${e.message}`) : 'none in the last 24 h'));
+  const logsUnread = report.drift.unreadable.includes('function logs');
+  lines.push(row('last error', e ? chalk.red(`${e.at}${e.requestId ? ` (request ${e.requestId})` : ''}: ${e.message}`) : logsUnread ? chalk.red('unknown: the function logs could not be read') : 'none in the last 24 h'));
   lines.push(row('drift', report.drift.inSync ? chalk.green(driftLine(report.drift)) : chalk.yellow(driftLine(report.drift))));
   lines.push('', 'Resources:');
   const titleWidth = Math.max(...report.resources.map((r) => r.title.length));

@@ -14,7 +14,8 @@ import { followLogs } from '../../src/logs/follow.js';
 import type { LogEvent } from '../../src/logs/lines.js';
 import { freeLoopbackPort } from '../../src/local/moto.js';
 import { CURRENT_WEATHER_LONDON, startSampleSource, type SampleSource } from '../../src/local/sample-source.js';
-import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, resetLocal, runCli, type CliRun } from '../support/helpers.js';
+import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal, runCli, type CliRun } from '../support/helpers.js';
+import { DeleteParameterCommand } from '@aws-sdk/client-ssm';
 
 const stack = 'invokecheck';
 const Bucket = `${stack}-${LOCAL_ACCOUNT}-us-east-1`;
@@ -262,6 +263,27 @@ describe('status and logs, after those runs', () => {
     const people = await bridge(['status', '--stack', stack]);
     expect(people.stdout).toMatch(/^ {2}newest data {2}raw\/\d{4}\/\d{2}\/\d{2}\/\S+, \d+ (s|min) ago \(\d+ bytes\)$/m);
     expect(people.stdout).toMatch(/^ {2}drift {8}in sync: setup would change nothing$/m);
+  });
+
+  it('status and logs are read-only: no mutating call, no lock', async () => {
+    for (const args of [['status'], ['logs', '--since', '1h', '--api']]) {
+      const run = await bridge([...args, '--stack', stack, '--verbose']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(mutatingCalls(run)).toEqual([]);
+      expect(run.stderr).not.toMatch(/stack lock/);
+    }
+  });
+
+  it("status of a stack missing a part: names it missing, and does not ask for setup's inputs", async () => {
+    await aws.ssm.send(new DeleteParameterCommand({ Name: `/${stack}/source/api-key` }));
+    const run = await bridge(['status', '--stack', stack, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const status = JSON.parse(run.stdout);
+    expect(status.resources.find((r: { kind: string }) => r.kind === 'source-api-key')).toMatchObject({ state: 'missing' });
+    expect(status.drift.inSync).toBe(false);
+    expect(status.drift.resources).toContain('Source API key missing');
+    // Put back for the tests after this one.
+    await setSource(source.weatherUrl, ['--source-key-in', 'query:appid', '--source-key-env', 'TEST_SOURCE_KEY']);
   });
 
   it('status of a stack that is not in the region: says so, exit 1', async () => {

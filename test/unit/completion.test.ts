@@ -37,8 +37,10 @@ describe('shell completion', () => {
     expect(complete('--region', 'eu-west-1', 'setup', '--dry')).toEqual(['--dry-run']);
     expect(complete('setup', '--noncurrent')).toEqual(['--noncurrent-version-days']);
     expect(complete('completion', 'f')).toEqual(['fish']);
-    // A global option, under any command.
+    // A global option, under any command; an alias as its command; a path option takes file names.
     expect(complete('logs', '--reg')).toEqual(['--region']);
+    expect(complete('outputs', '--js')).toEqual(['--json']);
+    expect(complete('audit', '--mutelist', file.slice(0, -3))).toEqual([file]);
   });
 
   it.skipIf(!has('fish'))('fish: the same, through its own complete -C', async () => {
@@ -48,6 +50,7 @@ describe('shell completion', () => {
     expect(complete('bridge audit --format s')).toEqual(['sarif']);
     expect(complete('bridge setup --dry')).toEqual(['--dry-run']);
     expect(complete('bridge teardown --delete')).toEqual(['--delete-data']);
+    expect(complete(`bridge --config ${file.slice(0, -3)}`)).toEqual([file]);
   });
 
   it.skipIf(!has('zsh'))('zsh: typed with Tab in an interactive zsh, the command line that runs is whole', async () => {
