@@ -106,10 +106,13 @@ export function publicUrl(apiUrl: string): string {
   return `${url.origin}${url.pathname}`;
 }
 
-/** Removes the secret (and its URL-encoded form) from any text before it is logged or thrown. */
+/**
+ * Removes the secret from any text before it is logged or thrown: as it is, URL-encoded, and as
+ * JSON writes it inside a string (a key with a quote or a backslash), since log lines are JSON.
+ */
 export function redactor(secret: string | undefined): (text: string) => string {
   if (!secret || secret.length < 4) return (text) => text;
-  const forms = [...new Set([secret, encodeURIComponent(secret)])];
+  const forms = [...new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)])];
   return (text) => forms.reduce((out, form) => out.split(form).join('[redacted]'), text);
 }
 

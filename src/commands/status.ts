@@ -117,7 +117,10 @@ export async function runStatus({ config }: { config: StackConfig }, ui: Ui): Pr
       };
       ui.idle();
       if (ui.options.json) ui.json(report);
-      else for (const line of renderStatus(report, ui.chalk, !ui.sameScreen)) ui.out(line);
+      else {
+        const stdout = ui.io.stdout as { isTTY?: boolean; columns?: number };
+        for (const line of renderStatus(report, ui.chalk, !ui.sameScreen, stdout.isTTY ? stdout.columns : undefined)) ui.out(line);
+      }
       // As the audit does: a stack that is not in this region, or a read that failed, is exit 1 (after saying so).
       return exists && unreadable.length === 0 ? ExitCode.ok : ExitCode.failure;
     },

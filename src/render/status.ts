@@ -42,8 +42,11 @@ export function driftLine(drift: StatusReport['drift']): string {
   return `${drift.resources.length} ${drift.resources.length === 1 ? 'resource differs' : 'resources differ'} (${drift.resources.join(', ')}): bridge setup --dry-run shows how${unreadable}`;
 }
 
-/** `heading`: the "Stack S in R" line, left out where the progress lines above said it. */
-export function renderStatus(report: StatusReport, chalk: ChalkInstance, heading = true): string[] {
+/** Below this many columns each resource's ARN goes on a line of its own (as the audit table stacks). */
+export const STATUS_STACKED_BELOW = 100;
+
+/** `heading`: the "Stack S in R" line, left out where the progress lines above said it; `width`: the terminal's columns. */
+export function renderStatus(report: StatusReport, chalk: ChalkInstance, heading = true, width?: number): string[] {
   const lines = heading ? [`Stack ${chalk.bold(report.stack)} in ${report.region} (account ${report.account})`, ''] : [];
   if (!report.exists) {
     lines.push(`Nothing of stack ${report.stack} exists in ${report.region}: bridge setup creates it (check --region and --stack if you expected one).`);
@@ -60,9 +63,11 @@ export function renderStatus(report: StatusReport, chalk: ChalkInstance, heading
   lines.push('', 'Resources:');
   const titleWidth = Math.max(...report.resources.map((r) => r.title.length));
   const nameWidth = Math.max(...report.resources.map((r) => r.name.length));
+  const stacked = width !== undefined && width > 0 && width < STATUS_STACKED_BELOW;
   for (const r of report.resources) {
     const state = r.state === 'present' ? chalk.dim(r.arn ?? '') : r.state === 'missing' ? chalk.yellow('missing: setup creates it') : chalk.red(`could not read: ${r.why ?? ''}`);
-    lines.push(`  ${r.title.padEnd(titleWidth)}  ${r.name.padEnd(nameWidth)}  ${state}`.trimEnd());
+    if (stacked) lines.push(`  ${r.title}  ${r.name}`, ...(state ? [`    ${state}`] : []));
+    else lines.push(`  ${r.title.padEnd(titleWidth)}  ${r.name.padEnd(nameWidth)}  ${state}`.trimEnd());
   }
   return lines;
 }

@@ -61,6 +61,12 @@ describe('the request to the source', () => {
     expect(redact('key a+b/c= and a%2Bb%2Fc%3D')).toBe('key [redacted] and [redacted]');
     expect(redactor(undefined)('nothing to hide')).toBe('nothing to hide');
   });
+  it('redacts the key as a JSON log line writes it (a quote or a backslash in it)', () => {
+    const key = 'k"ey\\9x';
+    const line = JSON.stringify({ step: 'fetch', error: `401 for ${key}` });
+    expect(line).not.toContain(key);
+    expect(redactor(key)(line)).toBe('{"step":"fetch","error":"401 for [redacted]"}');
+  });
 });
 
 describe('retries', () => {

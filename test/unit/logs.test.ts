@@ -65,3 +65,17 @@ describe("status's words", () => {
     expect(renderStatus(report, new Chalk({ level: 0 }))).toEqual(['Stack s in eu-west-1 (account 111122223333)', '', 'Nothing of stack s exists in eu-west-1: bridge setup creates it (check --region and --stack if you expected one).']);
   });
 });
+
+describe('status in a narrow pane', () => {
+  it('puts each ARN under its resource below 100 columns, beside it above', () => {
+    const report: StatusReport = {
+      stack: 's', region: 'eu-west-1', account: '111122223333', readAt: '', exists: true, invokeUrl: null, apiAuth: null,
+      resources: [{ kind: 'bucket', title: 'S3 bucket', name: 's-111122223333-eu-west-1', arn: 'arn:aws:s3:::s-111122223333-eu-west-1', state: 'present' }],
+      newestObject: null, lastError: null, drift: { inSync: true, resources: [], unreadable: [] },
+    };
+    const chalk = new Chalk({ level: 0 });
+    expect(renderStatus(report, chalk, false, 60).slice(-2)).toEqual(['  S3 bucket  s-111122223333-eu-west-1', '    arn:aws:s3:::s-111122223333-eu-west-1']);
+    expect(renderStatus(report, chalk, false, 120).at(-1)).toBe('  S3 bucket  s-111122223333-eu-west-1  arn:aws:s3:::s-111122223333-eu-west-1');
+    for (const line of renderStatus(report, chalk, false, 60)) expect(line.length).toBeLessThanOrEqual(60);
+  });
+});
