@@ -3,7 +3,7 @@
  * bucket's object versions, the logs, and the key they are encrypted with) stays unless
  * --delete-data; the key is only ever scheduled for deletion. Safe to run again after any failure.
  */
-import { destroyStack, planTeardown, readStackTolerant, teardownStep } from '../engine.js';
+import { destroyStack, planTeardown, readStackTolerant, teardownStep, type TeardownStep } from '../engine.js';
 import { recordApplied } from '../interrupt.js';
 import { typedConfirmation } from '../prompt.js';
 import { taggedArns } from '../resources/tag-search.js';
@@ -48,15 +48,25 @@ export function dryRunNote(kind: string, facts: { others: string[]; versions: nu
   return undefined;
 }
 
+type TeardownMeta = Pick<TeardownJson, 'stack' | 'region' | 'account' | 'dryRun'>;
+
+/** The steps as the report lists them: each removal with what it takes along (`noteFor`), what stays and why, what is gone. */
+function reportOf(meta: TeardownMeta, steps: readonly TeardownStep[], noteFor: (kind: string) => string | undefined = () => undefined): TeardownJson {
+  const entry = (s: TeardownStep) => ({ resource: s.resource.kind, name: s.name });
+  return {
+    ...meta,
+    removed: steps.filter((s) => s.action === 'remove').map((s) => {
+      const note = noteFor(s.resource.kind);
+      return { ...entry(s), ...(note ? { note } : {}) };
+    }),
+    retained: steps.filter((s) => s.action === 'retain').map((s) => ({ ...entry(s), reason: s.reason as string })),
+    absent: steps.filter((s) => s.action === 'absent').map(entry),
+  };
+}
+
 /** As terraform destroy asks: the plan (what goes, what stays) first, then a typed answer. */
-async function confirm(io: Io, ui: Ui, plan: TeardownJson, others: string[], versions: number, keyDeletionDays: number): Promise<void> {
-  const preview: TeardownJson = { ...plan, dryRun: true, removed: [], retained: [], absent: [] };
-  for (const r of plan.removed) {
-    const note = dryRunNote(r.resource, { others, versions, keyDeletionDays, now: new Date() });
-    preview.removed.push({ ...r, ...(note ? { note } : {}) });
-  }
-  preview.retained = plan.retained;
-  for (const line of renderTeardown(preview, titleOf, ui.chalk, { heading: false, planOnly: true })) ui.err(line);
+async function confirm(io: Io, ui: Ui, plan: TeardownJson): Promise<void> {
+  for (const line of renderTeardown({ ...plan, absent: [] }, titleOf, ui.chalk, { heading: false, planOnly: true })) ui.err(line);
   ui.err('');
   const typed = await typedConfirmation(io, `Type the stack name (${plan.stack}) to remove it from ${plan.region} (account ${plan.account}): `, plan.stack, 'cancelled, nothing was removed');
   if (!typed) throw new UsageError('the name typed does not match the stack: nothing was removed');
@@ -90,17 +100,11 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
           'teardown would take them out of it with the group. Nothing was removed: move them elsewhere first, or run again with --yes to go on',
       );
     }
-    const planned = (): TeardownJson => ({
-      stack: config.stack,
-      region: config.region,
-      account: ctx.names.account,
-      dryRun: options.dryRun === true,
-      removed: steps.filter((s) => s.action === 'remove').map((s) => ({ resource: s.resource.kind, name: s.name })),
-      retained: steps.filter((s) => s.action === 'retain').map((s) => ({ resource: s.resource.kind, name: s.name, reason: s.reason as string })),
-      absent: [],
-    });
+    const meta = { stack: config.stack, region: config.region, account: ctx.names.account, dryRun: options.dryRun === true };
+    // A real run counts the versions as it deletes them (-1: some, not counted here).
+    const noteFor = (versions: number) => (kind: string) => dryRunNote(kind, { others, versions, keyDeletionDays, now: new Date() });
     if (!options.dryRun && steps.some((s) => s.action === 'remove')) {
-      if (!options.yes) await confirm(io, ui, planned(), others, options.deleteData && teardownOptions.bucketVersions > 0 ? -1 : 0, keyDeletionDays);
+      if (!options.yes) await confirm(io, ui, reportOf({ ...meta, dryRun: true }, steps, noteFor(options.deleteData && teardownOptions.bucketVersions > 0 ? -1 : 0)));
       // One run at a time; read again under the lock, as another run may have removed or added since.
       const lock = (held.lock = await lockStack(ctx, 'teardown', lockTimeoutMs, ui, seen));
       if (!lock.fresh) {
@@ -119,19 +123,12 @@ export async function runTeardown({ config, lockTimeoutMs, keyDeletionDays }: Pr
         }
       }
     }
-    const json: TeardownJson = { stack: config.stack, region: config.region, account: ctx.names.account, dryRun: options.dryRun === true, removed: [], retained: [], absent: [] };
-    for (const step of steps) {
-      if (step.action === 'retain') json.retained.push({ resource: step.resource.kind, name: step.name, reason: step.reason as string });
-      if (step.action === 'absent') json.absent.push({ resource: step.resource.kind, name: step.name });
-    }
+    // A dry run lists what it would remove; a real run, what it did remove (below).
+    const json = reportOf(meta, steps, noteFor(teardownOptions.bucketVersions));
     const c = ui.chalk;
     const width = Math.max(...steps.map((s) => s.resource.title.length));
-    if (options.dryRun) {
-      for (const step of steps.filter((s) => s.action === 'remove')) {
-        const note = dryRunNote(step.resource.kind, { others, versions: teardownOptions.bucketVersions, keyDeletionDays, now: new Date() });
-        json.removed.push({ resource: step.resource.kind, name: step.name, ...(note ? { note } : {}) });
-      }
-    } else {
+    if (!options.dryRun) {
+      json.removed = [];
       const removed = await destroyStack(ctx, steps, teardownOptions, (event) => {
         if (event.type === 'destroy-start') {
           ui.working(`removing ${event.step.resource.title} ${event.step.name}`);
