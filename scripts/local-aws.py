@@ -16,6 +16,10 @@ The third: DescribeLogGroups honours logGroupIdentifiers (exact names), which mo
 (it answers every group of the account). AWS answers only the groups named, and refuses the
 parameter beside logGroupNamePrefix or logGroupNamePattern.
 
+The fourth: Lambda's PutFunctionEventInvokeConfig replaces the function's configuration, as AWS
+does; moto 5.2.1 appends a second one and keeps answering the first, so a repaired failure
+destination would never show.
+
 GET /bridge-local/correction answers 200 "on" so tests can prove the correction is in effect.
 """
 import argparse
@@ -107,6 +111,20 @@ def add_log_group_identifiers() -> None:
     LogsResponse.describe_log_groups = describe_log_groups
 
 
+def replace_event_invoke_config() -> None:
+    # AWS: Put overwrites the function's asynchronous configuration. moto 5.2.1 appends to a list
+    # and GetFunctionEventInvokeConfig answers its first entry, so a second Put is never seen.
+    from moto.awslambda.models import EventInvokeConfig, LambdaBackend
+
+    def put_function_event_invoke_config(self, function_name, config):
+        fn = self.get_function(function_name)
+        event_config = EventInvokeConfig(fn.function_arn, fn.last_modified, config)
+        fn.event_invoke_config = [event_config]
+        return event_config.response()
+
+    LambdaBackend.put_function_event_invoke_config = put_function_event_invoke_config
+
+
 def warm_tagging_api() -> None:
     # The Resource Groups Tagging API imports every service's models on its first call (about 3 s
     # here); bridge asks it on every first setup. Loading it beside the server's start, not in the
@@ -133,6 +151,7 @@ def main() -> None:
     add_marker_route()
     add_service_specific_credentials()
     add_log_group_identifiers()
+    replace_event_invoke_config()
     warm_tagging_api()
     server.main(["-H", "127.0.0.1", "-p", str(args.port)])
 

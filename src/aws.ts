@@ -4,12 +4,15 @@
  * instance roles), never from the command line.
  */
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AccessAnalyzerClient } from '@aws-sdk/client-accessanalyzer';
@@ -60,6 +63,9 @@ type AnyClient =
   | CloudWatchLogsClient
   | APIGatewayClient
   | ResourceGroupsTaggingAPIClient
+  | SchedulerClient
+  | SQSClient
+  | CloudWatchClient
   | AccessAnalyzerClient;
 
 // Throttling bursts deserve more patience than the SDK's default of 3 attempts.
@@ -113,6 +119,16 @@ export class AwsClients {
   }
   get logs(): CloudWatchLogsClient {
     return this.#client('logs', (config) => new CloudWatchLogsClient(config));
+  }
+  get scheduler(): SchedulerClient {
+    return this.#client('scheduler', (config) => new SchedulerClient(config));
+  }
+  get sqs(): SQSClient {
+    return this.#client('sqs', (config) => new SQSClient(config));
+  }
+  /** CloudWatch metrics: the age of the oldest message in the dead-letter queue (SQS has no attribute for it). */
+  get cloudwatch(): CloudWatchClient {
+    return this.#client('cloudwatch', (config) => new CloudWatchClient(config));
   }
   get tagging(): ResourceGroupsTaggingAPIClient {
     // Only ever a lookup with a fallback (tag-search.ts): the SDK's usual three attempts.

@@ -11,6 +11,7 @@ import { DEFAULTS, bounds, configFileForEnvironment, type RawSettings } from './
 import {
   parseKeyPlacement,
   validateApiAuth,
+  validateSchedule,
   validateBucketName,
   validateDerivedNames,
   validateEndpointUrl,
@@ -53,6 +54,11 @@ export interface StackConfig {
   operatorAccessKeyFile?: string;
   /** --adopt: take over the stack's own bucket left untagged by an interrupted setup. */
   adopt?: boolean;
+  /**
+   * The ingestion schedule's expression (rate(...) or cron(...)); null: no schedule (--schedule
+   * none); absent: keep what is deployed.
+   */
+  schedule?: string | null;
   api: {
     /** Given on this run; otherwise the deployed method's, or aws-iam. */
     auth?: ApiAuth;
@@ -145,6 +151,7 @@ export function resolveConfig(raw: RawSettings): StackConfig {
   if (raw.bucket) config.bucket = validateBucketName(raw.bucket, '--bucket');
   if (raw.sourceUrl) config.source.url = validateSourceUrl(raw.sourceUrl);
   if (raw.adopt) config.adopt = true;
+  if (raw.schedule !== undefined) config.schedule = validateSchedule(raw.schedule);
   if (raw.operatorAccessKeyFile) {
     config.operatorAccessKeyFile = validateSecretFile(raw.operatorAccessKeyFile, '--operator-access-key-file', (text) => text.startsWith(KEY_FILE_MARK), raw.force === true);
   }

@@ -65,6 +65,18 @@ export interface StackNames {
   apiLogGroupArn: string;
   apiUsagePlan: string;
   apiKeyName: string;
+  /** EventBridge Scheduler: the stack's own group (groups are what Scheduler tags), its one schedule. */
+  scheduleGroup: string;
+  scheduleGroupArn: string;
+  scheduleName: string;
+  scheduleArn: string;
+  /** The role Scheduler assumes to invoke the function and to write the dead-letter queue. */
+  schedulerRoleName: string;
+  schedulerRoleArn: string;
+  schedulerPolicyName: string;
+  /** Where failed scheduled runs land: Scheduler's deliveries and the function's own async failures. */
+  deadLetterQueue: string;
+  deadLetterQueueArn: string;
 }
 
 /** Everything of the REST API that depends on its id (known only once it exists). */
@@ -191,6 +203,15 @@ export function stackNames(stack: string, account: string, region: string, bucke
     apiLogGroupArn: logGroupArn(apiLogGroup),
     apiUsagePlan: `${stack}-usage-plan`,
     apiKeyName: `${stack}-api-key`,
+    scheduleGroup: stack,
+    scheduleGroupArn: `arn:${partition}:scheduler:${region}:${account}:schedule-group/${stack}`,
+    scheduleName: `${stack}-ingest`,
+    scheduleArn: `arn:${partition}:scheduler:${region}:${account}:schedule/${stack}/${stack}-ingest`,
+    schedulerRoleName: `${stack}-scheduler-role-${region}`,
+    schedulerRoleArn: iam('role', `${stack}-scheduler-role-${region}`),
+    schedulerPolicyName: `${stack}-scheduler`,
+    deadLetterQueue: `${stack}-ingest-dlq`,
+    deadLetterQueueArn: `arn:${partition}:sqs:${region}:${account}:${stack}-ingest-dlq`,
   };
 }
 
@@ -206,6 +227,8 @@ export function partitionValues(names: Pick<StackNames, 'partition' | 'account' 
     LogsPrincipal: servicePrincipal('logs', region),
     LambdaPrincipal: servicePrincipal('lambda', region),
     ApiGatewayPrincipal: servicePrincipal('apigateway', region),
+    SchedulerPrincipal: servicePrincipal('scheduler', region),
+    SqsViaService: viaService('sqs', region),
   };
 }
 

@@ -110,6 +110,29 @@ export function isRoleNotYetUsableByApiGateway(error: unknown): boolean {
   );
 }
 
+/**
+ * Scheduler checks at CreateSchedule and UpdateSchedule that it may assume the role; a role made
+ * (or trusted) moments ago is refused until IAM shows it there (Terraform's provider retries the
+ * same message for 2 minutes).
+ */
+export function isRoleNotYetUsableByScheduler(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ValidationException' && /execution role you provide must allow AWS EventBridge Scheduler to assume the role/i.test(error.message);
+}
+
+/**
+ * Lambda checks at PutFunctionEventInvokeConfig that the execution role may send to the failure
+ * destination; a grant put moments ago is not yet seen ("The function's execution role does not
+ * have permissions to call SendMessage on arn:...").
+ */
+export function isDestinationNotYetAllowed(error: unknown): boolean {
+  return error instanceof Error && error.name === 'InvalidParameterValueException' && /execution role does not have permissions to call SendMessage/i.test(error.message);
+}
+
+/** SQS keeps a deleted queue's name for 60 seconds ("You must wait 60 seconds after deleting a queue ..."). */
+export function isQueueNameNotYetFree(error: unknown): boolean {
+  return error instanceof Error && /QueueDeletedRecently/.test(error.name);
+}
+
 export interface PropagationRule {
   /** For the progress line: "waiting for <what> (attempt N)"; from the answer where it tells which. */
   what: string | ((error: unknown) => string);
@@ -136,6 +159,12 @@ export const PROPAGATION = {
   roleUsableByLambda: { what: 'IAM to let Lambda assume the new role', retryIf: isRoleNotYetUsableByLambda, timeoutMs: 120_000, initialDelayMs: 1_000 },
   /** IAM -> API Gateway: the account's new CloudWatch role. */
   roleUsableByApiGateway: { what: 'IAM to let API Gateway use the new role', retryIf: isRoleNotYetUsableByApiGateway, timeoutMs: 60_000, initialDelayMs: 1_000 },
+  /** IAM -> Scheduler: the scheduler role, for CreateSchedule and UpdateSchedule. */
+  roleUsableByScheduler: { what: 'IAM to let EventBridge Scheduler assume the new role', retryIf: isRoleNotYetUsableByScheduler, timeoutMs: 120_000, initialDelayMs: 1_000 },
+  /** IAM -> Lambda: the execution role's new grant on the dead-letter queue, for the failure destination. */
+  destinationAllowed: { what: "IAM to show Lambda the execution role's grant on the dead-letter queue", retryIf: isDestinationNotYetAllowed, timeoutMs: 120_000, initialDelayMs: 1_000 },
+  /** SQS: the dead-letter queue's name, deleted in the last minute (teardown then setup). */
+  queueNameFree: { what: 'SQS to free the name of the queue deleted in the last minute', retryIf: isQueueNameNotYetFree, timeoutMs: 75_000, initialDelayMs: 5_000 },
   /** IAM: a user and group created moments ago, joined. */
   groupMembership: { what: 'IAM to make the new user and group visible', retryIf: (error: unknown) => isNotFound(error), timeoutMs: 60_000, initialDelayMs: 1_000 },
 } satisfies Record<string, PropagationRule>;

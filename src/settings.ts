@@ -50,6 +50,7 @@ export interface RawSettings {
   apiDailyQuota?: string | number;
   apiKeyFile?: string;
   configureAccountLogging?: boolean;
+  schedule?: string;
   /** Replace key files bridge did not write (flag only). */
   force?: boolean;
   /** Take over the stack's untagged, empty, new bucket (flag only). */
@@ -110,6 +111,14 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'apiBurstLimit', flag: '--api-burst-limit <n>', scope: 'setup', file: 'apiBurstLimit', help: `stage throttling: burst (default ${DEFAULTS.apiBurstLimit})`, schema: whole(1, 5000, 'Stage throttling: burst.') },
   { key: 'apiDailyQuota', flag: '--api-daily-quota <n>', scope: 'setup', file: 'apiDailyQuota', help: `api-key mode: requests per day (default ${DEFAULTS.apiDailyQuota})`, schema: whole(1, 10_000_000, 'api-key mode: requests per day.') },
   { key: 'apiKeyFile', flag: '--api-key-file <path>', scope: 'setup', help: "api-key mode: write the API's key here (mode 0600), never printed" },
+  {
+    key: 'schedule',
+    flag: '--schedule <expression>',
+    scope: 'setup',
+    file: 'schedule',
+    help: "run the function on a schedule: 'rate(15 minutes)', 'cron(0 6 * * ? *)', or none to remove it (default: keep the deployed one)",
+    schema: { type: 'string', pattern: '^(rate\\(.+\\)|cron\\(.+\\)|none)$', description: "An EventBridge Scheduler expression the function runs on: rate(N minutes|hours|days) or cron(6 fields); none removes the schedule." },
+  },
   { key: 'configureAccountLogging', flag: '--configure-account-logging', scope: 'setup', help: "let setup set API Gateway's account-wide CloudWatch role (needed for execution logs)" },
   { key: 'operatorAccessKeyFile', flag: '--operator-access-key-file <path>', scope: 'setup', help: 'create one access key for the operator user and write it here (mode 0600)' },
   { key: 'force', flag: '--force', scope: 'setup', help: 'replace an existing key file that bridge did not write (never needed for its own)' },

@@ -14,6 +14,8 @@ export type TemplateName =
   | 'bucket-policy'
   | 'execution-role-trust'
   | 'execution-role-policy'
+  | 'scheduler-role-trust'
+  | 'scheduler-role-policy'
   | 'operators-policy'
   | 'apigateway-logs-trust'
   | 'apigateway-logs-policy'

@@ -53,7 +53,8 @@ export function validateDerivedNames(stack: string, region: string, bucketGiven:
     const problem = bucketNameProblem(defaultBucketName(stack, '000000000000', region));
     if (problem) throw new UsageError(`invalid stack name '${stack}': the bucket name derived from it breaks S3's rules (${problem}): ${fix}, or give --bucket`);
   }
-  for (const name of [stackNames(stack, '000000000000', region).roleName, stackNames(stack, '000000000000', region).operatorUser]) {
+  const names = stackNames(stack, '000000000000', region);
+  for (const name of [names.roleName, names.operatorUser, names.schedulerRoleName]) {
     if (name.length > 64) throw new UsageError(`invalid stack name '${stack}': the IAM name ${name} is longer than IAM's 64 characters: ${fix}`);
   }
 }
@@ -224,4 +225,76 @@ export function validateEnvVarName(name: string): string {
     throw new UsageError(`invalid --source-key-env '${name}': give the NAME of an environment variable that holds the key, e.g. --source-key-env OWM_API_KEY`);
   }
   return name;
+}
+
+/**
+ * An EventBridge Scheduler expression for a recurring run: rate(N unit) or cron(6 fields), as
+ * Scheduler accepts them (its User Guide, "Schedule types"), checked before any call. at(...) runs
+ * once, which is no ingestion schedule. 'none' removes the schedule: null.
+ */
+export function validateSchedule(value: string): string | null {
+  const text = value.trim();
+  if (text.toLowerCase() === 'none') return null;
+  const forms = "give rate(N minutes|hours|days) (e.g. --schedule 'rate(15 minutes)'), cron(MIN HOUR DAY-OF-MONTH MONTH DAY-OF-WEEK YEAR) (e.g. --schedule 'cron(0 6 * * ? *)'), or none to remove the schedule";
+  const problem = scheduleProblem(text);
+  if (problem) throw new UsageError(`invalid schedule '${value}': ${problem}; ${forms}`);
+  return text;
+}
+
+const CRON_FIELDS: { name: string; min: number; max: number; names?: string[]; extra: RegExp }[] = [
+  { name: 'minutes', min: 0, max: 59, extra: /^$/ },
+  { name: 'hours', min: 0, max: 23, extra: /^$/ },
+  { name: 'day-of-month', min: 1, max: 31, extra: /^(\?|L|LW|\d{1,2}W)$/ },
+  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'], extra: /^$/ },
+  { name: 'day-of-week', min: 1, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'], extra: /^(\?|L|[1-7]L|[1-7]#[1-5])$/ },
+  { name: 'year', min: 1970, max: 2199, extra: /^$/ },
+];
+
+/** Pure: what is wrong with a schedule expression, or null. */
+export function scheduleProblem(text: string): string | null {
+  if (/^at\(/.test(text)) return 'at(...) runs once, and an ingestion schedule recurs';
+  const rate = /^rate\((.*)\)$/.exec(text);
+  if (rate) {
+    const match = /^(\d{1,6}) (minute|minutes|hour|hours|day|days)$/.exec(rate[1] as string);
+    if (!match) return 'a rate is a whole number and a unit: minute(s), hour(s) or day(s)';
+    const count = Number(match[1]);
+    const unit = match[2] as string;
+    if (count < 1) return 'a rate is at least 1';
+    // Scheduler, as EventBridge rules, wants the singular for 1 and the plural above it.
+    if (count === 1 && unit.endsWith('s')) return `write rate(1 ${unit.slice(0, -1)}): the unit is singular for 1`;
+    if (count > 1 && !unit.endsWith('s')) return `write rate(${count} ${unit}s): the unit is plural above 1`;
+    return null;
+  }
+  const cron = /^cron\((.*)\)$/.exec(text);
+  if (!cron) return 'it is neither rate(...) nor cron(...)';
+  const fields = (cron[1] as string).trim().split(/\s+/);
+  if (fields.length !== 6) return `a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), this one has ${fields.length}`;
+  for (const [i, field] of fields.entries()) {
+    const spec = CRON_FIELDS[i] as (typeof CRON_FIELDS)[number];
+    if (!cronFieldValid(field.toUpperCase(), spec)) return `the ${spec.name} field '${field}' is not valid (${spec.min}-${spec.max}${spec.names ? ` or ${spec.names[0]}-${spec.names.at(-1)}` : ''}, with , - * /)`;
+  }
+  const [dayOfMonth, dayOfWeek] = [fields[2], fields[4]];
+  if ((dayOfMonth === '?') === (dayOfWeek === '?')) return "exactly one of day-of-month and day-of-week must be '?'";
+  return null;
+}
+
+function cronFieldValid(field: string, spec: (typeof CRON_FIELDS)[number]): boolean {
+  if (spec.extra.test(field)) return true;
+  const value = (token: string): number | null => {
+    const named = spec.names?.indexOf(token) ?? -1;
+    if (named >= 0) return named + 1;
+    if (!/^\d{1,4}$/.test(token)) return null;
+    const number = Number(token);
+    return number >= spec.min && number <= spec.max ? number : null;
+  };
+  return field.split(',').every((part) => {
+    const [range, step, ...rest] = part.split('/');
+    if (rest.length > 0 || range === undefined) return false;
+    if (step !== undefined && !(/^\d{1,4}$/.test(step) && Number(step) >= 1)) return false;
+    if (range === '*') return true;
+    const ends = range.split('-');
+    if (ends.length > 2) return false;
+    const numbers = ends.map(value);
+    return numbers.every((n) => n !== null);
+  });
 }

@@ -175,6 +175,9 @@ export function templateValidations(n: StackNames, intended: Partial<Record<Temp
     'operators-policy': intended['operators-policy'],
     'bucket-policy': intended['bucket-policy'],
     'kms-key-policy': intended['kms-key-policy'],
+    // Only where the stack has a schedule.
+    'scheduler-role-trust': intended['scheduler-role-trust'],
+    'scheduler-role-policy': intended['scheduler-role-policy'],
     'apigateway-logs-trust': intended['apigateway-logs-trust'] ?? renderTemplate('apigateway-logs-trust', partitionValues(n)),
     'apigateway-logs-policy': intended['apigateway-logs-policy'] ?? renderTemplate('apigateway-logs-policy', partitionValues(n)),
     'deployer-policy': intended['deployer-policy'] ?? renderTemplate('deployer-policy', partitionValues(n)),
@@ -185,6 +188,8 @@ export function templateValidations(n: StackNames, intended: Partial<Record<Temp
     'apigateway-logs-policy': { policyType: 'IDENTITY_POLICY' },
     'deployer-policy': { policyType: 'IDENTITY_POLICY' },
     'execution-role-trust': { policyType: 'RESOURCE_POLICY', validatePolicyResourceType: 'AWS::IAM::AssumeRolePolicyDocument' },
+    'scheduler-role-policy': { policyType: 'IDENTITY_POLICY' },
+    'scheduler-role-trust': { policyType: 'RESOURCE_POLICY', validatePolicyResourceType: 'AWS::IAM::AssumeRolePolicyDocument' },
     'apigateway-logs-trust': { policyType: 'RESOURCE_POLICY', validatePolicyResourceType: 'AWS::IAM::AssumeRolePolicyDocument' },
     'bucket-policy': { policyType: 'RESOURCE_POLICY', validatePolicyResourceType: 'AWS::S3::Bucket' },
     // ValidatePolicy has no KMS resource type: a key policy is checked as a generic resource policy.

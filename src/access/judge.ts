@@ -17,6 +17,9 @@ export interface StackPolicies {
   key: PolicyDocument | null;
   function: PolicyDocument | null;
   trust: PolicyDocument | null;
+  /** The scheduler role's inline and attached policies, and its trust (empty and null without a schedule). */
+  scheduler?: NamedPolicy[];
+  schedulerTrust?: PolicyDocument | null;
 }
 
 export interface Judged {
@@ -35,6 +38,8 @@ function identityOf(row: AccessRow, policies: StackPolicies): NamedPolicy[] {
       return policies.role;
     case 'operator':
       return policies.operator;
+    case 'scheduler-role':
+      return policies.scheduler ?? [];
     case 'other-account':
       return [ADMIN_ELSEWHERE];
     default:
@@ -55,6 +60,9 @@ function resourceOf(row: AccessRow, n: StackNames, policies: StackPolicies): Pic
   if (resource === n.functionArn) return { resource: named('function policy', policies.function), resourcePolicyRequired: false };
   if (resource === n.roleArn && action.toLowerCase() === 'sts:assumerole') {
     return { resource: named('trust policy', policies.trust) ?? { name: 'trust policy', document: { Statement: [] } }, resourcePolicyRequired: true };
+  }
+  if (resource === n.schedulerRoleArn && action.toLowerCase() === 'sts:assumerole') {
+    return { resource: named('scheduler role trust policy', policies.schedulerTrust ?? null) ?? { name: 'scheduler role trust policy', document: { Statement: [] } }, resourcePolicyRequired: true };
   }
   return { resource: null, resourcePolicyRequired: false };
 }

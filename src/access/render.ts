@@ -11,6 +11,8 @@ const TITLES: Record<PrincipalName, string> = {
   'api-gateway': 'API Gateway',
   'lambda-service': 'Lambda',
   'cloudwatch-logs': 'CloudWatch Logs',
+  'scheduler-role': 'scheduler role `S-scheduler-role-R` (with a schedule)',
+  'scheduler-service': 'EventBridge Scheduler (with a schedule)',
   'unrelated-user': 'another user of the account',
   'other-account': 'another account (even its administrators)',
   anonymous: 'anyone (unauthenticated)',
@@ -21,7 +23,7 @@ export const ACCESS_TABLE_END = '<!-- end of access table -->';
 
 export function renderAccessMarkdown(): string {
   const n = stackNames('s', '111122223333', 'us-east-1');
-  const rows = accessTable(n, { keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k', apiId: 'api', dataPrefix: 'raw/' });
+  const rows = accessTable(n, { keyArn: 'arn:aws:kms:us-east-1:111122223333:key/k', apiId: 'api', dataPrefix: 'raw/', scheduled: true });
   const lines = ['| principal | may | may not |', '|---|---|---|'];
   for (const principal of Object.keys(TITLES) as PrincipalName[]) {
     const mine = rows.filter((r) => r.principal === principal);

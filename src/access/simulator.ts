@@ -65,10 +65,12 @@ function beyondSimulator(row: AccessRow): string | null {
   switch (row.principal) {
     case 'execution-role':
     case 'operator':
+    case 'scheduler-role':
       return null;
     case 'api-gateway':
     case 'lambda-service':
     case 'cloudwatch-logs':
+    case 'scheduler-service':
       return 'the simulator takes an IAM user as the caller, never a service principal';
     case 'anonymous':
       return 'the simulator has no anonymous caller';
@@ -89,7 +91,7 @@ export function simulationPlan(rows: readonly AccessRow[], n: StackNames, polici
       beyond.push({ row, why });
       continue;
     }
-    const identity: NamedPolicy[] = row.principal === 'operator' ? policies.operator : policies.role;
+    const identity: NamedPolicy[] = row.principal === 'operator' ? policies.operator : row.principal === 'scheduler-role' ? (policies.scheduler ?? []) : policies.role;
     if (identity.length === 0) {
       beyond.push({ row, why: 'it holds no identity policy to simulate' });
       continue;

@@ -13,6 +13,8 @@ export type PrincipalName =
   | 'api-gateway'
   | 'lambda-service'
   | 'cloudwatch-logs'
+  | 'scheduler-role'
+  | 'scheduler-service'
   | 'unrelated-user'
   | 'other-account'
   | 'anonymous';
@@ -32,6 +34,8 @@ export interface StackFacts {
   dataPrefix: string;
   /** With an API key (api-key mode) API Gateway does not ask IAM about execute-api:Invoke. */
   apiAuth?: 'aws-iam' | 'api-key';
+  /** The stack runs on a schedule: Scheduler's role, and the dead-letter queue, have rows. */
+  scheduled?: boolean;
 }
 
 /** A 12-digit account that is not the stack's, for the cross-account rows. */
@@ -44,6 +48,8 @@ export function principals(n: StackNames): Record<PrincipalName, RequestPrincipa
     'api-gateway': { kind: 'service', service: servicePrincipal('apigateway', n.region) },
     'lambda-service': { kind: 'service', service: servicePrincipal('lambda', n.region) },
     'cloudwatch-logs': { kind: 'service', service: servicePrincipal('logs', n.region) },
+    'scheduler-role': { kind: 'aws', arn: n.schedulerRoleArn, account: n.account },
+    'scheduler-service': { kind: 'service', service: servicePrincipal('scheduler', n.region) },
     'unrelated-user': { kind: 'aws', arn: `arn:${n.partition}:iam::${n.account}:user/alice`, account: n.account },
     'other-account': { kind: 'aws', arn: `arn:${n.partition}:iam::${OTHER_ACCOUNT}:role/Admin`, account: OTHER_ACCOUNT },
     anonymous: { kind: 'anonymous' },
@@ -80,6 +86,9 @@ export function accessTable(n: StackNames, facts: StackFacts): AccessRow[] {
     'kms:encryptioncontext:parameter_arn': parameterArn,
   });
   const forLogs = (groupArn: string): RequestContext => ({ 'kms:encryptioncontext:aws:logs:arn': groupArn });
+  const viaSqs: RequestContext = { 'kms:viaservice': viaService('sqs', n.region), 'kms:calleraccount': n.account };
+  const otherQueue = `arn:${n.partition}:sqs:${n.region}:${n.account}:orders`;
+  const otherFunction = `arn:${n.partition}:lambda:${n.region}:${n.account}:function:payments`;
 
   // The execution role: adds data, reads its one secret, writes its own logs; nothing else.
   add('execution-role', 'allow', 'stores a reading under the data prefix, encrypted with the stack key', 's3:PutObject', object, tls(sse()));
@@ -113,6 +122,15 @@ export function accessTable(n: StackNames, facts: StackFacts): AccessRow[] {
   add('execution-role', 'deny', 'invokes the function', 'lambda:InvokeFunction', n.functionArn);
   add('execution-role', 'deny', 'changes its own code', 'lambda:UpdateFunctionCode', n.functionArn);
   add('execution-role', 'deny', 'widens its own policy', 'iam:PutRolePolicy', n.roleArn);
+  add('execution-role', 'deny', 'sends to another queue', 'sqs:SendMessage', otherQueue);
+  if (facts.scheduled) {
+    // Lambda sends a scheduled run that failed after its retries to the dead-letter queue as the role.
+    add('execution-role', 'allow', 'sends a failed scheduled run to the dead-letter queue', 'sqs:SendMessage', n.deadLetterQueueArn);
+    add('execution-role', 'allow', 'has SQS encrypt the dead letter with the stack key', 'kms:GenerateDataKey', facts.keyArn, viaSqs);
+    add('execution-role', 'deny', 'reads the dead-letter queue', 'sqs:ReceiveMessage', n.deadLetterQueueArn);
+  } else {
+    add('execution-role', 'deny', 'sends to the dead-letter queue of a schedule the stack has not', 'sqs:SendMessage', n.deadLetterQueueArn);
+  }
 
   // The operators: read the data and the logs, run the function, call the API; change nothing.
   add('operator', 'allow', 'reads a stored reading', 's3:GetObject', object, tls());
@@ -156,6 +174,27 @@ export function accessTable(n: StackNames, facts: StackFacts): AccessRow[] {
   add('cloudwatch-logs', 'allow', "decrypts the API's access logs", 'kms:Decrypt', facts.keyArn, forLogs(n.apiLogGroupArn));
   add('cloudwatch-logs', 'allow', "encrypts API Gateway's execution logs", 'kms:GenerateDataKey', facts.keyArn, forLogs(api.executionLogGroupArn));
   add('cloudwatch-logs', 'deny', 'encrypts another log group', 'kms:GenerateDataKey', facts.keyArn, forLogs(otherLogGroup));
+
+  if (facts.scheduled) {
+    // Scheduler, as the stack's scheduler role: runs this function, records what it could not deliver.
+    add('scheduler-role', 'allow', 'runs the function', 'lambda:InvokeFunction', n.functionArn);
+    add('scheduler-role', 'deny', 'runs another function', 'lambda:InvokeFunction', otherFunction);
+    add('scheduler-role', 'deny', "changes the function's code", 'lambda:UpdateFunctionCode', n.functionArn);
+    add('scheduler-role', 'allow', 'delivers an undeliverable run to the dead-letter queue', 'sqs:SendMessage', n.deadLetterQueueArn);
+    add('scheduler-role', 'deny', 'sends to another queue', 'sqs:SendMessage', otherQueue);
+    add('scheduler-role', 'deny', 'reads the dead-letter queue', 'sqs:ReceiveMessage', n.deadLetterQueueArn);
+    add('scheduler-role', 'allow', 'has SQS encrypt the dead letter with the stack key', 'kms:GenerateDataKey', facts.keyArn, viaSqs);
+    add('scheduler-role', 'deny', 'decrypts with the key directly', 'kms:Decrypt', facts.keyArn, { 'kms:calleraccount': n.account });
+    add('scheduler-role', 'deny', 'reads a reading', 's3:GetObject', object, tls());
+    add('scheduler-role', 'deny', 'reads the source key', 'ssm:GetParameter', n.parameterArn);
+    add('scheduler-service', 'allow', "assumes the scheduler role for the stack's schedule group", 'sts:AssumeRole', n.schedulerRoleArn, { 'aws:sourceaccount': n.account, 'aws:sourcearn': n.scheduleGroupArn });
+    add('scheduler-service', 'deny', "assumes it for another schedule group (confused deputy)", 'sts:AssumeRole', n.schedulerRoleArn, {
+      'aws:sourceaccount': n.account,
+      'aws:sourcearn': `arn:${n.partition}:scheduler:${n.region}:${n.account}:schedule-group/default`,
+    });
+    add('scheduler-service', 'deny', 'assumes it for another account (confused deputy)', 'sts:AssumeRole', n.schedulerRoleArn, { 'aws:sourceaccount': OTHER_ACCOUNT, 'aws:sourcearn': n.scheduleGroupArn });
+    add('unrelated-user', 'deny', 'assumes the scheduler role', 'sts:AssumeRole', n.schedulerRoleArn);
+  }
 
   // Anyone else in the account, another account, and nobody at all: nothing.
   add('unrelated-user', 'deny', 'reads a reading', 's3:GetObject', object, tls());

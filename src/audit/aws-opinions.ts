@@ -82,6 +82,8 @@ function intendedTemplates(s: AuditSnapshot): Partial<Record<TemplateName, Polic
   if (operators) out['operators-policy'] = operators.policy;
   if (bucket) out['bucket-policy'] = bucket.policy;
   if (key) out['kms-key-policy'] = key;
+  const scheduler = intendedOf(s.intended, 'scheduler-role');
+  if (scheduler?.wanted) Object.assign(out, { 'scheduler-role-policy': scheduler.policy, 'scheduler-role-trust': scheduler.trust });
   return out;
 }
 

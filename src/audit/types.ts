@@ -52,6 +52,11 @@ export interface AuditSnapshot {
   /** The local handler bundle's hash (what the deployed code should be). */
   localCodeSha256: string | null;
   actions: ActionCatalogue;
+  /**
+   * The age of the oldest message in the dead-letter queue, in seconds, from CloudWatch (SQS has
+   * no attribute for it); null when the queue is empty, or CloudWatch has no recent datapoint.
+   */
+  deadLetterAgeSeconds: number | null;
   /** AWS's own engines' answers, with audit --aws-checks only. */
   aws?: AwsOpinions;
 }
@@ -88,7 +93,7 @@ export interface Control {
   title: string;
   severity: Severity;
   /** For grouping in reports. */
-  service: 'kms' | 's3' | 'iam' | 'lambda' | 'logs' | 'ssm' | 'api' | 'stack';
+  service: 'kms' | 's3' | 'iam' | 'lambda' | 'logs' | 'ssm' | 'api' | 'schedule' | 'stack';
   /** Where the same check is known: { framework: 'Security Hub', id: 'S3.8' }, { framework: 'Prowler', id: 's3_bucket_level_public_access_block' }. */
   frameworks: FrameworkRef[];
   /** The fix in general words (the catalogue, SARIF's rule help). */

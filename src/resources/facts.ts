@@ -19,6 +19,7 @@ export const STACK_FACTS = {
   apiId: { by: 'rest-api', when: 'made' },
   apiRootResourceId: { by: 'rest-api', when: 'made' },
   apiAuth: { by: 'api', when: 'live' },
+  scheduleExpression: { by: 'schedule', when: 'live' },
   accountLoggingRole: { by: 'api-account-logging', when: 'made' },
 } as const satisfies Record<keyof StackRefs, { by: string; when: 'live' | 'made' }>;
 

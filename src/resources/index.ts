@@ -10,6 +10,10 @@ import { kmsKey } from './kms-key.js';
 import { kmsKeyPolicy } from './kms-key-policy.js';
 import { apiExecutionLogGroup, apiLogGroup, functionLogGroup } from './log-group.js';
 import { operators, operatorsPolicy } from './operators.js';
+import { functionAsyncConfig } from './function-async.js';
+import { ingestSchedule } from './schedule.js';
+import { scheduleDeadLetterQueue } from './schedule-dlq.js';
+import { schedulerRole } from './scheduler-role.js';
 import { sourceApiKey } from './source-api-key.js';
 import type { PrincipalPolicies } from './iam-policies.js';
 import { liveFrom, type AnyResource, type Resource } from './types.js';
@@ -31,6 +35,10 @@ export const STACK_RESOURCES: readonly AnyResource[] = [
   apiPermission,
   usagePlanKey,
   operatorsPolicy,
+  scheduleDeadLetterQueue,
+  schedulerRole,
+  functionAsyncConfig,
+  ingestSchedule,
 ];
 
 /** Every resource by its kind: the compiler knows each kind's live and intended state from here. */
@@ -51,6 +59,10 @@ export const RESOURCES_BY_KIND = {
   'api-permission': apiPermission,
   'api-key': usagePlanKey,
   'operators-policy': operatorsPolicy,
+  'schedule-dlq': scheduleDeadLetterQueue,
+  'scheduler-role': schedulerRole,
+  'function-async': functionAsyncConfig,
+  schedule: ingestSchedule,
 } as const;
 
 type ByKind = typeof RESOURCES_BY_KIND;
@@ -74,6 +86,8 @@ export function principalPolicies(lives: ReadonlyMap<string, unknown>): { princi
   const operators = liveOf(lives, 'operators');
   const out: { principal: string; arn: string; policies: PrincipalPolicies }[] = [];
   if (role) out.push({ principal: 'execution role', arn: role.arn, policies: role.policies });
+  const scheduler = liveOf(lives, 'scheduler-role');
+  if (scheduler) out.push({ principal: 'scheduler role', arn: scheduler.arn, policies: scheduler.policies });
   if (operators?.group) out.push({ principal: 'operators group', arn: operators.group.arn, policies: operators.group.policies });
   if (operators?.user) out.push({ principal: 'operator user', arn: operators.user.arn, policies: operators.user.policies });
   return out;

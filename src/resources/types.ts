@@ -22,6 +22,8 @@ export interface StackRefs {
   apiRootResourceId?: string;
   /** How the deployed method is protected, kept when this run gives none. */
   apiAuth?: ApiAuth;
+  /** The deployed schedule's expression, kept when this run gives none. */
+  scheduleExpression?: string;
   /** API Gateway's account-wide CloudWatch role, when set: logging needs it. */
   accountLoggingRole?: string;
 }

@@ -18,6 +18,7 @@ export function emptySnapshot(names: StackNames, over: Partial<AuditSnapshot> = 
     grants: [],
     inventory: { tagged: [], otherKeys: {}, otherBuckets: {} },
     localCodeSha256: null,
+    deadLetterAgeSeconds: null,
     actions: new Map(),
     ...over,
   };

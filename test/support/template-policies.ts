@@ -22,6 +22,8 @@ export const values = {
   FunctionArn: n.functionArn,
   ApiInvokeArn: api.methodArn,
   ApiId: apiId,
+  DeadLetterQueueArn: n.deadLetterQueueArn,
+  ScheduleGroupArn: n.scheduleGroupArn,
 };
 /** What setup's AddPermission leaves as the function's policy. */
 export const functionPolicy: PolicyDocument = {
@@ -46,5 +48,7 @@ export function templatePolicies(names: { role: string; operator: string } = { r
     key: renderTemplate('kms-key-policy', values),
     function: functionPolicy,
     trust: renderTemplate('execution-role-trust', values),
+    scheduler: [{ name: 'scheduler policy', document: renderTemplate('scheduler-role-policy', values) }],
+    schedulerTrust: renderTemplate('scheduler-role-trust', values),
   };
 }

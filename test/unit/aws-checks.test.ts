@@ -33,16 +33,18 @@ import { globMatches, type PolicyDocument } from '../../src/policy.js';
 import { apiId, keyArn, n, templatePolicies } from '../support/template-policies.js';
 
 const policies: StackPolicies = templatePolicies({ role: 'inline policy of the role', operator: 'group policy of the operators' });
-const rows = accessTable(n, { keyArn, apiId, dataPrefix: 'raw/' });
+const rows = accessTable(n, { keyArn, apiId, dataPrefix: 'raw/', scheduled: true });
 
 describe('the questions for the policy simulator', () => {
   const plan = simulationPlan(rows, n, policies);
   const cells = plan.calls.flatMap((c) => c.cells);
 
-  it("asks about every request of the role and the operator, and no other principal's", () => {
-    expect(cells.map((c) => c.row)).toEqual(expect.arrayContaining(rows.filter((r) => r.principal === 'execution-role' || r.principal === 'operator')));
+  it("asks about every request of the roles and the operator, and no other principal's", () => {
+    const askable = new Set(['execution-role', 'operator', 'scheduler-role']);
+    expect(cells.map((c) => c.row)).toEqual(expect.arrayContaining(rows.filter((r) => askable.has(r.principal))));
     expect(cells.length + plan.beyond.length).toBe(rows.length);
-    expect(new Set(cells.map((c) => c.row.principal))).toEqual(new Set(['execution-role', 'operator']));
+    expect(new Set(cells.map((c) => c.row.principal))).toEqual(askable);
+    expect(plan.beyond.find((b) => b.row.principal === 'scheduler-service')?.why).toMatch(/never a service principal/);
     expect(plan.beyond.find((b) => b.row.principal === 'api-gateway')?.why).toMatch(/never a service principal/);
   });
 

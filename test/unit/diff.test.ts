@@ -69,7 +69,7 @@ describe('bucket diff', () => {
 
 describe('role diff', () => {
   const doc = (action: string): PolicyDocument => ({ Statement: [{ Effect: 'Allow', Action: action, Resource: 'r' }] });
-  const intended: RoleIntended = { policyName: 'p', trust: doc('sts:AssumeRole'), policy: doc('s3:PutObject'), tags: { 'bridge:stack': 's' } };
+  const intended: RoleIntended = { wanted: true, policyName: 'p', trust: doc('sts:AssumeRole'), policy: doc('s3:PutObject'), tags: { 'bridge:stack': 's' } };
   const live: RoleLive = { arn: 'a', tags: { 'bridge:stack': 's' }, trust: doc('sts:AssumeRole'), policies: { inline: { p: doc('s3:PutObject') }, attached: [] } };
 
   it('is empty when in sync', () => expect(diffRole(live, intended)).toEqual([]));

@@ -17,9 +17,13 @@ const values = {
   FunctionArn: 'arn:aws:lambda:eu-west-1:111122223333:function:s-ingest',
   ApiInvokeArn: 'arn:aws:execute-api:eu-west-1:111122223333:abc123/prod/GET/data',
   ApiId: 'abc123',
+  DeadLetterQueueArn: 'arn:aws:sqs:eu-west-1:111122223333:s-ingest-dlq',
+  ScheduleGroupArn: 'arn:aws:scheduler:eu-west-1:111122223333:schedule-group/s',
 };
+/** A stack without a schedule: the dead-letter statements' placeholders are null. */
+const unscheduled = { ...values, DeadLetterQueueArn: null, SqsViaService: null };
 
-const names: TemplateName[] = ['kms-key-policy', 'bucket-policy', 'execution-role-trust', 'execution-role-policy', 'operators-policy', 'apigateway-logs-trust', 'apigateway-logs-policy'];
+const names: TemplateName[] = ['kms-key-policy', 'bucket-policy', 'execution-role-trust', 'execution-role-policy', 'operators-policy', 'apigateway-logs-trust', 'apigateway-logs-policy', 'scheduler-role-trust', 'scheduler-role-policy'];
 
 describe('policy templates', () => {
   it.each(names)('%s renders with no placeholder left', (name) => {
@@ -63,7 +67,7 @@ describe('policy templates', () => {
   });
 
   it('gives the execution role no wildcard action, no read, no delete, no list', () => {
-    const policy = renderTemplate('execution-role-policy', values);
+    const policy = renderTemplate('execution-role-policy', unscheduled);
     const actions = policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
     expect(actions.sort()).toEqual([
       'kms:Decrypt',
@@ -79,6 +83,32 @@ describe('policy templates', () => {
     const unscoped = policy.Statement.filter((s) => s.Resource === '*');
     expect(unscoped.flatMap((s) => s.Action)).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
     expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
+  });
+
+  it('with a schedule, lets the execution role send only to the dead-letter queue, and have SQS encrypt there only', () => {
+    const scheduled = renderTemplate('execution-role-policy', values).Statement;
+    const added = scheduled.filter((st) => !renderTemplate('execution-role-policy', unscheduled).Statement.some((u) => u.Sid === st.Sid));
+    expect(added).toEqual([
+      { Sid: 'SendFailedScheduledRunsToTheDeadLetterQueue', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: values.DeadLetterQueueArn },
+      { Sid: 'EncryptDeadLettersThroughSQS', Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: values.KeyArn, Condition: { StringEquals: { 'kms:ViaService': 'sqs.eu-west-1.amazonaws.com' } } },
+    ]);
+  });
+
+  it("lets the scheduler role invoke the function and reach the dead-letter queue, nothing else; trusted by Scheduler for the stack's group only", () => {
+    const policy = renderTemplate('scheduler-role-policy', values);
+    expect(policy.Statement.map((st) => [st.Action, st.Resource])).toEqual([
+      ['lambda:InvokeFunction', values.FunctionArn],
+      ['sqs:SendMessage', values.DeadLetterQueueArn],
+      [['kms:GenerateDataKey', 'kms:Decrypt'], values.KeyArn],
+    ]);
+    // The Scheduler User Guide's confused-deputy page: aws:SourceArn is the schedule group's ARN.
+    expect(renderTemplate('scheduler-role-trust', values).Statement).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': '111122223333', 'aws:SourceArn': values.ScheduleGroupArn } },
+      }),
+    ]);
   });
 
   it('trusts only lambda.amazonaws.com, in this account', () => {

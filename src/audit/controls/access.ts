@@ -25,6 +25,7 @@ export function livePolicies(s: AuditSnapshot): StackPolicies {
   const role = live(s, 'execution-role');
   const operators = live(s, 'operators');
   const permission = live(s, 'api-permission');
+  const scheduler = live(s, 'scheduler-role');
   return {
     role: role ? named(s.names.roleName, role.policies, s) : [],
     operator: [
@@ -35,6 +36,8 @@ export function livePolicies(s: AuditSnapshot): StackPolicies {
     key: live(s, 'kms-key')?.policy ?? null,
     function: permission ? { Version: '2012-10-17', Statement: permission.statements } : null,
     trust: role?.trust ?? null,
+    scheduler: scheduler ? named(s.names.schedulerRoleName, scheduler.policies, s) : [],
+    schedulerTrust: scheduler?.trust ?? null,
   };
 }
 
@@ -43,7 +46,8 @@ export function liveAccessTable(s: AuditSnapshot): AccessRow[] | null {
   const api = live(s, 'rest-api');
   if (!s.keyArn || !api) return null;
   const apiAuth = intended(s, 'api')?.auth ?? 'aws-iam';
-  return accessTable(s.names, { keyArn: s.keyArn, apiId: api.id, dataPrefix: s.dataPrefix, apiAuth });
+  const scheduled = !!intended(s, 'schedule')?.settings;
+  return accessTable(s.names, { keyArn: s.keyArn, apiId: api.id, dataPrefix: s.dataPrefix, apiAuth, scheduled });
 }
 
 export const accessControls: Control[] = [
@@ -55,8 +59,8 @@ export const accessControls: Control[] = [
     frameworks: [{ framework: 'AWS documentation', id: 'IAM policy evaluation logic' }, { framework: 'AWS documentation', id: 'KMS key policy evaluation' }],
     remediation: 'Put back the documents the finding names (bridge audit --fix); the decisive statement is named for each request.',
     source: 'src/access/table.ts',
-    reads: ['execution-role', 'operators', 'bucket', 'kms-key', 'api-permission', 'rest-api', 'managed-policies'],
-    fixes: ['execution-role', 'operators', 'operators-policy', 'bucket', 'kms-key-policy', 'api-permission'],
+    reads: ['execution-role', 'operators', 'bucket', 'kms-key', 'api-permission', 'rest-api', 'managed-policies', 'scheduler-role', 'schedule'],
+    fixes: ['execution-role', 'operators', 'operators-policy', 'bucket', 'kms-key-policy', 'api-permission', 'scheduler-role'],
     check(s) {
       if (!s.keyArn) return missing(s.names.keyAliasArn, 'the stack key');
       const rows = liveAccessTable(s);

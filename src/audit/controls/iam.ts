@@ -1,7 +1,7 @@
 import type { PrincipalPolicies } from '../../resources/iam-policies.js';
 import { foreignMembers } from '../../resources/operators.js';
 import { servicePrincipal } from '../../names.js';
-import type { PolicyDocument } from '../../policy.js';
+import type { PolicyDocument, PolicyStatement } from '../../policy.js';
 import { compareGrants, describeGrants, escalationGrants, grantsOf, isAdminStatement, type Grant } from '../permissions.js';
 import { principalPolicies } from '../../resources/index.js';
 import type { AuditSnapshot, Control } from '../types.js';
@@ -27,8 +27,30 @@ function effectiveGrants(policies: PrincipalPolicies, s: AuditSnapshot): Grant[]
   return namedDocumentsOf(policies, s).flatMap(({ name, document }) => grantsOf(document, s.actions, name));
 }
 
+/**
+ * What is wrong with a service role's trust: another principal trusted, no aws:SourceAccount of
+ * this account, and (where given) no aws:SourceArn naming exactly what may act (the confused deputy).
+ */
+export function trustProblems(trust: PolicyDocument | null, service: string, account: string, sourceArn?: string): string[] {
+  const condition = (st: PolicyStatement, key: string) => list(st.Condition?.StringEquals?.[key] ?? st.Condition?.StringEquals?.[key.toLowerCase()] ?? st.Condition?.ArnEquals?.[key] ?? st.Condition?.ArnEquals?.[key.toLowerCase()]);
+  const problems = (trust?.Statement ?? [])
+    .filter((st) => st.Effect === 'Allow')
+    .flatMap((st) => {
+      const services = list((st.Principal as { Service?: unknown } | undefined)?.Service);
+      const others = [...awsPrincipals(st), ...services.filter((svc) => svc !== service)];
+      const accounts = condition(st, 'aws:SourceAccount');
+      const sources = condition(st, 'aws:SourceArn');
+      return [
+        ...(others.length > 0 ? [`trusts ${others.join(', ')}`] : []),
+        ...(accounts.length === 1 && accounts[0] === account ? [] : ['no aws:SourceAccount condition for this account']),
+        ...(sourceArn === undefined || (sources.length === 1 && sources[0] === sourceArn) ? [] : [`no aws:SourceArn condition naming ${sourceArn}`]),
+      ];
+    });
+  return [...new Set(problems)];
+}
+
 /** Exactly the intended permissions: extra grants (with what they allow) and missing ones. */
-function leastPrivilege(resource: string, policies: PrincipalPolicies, want: { policyName: string; policy: PolicyDocument }, s: AuditSnapshot) {
+export function leastPrivilege(resource: string, policies: PrincipalPolicies, want: { policyName: string; policy: PolicyDocument }, s: AuditSnapshot) {
   const difference = compareGrants(effectiveGrants(policies, s), grantsOf(want.policy, s.actions));
   const managed = policies.attached.map((arn) => `managed policy ${arn.split('/').pop()} attached`);
   const lines = [...managed, ...describeGrants('allows', difference.extra), ...describeGrants('lacks', difference.missing)];
@@ -52,20 +74,10 @@ export const iamControls: Control[] = [
     check(s) {
       const role = live(s, 'execution-role');
       if (!role) return missing(s.names.roleArn, 'the execution role');
-      const problems = (role.trust?.Statement ?? [])
-        .filter((st) => st.Effect === 'Allow')
-        .flatMap((st) => {
-          const services = list((st.Principal as { Service?: unknown } | undefined)?.Service);
-          const others = [...awsPrincipals(st), ...services.filter((svc) => svc !== servicePrincipal('lambda', s.names.region))];
-          const account = list(st.Condition?.StringEquals?.['aws:SourceAccount'] ?? st.Condition?.StringEquals?.['aws:sourceaccount']);
-          return [
-            ...(others.length > 0 ? [`trusts ${others.join(', ')}`] : []),
-            ...(account.length === 1 && account[0] === s.names.account ? [] : ['no aws:SourceAccount condition for this account']),
-          ];
-        });
+      const problems = trustProblems(role.trust, servicePrincipal('lambda', s.names.region), s.names.account);
       return problems.length === 0
         ? pass(role.arn, 'Lambda in this account only')
-        : fail(role.arn, [...new Set(problems)].join('; '), { what: 'trust policy', live: role.trust, intended: intended(s, 'execution-role').trust });
+        : fail(role.arn, problems.join('; '), { what: 'trust policy', live: role.trust, intended: intended(s, 'execution-role').trust });
     },
   },
   {

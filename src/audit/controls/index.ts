@@ -7,6 +7,7 @@ import { iamControls } from './iam.js';
 import { kmsControls } from './kms.js';
 import { lambdaControls } from './lambda.js';
 import { s3Controls } from './s3.js';
+import { scheduleControls } from './schedule.js';
 import { stackControls } from './stack.js';
 
-export const CONTROLS: readonly Control[] = [...kmsControls, ...s3Controls, ...iamControls, ...lambdaControls, ...dataControls, ...apiControls, ...accessControls, ...stackControls];
+export const CONTROLS: readonly Control[] = [...kmsControls, ...s3Controls, ...iamControls, ...lambdaControls, ...dataControls, ...apiControls, ...scheduleControls, ...accessControls, ...stackControls];

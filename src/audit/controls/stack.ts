@@ -17,6 +17,8 @@ function normalArn(arn: string): string {
 export function stackArns(s: Pick<AuditSnapshot, 'names' | 'keyArn' | 'lives'>): Set<string> {
   const n: StackNames = s.names;
   const arns = [n.bucketArn, n.functionArn, n.functionLogGroupArn, n.apiLogGroupArn, n.parameterArn, n.lockParameterArn, n.roleArn, n.operatorUserArn, n.operatorGroupArn];
+  // The schedule's parts, present or left (a dead-letter queue holding failed runs stays after --schedule none).
+  arns.push(n.scheduleGroupArn, n.schedulerRoleArn, n.deadLetterQueueArn);
   if (s.keyArn) arns.push(s.keyArn);
   const api = liveOf(s.lives, 'rest-api');
   if (api) arns.push(apiArns(n, api.id).restApiArn, apiArns(n, api.id).executionLogGroupArn);

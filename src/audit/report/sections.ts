@@ -10,6 +10,7 @@ export const SERVICE_TITLES: Record<Control['service'], string> = {
   logs: 'CloudWatch Logs',
   ssm: 'SSM',
   api: 'API Gateway',
+  schedule: 'Schedule (EventBridge Scheduler, SQS)',
   stack: 'The stack as a whole',
 };
 
