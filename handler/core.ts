@@ -165,6 +165,36 @@ export function isApiGatewayEvent(event: unknown): boolean {
   return typeof event === 'object' && event !== null && 'httpMethod' in event && 'requestContext' in event;
 }
 
+/** What started a run: an API call, the stack's schedule, or someone invoking the function. */
+export interface Trigger {
+  trigger: 'api' | 'schedule' | 'manual';
+  /** For a scheduled run, from Scheduler's context attributes (setup's schedule input). */
+  scheduledTime?: string;
+  attempt?: string;
+}
+
+/** A value of Scheduler's context attributes, as stored in S3 metadata: plain ASCII, short. */
+const schedulerValue = (value: unknown): string | undefined => (typeof value === 'string' && /^[A-Za-z0-9:.+_-]{1,64}$/.test(value) ? value : undefined);
+
+/**
+ * Which of the three started this run. A scheduled run carries the event setup gives the schedule
+ * (source 'bridge.schedule', with Scheduler's time and attempt filled in); anything else that is
+ * not API Gateway's proxy event is someone invoking the function (bridge invoke, the console).
+ */
+export function triggerOf(event: unknown): Trigger {
+  if (isApiGatewayEvent(event)) return { trigger: 'api' };
+  const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  if (e.source !== 'bridge.schedule') return { trigger: 'manual' };
+  const scheduledTime = schedulerValue(e.scheduledTime);
+  const attempt = schedulerValue(e.attempt);
+  return { trigger: 'schedule', ...(scheduledTime ? { scheduledTime } : {}), ...(attempt ? { attempt } : {}) };
+}
+
+/** The S3 metadata that records what started the run. */
+export function triggerMetadata(t: Trigger): Record<string, string> {
+  return { trigger: t.trigger, ...(t.scheduledTime ? { 'scheduled-time': t.scheduledTime } : {}), ...(t.attempt ? { 'schedule-attempt': t.attempt } : {}) };
+}
+
 export interface ProxyResult {
   statusCode: number;
   headers: Record<string, string>;

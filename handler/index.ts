@@ -9,7 +9,6 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import {
   IngestError,
-  isApiGatewayEvent,
   isRetryableStatus,
   objectKey,
   parseJsonBody,
@@ -19,7 +18,10 @@ import {
   retryDelayMs,
   settingsFromEnv,
   sourceRequest,
+  triggerMetadata,
+  triggerOf,
   type HandlerSettings,
+  type Trigger,
   type StoredObject,
 } from './core.js';
 
@@ -123,7 +125,7 @@ async function fetchSource(settings: HandlerSettings, key: string, context: Lamb
   }
 }
 
-async function store(settings: HandlerSettings, body: Buffer, status: number, requestId: string): Promise<StoredObject> {
+async function store(settings: HandlerSettings, body: Buffer, status: number, requestId: string, trigger: Trigger): Promise<StoredObject> {
   const digest = createHash('sha256').update(body);
   const sha256Base64 = digest.copy().digest('base64');
   const sha256 = digest.digest('hex');
@@ -147,6 +149,7 @@ async function store(settings: HandlerSettings, body: Buffer, status: number, re
           'fetched-at': fetchedAt.toISOString(),
           'http-status': String(status),
           sha256,
+          ...triggerMetadata(trigger),
         },
       }),
     );
@@ -157,19 +160,20 @@ async function store(settings: HandlerSettings, body: Buffer, status: number, re
 }
 
 export async function handler(event: unknown, context: LambdaContext): Promise<StoredObject | ReturnType<typeof proxyResponse>> {
-  const viaApi = isApiGatewayEvent(event);
+  const trigger = triggerOf(event);
+  const viaApi = trigger.trigger === 'api';
   let redact = redactor(undefined);
   let log = logger(context.awsRequestId, redact);
   try {
     const settings = settingsFromEnv(process.env);
-    log('start', { source: publicUrl(settings.apiUrl), bucket: settings.bucket, viaApi });
+    log('start', { source: publicUrl(settings.apiUrl), bucket: settings.bucket, ...trigger });
     const cached = cachedKey?.parameter === settings.parameterName;
     const key = await apiKey(settings.parameterName);
     redact = redactor(key);
     log = logger(context.awsRequestId, redact);
     log('secret', { parameter: settings.parameterName, cached });
     const { body, status } = await fetchSource(settings, key, context, log);
-    const object = await store(settings, body, status, context.awsRequestId);
+    const object = await store(settings, body, status, context.awsRequestId, trigger);
     log('store', { key: object.key, versionId: object.versionId, bytes: object.bytes, sha256: object.sha256 });
     return viaApi ? proxyResponse({ ok: true, object }) : object;
   } catch (caught) {

@@ -14,7 +14,9 @@ import { KNOWN_AFTER_APPLY } from '../names.js';
 import { newestObjectKeys } from '../audit/newest-objects.js';
 import { s3Lister } from '../audit/snapshot.js';
 import { readLogWindow } from '../logs/follow.js';
-import { ERROR_FILTER_PATTERN, isErrorLine, lineText, requestIdOf } from '../logs/lines.js';
+import { ERROR_FILTER_PATTERN, handlerLine, isErrorLine, lineText, requestIdOf } from '../logs/lines.js';
+import { liveOf } from '../resources/index.js';
+import { nextRun } from '../resources/schedule-state.js';
 import { renderStatus, type StatusReport, type StatusResource } from '../render/status.js';
 import { withStack } from './context.js';
 import type { StackConfig } from '../config.js';
@@ -42,6 +44,40 @@ async function lastError(ctx: StackContext, now: Date): Promise<StatusReport['la
   // The pattern finds them on AWS; each is checked again here (the local AWS matches every line to an OR pattern).
   const last = events.filter((e) => isErrorLine(e.message)).at(-1);
   return last ? { at: new Date(last.timestamp).toISOString(), requestId: requestIdOf(last.message), message: lineText(last.message) } : null;
+}
+
+/** The newest scheduled run in the function's logs, and how it ended (its store or error line). */
+async function lastScheduledRun(ctx: StackContext, now: Date): Promise<NonNullable<StatusReport['schedule']>['lastRun']> {
+  const { events } = await readLogWindow(ctx.aws.logs, {
+    logGroupName: ctx.names.functionLogGroup,
+    startTime: now.getTime() - ERROR_WINDOW_MS,
+    filterPattern: `?scheduledTime ?store ${ERROR_FILTER_PATTERN}`,
+  });
+  // Checked again here: the local AWS matches every line to an OR pattern.
+  const start = events.filter((e) => { const line = handlerLine(e.message); return line?.step === 'start' && line.trigger === 'schedule'; }).at(-1);
+  const requestId = start ? requestIdOf(start.message) : null;
+  if (!start || !requestId) return null;
+  const own = events.filter((e) => e.timestamp >= start.timestamp && requestIdOf(e.message) === requestId);
+  const failed = own.find((e) => isErrorLine(e.message));
+  const stored = own.some((e) => handlerLine(e.message)?.step === 'store');
+  return { at: new Date(start.timestamp).toISOString(), requestId, outcome: failed ? 'failed' : stored ? 'stored' : 'unknown', ...(failed ? { message: lineText(failed.message) } : {}) };
+}
+
+async function scheduleStatus(ctx: StackContext, state: StackState, now: Date, unreadable: string[]): Promise<StatusReport['schedule']> {
+  const live = liveOf(state.lives, 'schedule')?.schedule;
+  if (!live) return null;
+  const lastRun = await lastScheduledRun(ctx, now).catch(() => {
+    unreadable.push('function logs');
+    return null;
+  });
+  const queue = liveOf(state.lives, 'schedule-dlq');
+  return {
+    expression: live.expression,
+    state: live.state,
+    nextRun: live.state === 'ENABLED' ? (nextRun(live.expression, now, live.modified ?? live.created)?.toISOString() ?? null) : null,
+    lastRun,
+    failedRunsWaiting: queue ? queue.messages : null,
+  };
 }
 
 async function newestObject(ctx: StackContext, now: Date): Promise<StatusReport['newestObject']> {
@@ -81,7 +117,7 @@ export async function runStatus({ config }: { config: StackConfig }, ui: Ui): Pr
       const bucketThere = state.lives.get('bucket') != null;
       const functionThere = state.lives.get('function') != null;
       const unreadable = [...state.errors.keys()];
-      const [object, error] = await Promise.all([
+      const [object, error, schedule] = await Promise.all([
         bucketThere ? newestObject(ctx, now) : null,
         functionThere
           ? lastError(ctx, now).catch(() => {
@@ -90,6 +126,7 @@ export async function runStatus({ config }: { config: StackConfig }, ui: Ui): Pr
               return null;
             })
           : null,
+        scheduleStatus(ctx, state, now, unreadable),
       ]);
       // The method and stage's description holds the invoke URL.
       const method = STACK_RESOURCES.find((r) => r.kind === 'api');
@@ -106,6 +143,7 @@ export async function runStatus({ config }: { config: StackConfig }, ui: Ui): Pr
         resources,
         newestObject: object,
         lastError: error,
+        schedule,
         drift: {
           inSync: plan.every((c) => c.action === 'noop') && unplanned.length === 0,
           resources: [

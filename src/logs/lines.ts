@@ -19,7 +19,7 @@ interface HandlerLine {
   [field: string]: unknown;
 }
 
-function handlerLine(message: string): HandlerLine | null {
+export function handlerLine(message: string): HandlerLine | null {
   const text = message.trim();
   if (!text.startsWith('{')) return null;
   try {

@@ -24,6 +24,17 @@ export interface StatusReport {
   resources: StatusResource[];
   newestObject: { key: string; lastModified: string | null; ageSeconds: number | null; size: number | null } | null;
   lastError: { at: string; requestId: string | null; message: string } | null;
+  /** The ingestion schedule, where the stack has one. */
+  schedule: {
+    expression: string;
+    state: string;
+    /** When it runs next (UTC), where bridge can tell from the expression. */
+    nextRun: string | null;
+    /** The newest scheduled run in the function's logs of the last 24 h, and how it ended. */
+    lastRun: { at: string; requestId: string; outcome: 'stored' | 'failed' | 'unknown'; message?: string } | null;
+    /** Failed runs waiting in the dead-letter queue; null where it could not be read. */
+    failedRunsWaiting: number | null;
+  } | null;
   /** Resources setup would change (a dry run lists the fields); unreadable ones are not counted. */
   drift: { inSync: boolean; resources: string[]; unreadable: string[] };
 }
@@ -59,6 +70,14 @@ export function renderStatus(report: StatusReport, chalk: ChalkInstance, heading
   const e = report.lastError;
   const logsUnread = report.drift.unreadable.includes('function logs');
   lines.push(row('last error', e ? chalk.red(`${e.at}${e.requestId ? ` (request ${e.requestId})` : ''}: ${e.message}`) : logsUnread ? chalk.red('unknown: the function logs could not be read') : 'none in the last 24 h'));
+  const sc = report.schedule;
+  if (sc) {
+    const run = sc.lastRun;
+    const last = run ? `${run.at} ${run.outcome === 'stored' ? chalk.green('stored') : run.outcome === 'failed' ? chalk.red(`failed: ${run.message ?? ''}`) : 'outcome not logged yet'}` : 'none in the last 24 h';
+    const waiting = sc.failedRunsWaiting === null ? 'failed runs waiting: unknown' : sc.failedRunsWaiting > 0 ? chalk.red(`${sc.failedRunsWaiting} failed run${sc.failedRunsWaiting === 1 ? '' : 's'} waiting in the dead-letter queue`) : 'no failed runs waiting';
+    lines.push(row('schedule', `${sc.expression}, ${sc.state === 'ENABLED' ? 'enabled' : chalk.yellow(sc.state.toLowerCase())}${sc.nextRun ? `; next run ${sc.nextRun}` : ''}`));
+    lines.push(row('last run', `${last}; ${waiting}`));
+  }
   lines.push(row('drift', report.drift.inSync ? chalk.green(driftLine(report.drift)) : chalk.yellow(driftLine(report.drift))));
   lines.push('', 'Resources:');
   const titleWidth = Math.max(...report.resources.map((r) => r.title.length));

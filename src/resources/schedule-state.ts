@@ -33,6 +33,31 @@ export function intendedSchedule(ctx: Pick<StackContext, 'config' | 'refs'>): st
   return ctx.config.schedule !== undefined ? ctx.config.schedule : (ctx.refs.scheduleExpression ?? null);
 }
 
+/** The group's tag that keeps the intended expression, so a schedule changed by hand is drift, not the new intent. */
+export const SCHEDULE_TAG_KEY = 'bridge:schedule';
+
+// Tag values take letters, digits, spaces and _ . : / = + - @ only (AWS's tagging rules): the
+// expression's other characters get stand-ins that expressions never hold.
+const TAG_SPELLING: [string, string][] = [['*', '@'], ['?', '_'], [',', '.'], ['#', '=']];
+
+/** Pure: 'cron(0 6 * * ? *)' as a tag value, 'cron 0 6 @ @ _ @'. */
+export function expressionToTag(expression: string): string {
+  const match = /^(rate|cron)\((.*)\)$/.exec(expression);
+  if (!match) return expression;
+  let rest = match[2] as string;
+  for (const [from, to] of TAG_SPELLING) rest = rest.split(from).join(to);
+  return `${match[1]} ${rest}`;
+}
+
+/** Pure: the expression a tag value spells, or null for one that is not bridge's spelling. */
+export function expressionFromTag(value: string | undefined): string | null {
+  const match = /^(rate|cron) (.+)$/.exec(value ?? '');
+  if (!match) return null;
+  let rest = match[2] as string;
+  for (const [from, to] of TAG_SPELLING) rest = rest.split(to).join(from);
+  return `${match[1]}(${rest})`;
+}
+
 export interface ScheduleSettings {
   expression: string;
   timezone: string;
@@ -47,6 +72,7 @@ export interface ScheduleSettings {
 }
 
 export interface ScheduleLive {
+  /** The group's tags hold the intended expression (SCHEDULE_TAG_KEY) besides the stack's. */
   group: { arn: string; state: string; tags: Tags };
   schedule: (ScheduleSettings & { created: Date | null; modified: Date | null }) | null;
 }

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { NotOursError, UsageError, unlessNotFound } from '../errors.js';
 import { PROPAGATION, untilPropagated } from '../retry.js';
-import { SCHEDULE_INPUT, SCHEDULE_RETRY, diffSchedule, intendedSchedule, type ScheduleIntended, type ScheduleLive, type ScheduleSettings } from './schedule-state.js';
+import { SCHEDULE_INPUT, SCHEDULE_RETRY, SCHEDULE_TAG_KEY, diffSchedule, expressionFromTag, expressionToTag, intendedSchedule, type ScheduleIntended, type ScheduleLive, type ScheduleSettings } from './schedule-state.js';
 import { isOurs, stackTags, tagList, tagRecord } from './tags.js';
 import type { Resource, StackContext } from './types.js';
 
@@ -69,7 +69,7 @@ export function scheduleIntended(ctx: StackContext): ScheduleIntended {
         input: SCHEDULE_INPUT,
       }
     : null;
-  return { settings, tags: stackTags(ctx.config.stack) };
+  return { settings, tags: { ...stackTags(ctx.config.stack), ...(expression ? { [SCHEDULE_TAG_KEY]: expressionToTag(expression) } : {}) } };
 }
 
 function scheduleInput(ctx: StackContext, s: ScheduleSettings): CreateScheduleCommandInput {
@@ -110,11 +110,14 @@ export const ingestSchedule: Resource<ScheduleLive, ScheduleIntended> = {
   name: (ctx) => `${ctx.names.scheduleGroup}/${ctx.names.scheduleName}`,
   read: (ctx) => readSchedule(ctx),
   learn(ctx, live) {
-    if (live?.schedule?.expression) ctx.refs.scheduleExpression = live.schedule.expression;
+    // What setup last made the schedule, as the group's tag keeps it; the schedule's own only
+    // where the tag is gone (then a hand-made change is taken as the intent).
+    const intended = expressionFromTag(live?.group.tags[SCHEDULE_TAG_KEY]) ?? live?.schedule?.expression;
+    if (intended) ctx.refs.scheduleExpression = intended;
   },
   check(ctx, live) {
-    // The group says the stack has a schedule; without the schedule its expression is lost.
-    if (live && !live.schedule && ctx.config.schedule === undefined) {
+    // The group says the stack has a schedule; without the schedule or the tag, its expression is lost.
+    if (live && !ctx.refs.scheduleExpression && ctx.config.schedule === undefined) {
       throw new UsageError(
         `the schedule ${ctx.names.scheduleName} is gone from its group ${ctx.names.scheduleGroup} (deleted outside bridge): give --schedule EXPRESSION to put it back, or --schedule none to remove the rest`,
       );

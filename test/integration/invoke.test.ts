@@ -94,6 +94,7 @@ describe('a successful run', () => {
       'fetched-at': expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
       'http-status': '200',
       sha256: json.object.sha256,
+      trigger: 'manual',
     });
   });
 
@@ -109,6 +110,16 @@ describe('a successful run', () => {
     expect(run.stdout).toContain('(S3 holds the same SHA-256)');
     expect(run.stdout).toMatch(/^Duration [\d.]+ ms \(billed \d+ ms\), memory \d+ of 256 MB used, init [\d.]+ ms \(cold start\)$/m);
     expect(run.stdout).toMatch(/"step":"fetch".*"status":200/);
+  });
+
+  it('records a scheduled run as one, from the event the schedule sends (Scheduler fills in its time and attempt)', async () => {
+    const event = { source: 'bridge.schedule', scheduleArn: 'arn:aws:scheduler:us-east-1:123456789012:schedule/invokecheck/invokecheck-ingest', scheduledTime: '2026-12-08T06:00:00Z', executionId: 'e1', attempt: '1' };
+    const run = await bridge(['invoke', '--stack', stack, '--local', '--json', '--payload', JSON.stringify(event)]);
+    expect(run.code, run.stderr).toBe(0);
+    const { object, logTail } = JSON.parse(run.stdout);
+    const head = await aws.s3.send(new HeadObjectCommand({ Bucket, Key: object.key }));
+    expect(head.Metadata).toMatchObject({ trigger: 'schedule', 'scheduled-time': '2026-12-08T06:00:00Z', 'schedule-attempt': '1' });
+    expect(logTail).toMatch(/"step":"start".*"trigger":"schedule"/);
   });
 
   it('answers an API Gateway event in the proxy format', async () => {

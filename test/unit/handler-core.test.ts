@@ -10,7 +10,10 @@ import {
   retryDelayMs,
   settingsFromEnv,
   sourceRequest,
+  triggerMetadata,
+  triggerOf,
 } from '../../handler/core.js';
+import { SCHEDULE_INPUT } from '../../src/resources/schedule-state.js';
 
 const env = {
   BRIDGE_BUCKET: 'b',
@@ -123,5 +126,33 @@ describe('API Gateway proxy format', () => {
     expect(source.statusCode).toBe(502);
     expect(JSON.parse(source.body)).toEqual({ error: { type: 'SourceError', message: 'source answered HTTP 500' } });
     expect(proxyResponse({ ok: false, error: new IngestError('StorageError', 'x') }).statusCode).toBe(500);
+  });
+});
+
+describe('what started a run', () => {
+  it('tells an API call, a scheduled run and a manual invoke apart', () => {
+    expect(triggerOf({ httpMethod: 'GET', requestContext: {} })).toEqual({ trigger: 'api' });
+    expect(triggerOf({})).toEqual({ trigger: 'manual' });
+    expect(triggerOf(null)).toEqual({ trigger: 'manual' });
+    expect(triggerOf({ source: 'aws.events' })).toEqual({ trigger: 'manual' });
+  });
+
+  it("reads the event setup gives the schedule, once Scheduler has filled in its context attributes", () => {
+    // Scheduler replaces each <aws.scheduler.*> in the schedule's Input before it invokes the function.
+    const sent = JSON.parse(
+      SCHEDULE_INPUT.replace('<aws.scheduler.schedule-arn>', 'arn:aws:scheduler:us-east-1:1:schedule/s/s-ingest')
+        .replace('<aws.scheduler.scheduled-time>', '2026-12-08T06:15:00Z')
+        .replace('<aws.scheduler.execution-id>', 'abc')
+        .replace('<aws.scheduler.attempt-number>', '2'),
+    );
+    const t = triggerOf(sent);
+    expect(t).toEqual({ trigger: 'schedule', scheduledTime: '2026-12-08T06:15:00Z', attempt: '2' });
+    expect(triggerMetadata(t)).toEqual({ trigger: 'schedule', 'scheduled-time': '2026-12-08T06:15:00Z', 'schedule-attempt': '2' });
+  });
+
+  it('keeps a value that is not plain and short out of the S3 metadata', () => {
+    const t = triggerOf({ source: 'bridge.schedule', scheduledTime: 'x\r\nX-Evil: 1', attempt: 'a'.repeat(65) });
+    expect(t).toEqual({ trigger: 'schedule' });
+    expect(triggerMetadata({ trigger: 'manual' })).toEqual({ trigger: 'manual' });
   });
 });

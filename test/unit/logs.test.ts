@@ -61,8 +61,21 @@ describe("status's words", () => {
     expect(driftLine({ inSync: false, resources: ['S3 bucket versioning'], unreadable: ['function'] })).toBe('1 resource differs (S3 bucket versioning): bridge setup --dry-run shows how; could not read function');
   });
   it('says a stack that is not there is not there, and nothing else', () => {
-    const report: StatusReport = { stack: 's', region: 'eu-west-1', account: '111122223333', readAt: '', exists: false, invokeUrl: null, apiAuth: null, resources: [], newestObject: null, lastError: null, drift: { inSync: true, resources: [], unreadable: [] } };
+    const report: StatusReport = { stack: 's', region: 'eu-west-1', account: '111122223333', readAt: '', exists: false, invokeUrl: null, apiAuth: null, resources: [], newestObject: null, lastError: null, schedule: null, drift: { inSync: true, resources: [], unreadable: [] } };
     expect(renderStatus(report, new Chalk({ level: 0 }))).toEqual(['Stack s in eu-west-1 (account 111122223333)', '', 'Nothing of stack s exists in eu-west-1: bridge setup creates it (check --region and --stack if you expected one).']);
+  });
+});
+
+describe("status's schedule lines", () => {
+  it('say the expression, the next run, how the last scheduled run ended and what waits in the dead-letter queue', () => {
+    const report: StatusReport = {
+      stack: 's', region: 'eu-west-1', account: '111122223333', readAt: '', exists: true, invokeUrl: null, apiAuth: null, resources: [],
+      newestObject: null, lastError: null, drift: { inSync: true, resources: [], unreadable: [] },
+      schedule: { expression: 'rate(15 minutes)', state: 'ENABLED', nextRun: '2026-12-08T10:15:00.000Z', lastRun: { at: '2026-12-08T10:00:01.000Z', requestId: 'r1', outcome: 'failed', message: 'source answered HTTP 500' }, failedRunsWaiting: 2 },
+    };
+    const lines = renderStatus(report, new Chalk({ level: 0 }), false);
+    expect(lines).toContain('  schedule     rate(15 minutes), enabled; next run 2026-12-08T10:15:00.000Z');
+    expect(lines).toContain('  last run     2026-12-08T10:00:01.000Z failed: source answered HTTP 500; 2 failed runs waiting in the dead-letter queue');
   });
 });
 
@@ -71,7 +84,7 @@ describe('status in a narrow pane', () => {
     const report: StatusReport = {
       stack: 's', region: 'eu-west-1', account: '111122223333', readAt: '', exists: true, invokeUrl: null, apiAuth: null,
       resources: [{ kind: 'bucket', title: 'S3 bucket', name: 's-111122223333-eu-west-1', arn: 'arn:aws:s3:::s-111122223333-eu-west-1', state: 'present' }],
-      newestObject: null, lastError: null, drift: { inSync: true, resources: [], unreadable: [] },
+      newestObject: null, lastError: null, schedule: null, drift: { inSync: true, resources: [], unreadable: [] },
     };
     const chalk = new Chalk({ level: 0 });
     expect(renderStatus(report, chalk, false, 60).slice(-2)).toEqual(['  S3 bucket  s-111122223333-eu-west-1', '    arn:aws:s3:::s-111122223333-eu-west-1']);
