@@ -59,6 +59,13 @@ describe('the deployer policy', () => {
       ['apigateway:POST', `arn:${n.partition}:apigateway:${region}::/restapis`],
       ['apigateway:PATCH', api.stageArn],
       ['apigateway:PATCH', `arn:${n.partition}:apigateway:${region}::/account`],
+      ['scheduler:CreateScheduleGroup', n.scheduleGroupArn],
+      ['scheduler:TagResource', n.scheduleGroupArn],
+      ['scheduler:UpdateSchedule', n.scheduleArn],
+      ['sqs:CreateQueue', n.deadLetterQueueArn],
+      ['sqs:SetQueueAttributes', n.deadLetterQueueArn],
+      ['iam:PassRole', n.schedulerRoleArn],
+      ['lambda:PutFunctionEventInvokeConfig', n.functionArn],
     ];
     expect(needed.filter(([action, resource]) => !allows(policy, action, resource))).toEqual([]);
   });
@@ -71,5 +78,7 @@ describe('the deployer policy', () => {
     expect(allows(policy, 'ssm:GetParameter', `arn:aws:ssm:eu-west-1:${n.account}:parameter/prod/db/password`)).toBe(false);
     expect(allows(policy, 'iam:CreateAccessKey', `arn:aws:iam::${n.account}:user/alice`)).toBe(false);
     expect(allows(policy, 's3:DeleteObject', 'arn:aws:s3:::company-backups/db.dump')).toBe(false);
+    expect(allows(policy, 'sqs:DeleteQueue', `arn:aws:sqs:eu-west-1:${n.account}:orders`)).toBe(false);
+    expect(allows(policy, 'scheduler:DeleteSchedule', `arn:aws:scheduler:eu-west-1:${n.account}:schedule/default/nightly-backup`)).toBe(false);
   });
 });
