@@ -55,16 +55,17 @@ describe('shell completion', () => {
 
   it.skipIf(!has('zsh'))('zsh: typed with Tab in an interactive zsh, the command line that runs is whole', async () => {
     const file = await script('zsh');
-    // An interactive zsh on a pseudo-terminal (zpty), with compinit; `bridge` there only prints its arguments.
+    // An interactive zsh on a pseudo-terminal (zpty), with compinit; `bridge` there only prints its
+    // arguments. Each step waits for what the shell prints (zpty -r with a pattern), not for a fixed
+    // time: compinit under a loaded machine takes seconds. RE''ADY and the quoted ARGS are echoed
+    // as typed, so only the shell's own output matches.
     const driver = [
       'zmodload zsh/zpty',
       "zpty z 'zsh -f -i'",
-      `zpty -w z 'PS1="%% "; autoload -U compinit; compinit -u -D; source ${file}; bridge() { print -r -- "ARGS:[$*]" }'`,
-      "zpty -wn z 'bridge aud'$'\\t''--for'$'\\t''sa'$'\\t'",
-      'sleep 1',
-      "zpty -wn z $'\\n'",
-      'sleep 0.5',
-      "out=''; while zpty -rt z line; do out+=$line; done",
+      `zpty -w z 'PS1="%% "; autoload -U compinit; compinit -u -D; source ${file}; bridge() { print -r -- "AR""GS:[$*]" }; print RE""ADY'`,
+      "zpty -r z ready '*READY*'",
+      "zpty -wn z 'bridge aud'$'\\t''--for'$'\\t''sa'$'\\t'$'\\n'",
+      "zpty -r z out '*ARGS:\\[*\\]*'",
       'print -r -- $out',
       'zpty -d z',
     ].join('\n');
