@@ -185,8 +185,8 @@ export const iamControls: Control[] = [
     frameworks: [{ framework: 'Security Hub', id: 'IAM.1' }, { framework: 'Prowler', id: 'iam_aws_attached_policy_no_administrative_privileges' }, { framework: 'Prowler', id: 'iam_inline_policy_no_administrative_privileges' }],
     remediation: 'Remove the administrative policy from the principal (bridge audit --fix removes what setup did not put there).',
     source: 'templates/execution-role-policy.json',
-    reads: ['execution-role', 'operators', 'managed-policies'],
-    fixes: ['execution-role', 'operators', 'operators-policy'],
+    reads: ['execution-role', 'operators', 'scheduler-role', 'managed-policies'],
+    fixes: ['execution-role', 'operators', 'operators-policy', 'scheduler-role'],
     check(s) {
       const admins = principalPolicies(s.lives).filter((p) => documentsOf(p.policies, s).some((d) => d.Statement.some(isAdminStatement)));
       return admins.length === 0 ? pass(`stack ${s.stack}`, 'no principal has * on *') : fail(admins.map((p) => p.arn).join(', '), `${admins.map((p) => p.principal).join(', ')} can do * on *`);
@@ -200,8 +200,8 @@ export const iamControls: Control[] = [
     frameworks: [{ framework: 'Prowler', id: 'iam_policy_allows_privilege_escalation' }, { framework: 'Prowler', id: 'iam_inline_policy_allows_privilege_escalation' }],
     remediation: 'Remove the policy that grants it (bridge audit --fix removes what setup did not put there).',
     source: 'templates/execution-role-policy.json',
-    reads: ['execution-role', 'operators', 'managed-policies'],
-    fixes: ['execution-role', 'operators', 'operators-policy'],
+    reads: ['execution-role', 'operators', 'scheduler-role', 'managed-policies'],
+    fixes: ['execution-role', 'operators', 'operators-policy', 'scheduler-role'],
     check(s) {
       // Over effective (expanded) permissions: "iam:*" or "*" counts, whatever the text says.
       const found = principalPolicies(s.lives).flatMap((p) => {

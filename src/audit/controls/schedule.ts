@@ -135,8 +135,9 @@ export const scheduleControls: Control[] = [
     fixes: [],
     check(s) {
       const queue = live(s, 'schedule-dlq');
-      // A queue kept after --schedule none still holds failed runs: they are judged too.
-      if (!queue) return intended(s, 'schedule').settings ? missing(s.names.deadLetterQueueArn, 'the dead-letter queue') : skip(`stack ${s.stack}`, ADD_ONE);
+      // A queue kept after --schedule none still holds failed runs: they are judged too. A missing
+      // queue is schedule-dlq-encrypted's finding: here there is nothing waiting to count.
+      if (!queue) return skip(`stack ${s.stack}`, intended(s, 'schedule').settings ? 'the dead-letter queue does not exist (schedule-dlq-encrypted reports it)' : ADD_ONE);
       if (queue.messages === 0) return pass(queue.arn, 'empty: no scheduled run has failed for good');
       const oldest = s.deadLetterAgeSeconds === null ? 'the oldest one\'s age is unknown (CloudWatch has no recent datapoint)' : `the oldest waits for ${age(s.deadLetterAgeSeconds)}`;
       return fail(queue.arn, `${queue.messages} failed run${queue.messages === 1 ? '' : 's'} waiting; ${oldest}`);
