@@ -11,6 +11,7 @@ import { startSampleSource, type SampleSource } from '../local/sample-source.js'
 import { stackNames } from '../names.js';
 import type { Io, Ui } from '../output.js';
 import { parsePolicy } from '../policy.js';
+import { SCHEDULE_INPUT } from '../resources/schedule-state.js';
 import { LOCAL_REGION, localEnvironment, useLocalAws } from './local.js';
 import { listenForInterrupt, untilInterrupted } from '../interrupt.js';
 
@@ -34,6 +35,17 @@ async function injectDrift(endpoint: string): Promise<void> {
     s3.destroy();
     iam.destroy();
   }
+}
+
+/** The event the schedule sends once Scheduler has filled in its context attributes. */
+function scheduledEvent(): string {
+  const names = stackNames(DEMO_STACK, LOCAL_ACCOUNT_ID, LOCAL_REGION);
+  const now = new Date();
+  now.setUTCSeconds(0, 0);
+  return SCHEDULE_INPUT.replace('<aws.scheduler.schedule-arn>', names.scheduleArn)
+    .replace('<aws.scheduler.scheduled-time>', now.toISOString().replace('.000Z', 'Z'))
+    .replace('<aws.scheduler.execution-id>', randomBytes(8).toString('hex'))
+    .replace('<aws.scheduler.attempt-number>', '1');
 }
 
 export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCli: RunCli): Promise<number> {
@@ -63,7 +75,7 @@ export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCl
     throw new BridgeError('demo interrupted: the local AWS is stopped', ExitCode.interrupted);
   });
   const tour = async () => {
-    title('Set up the stack: key, bucket, identities, source key, function, API, log groups');
+    title('Set up the stack: key, bucket, identities, source key, function, API, log groups, and a schedule every 15 minutes');
     await bridge([
       'setup',
       '--stack',
@@ -76,11 +88,15 @@ export async function runDemo(options: { keep?: boolean }, io: Io, ui: Ui, runCl
       DEMO_KEY_ENV,
       // The local AWS is a throwaway account: let setup give API Gateway its logging role.
       '--configure-account-logging',
+      '--schedule',
+      'rate(15 minutes)',
     ]);
     title('Run the function (here, as Lambda would): it fetches the weather and stores it, encrypted and checksummed');
     await bridge(['invoke', '--stack', DEMO_STACK, '--local', '--tail']);
-    title('Run it again: a second object, its own version, the first one untouched');
-    await bridge(['invoke', '--stack', DEMO_STACK, '--local']);
+    title("Run it as its schedule does (the event EventBridge Scheduler sends): a second object, which records it was a scheduled run");
+    await bridge(['invoke', '--stack', DEMO_STACK, '--local', '--tail', '--payload', scheduledEvent()]);
+    title('Status: where everything is, the schedule and its next run, the newest data');
+    await bridge(['status', '--stack', DEMO_STACK]);
     title('Set up again: a second run changes nothing');
     await bridge(['setup', '--stack', DEMO_STACK]);
     title('Audit: every control of the stack, least privilege and encryption');

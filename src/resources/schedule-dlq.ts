@@ -19,6 +19,7 @@ import { NotOursError, unlessNotFound } from '../errors.js';
 import { isStackKey, stackKeyReferences } from '../names.js';
 import { PROPAGATION, untilPropagated } from '../retry.js';
 import { intendedSchedule } from './schedule-state.js';
+import { tagsOf } from './tag-search.js';
 import { isOurs, stackTags, tagsChange, type Tags } from './tags.js';
 import { KNOWN_AFTER_APPLY, type FieldChange, type Resource, type StackContext } from './types.js';
 
@@ -51,11 +52,10 @@ export async function readDeadLetterQueue(ctx: StackContext): Promise<DeadLetter
   const QueueName = ctx.names.deadLetterQueue;
   const url = (await unlessNotFound(ctx.aws.sqs.send(new GetQueueUrlCommand({ QueueName })), 'QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue'))?.QueueUrl;
   if (!url) return null;
-  const [attributes, tagged] = await Promise.all([
+  const [attributes, tags] = await Promise.all([
     ctx.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] })),
-    ctx.aws.sqs.send(new ListQueueTagsCommand({ QueueUrl: url })),
+    tagsOf(ctx, ctx.names.deadLetterQueueArn, async () => (await ctx.aws.sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags ?? {}),
   ]);
-  const tags = tagged.Tags ?? {};
   if (!isOurs(tags, ctx.config.stack)) throw new NotOursError('SQS queue', QueueName, 'Choose another --stack.');
   const a = attributes.Attributes ?? {};
   return {

@@ -28,6 +28,8 @@ export async function readSchedule(ctx: StackContext): Promise<ScheduleLive | nu
   const n = ctx.names;
   const group = await unlessNotFound(ctx.aws.scheduler.send(new GetScheduleGroupCommand({ Name: n.scheduleGroup })), NOT_FOUND);
   if (!group) return null;
+  // Read directly, never from the tag index: the group's tags hold the intended expression, and
+  // the index lags behind a tag a run a minute ago rewrote.
   const tags = tagRecord((await ctx.aws.scheduler.send(new ListTagsForResourceCommand({ ResourceArn: group.Arn ?? n.scheduleGroupArn }))).Tags);
   if (!isOurs(tags, ctx.config.stack)) throw new NotOursError('EventBridge Scheduler schedule group', n.scheduleGroup, 'Choose another --stack.');
   const found = await unlessNotFound(ctx.aws.scheduler.send(new GetScheduleCommand({ GroupName: n.scheduleGroup, Name: n.scheduleName })), NOT_FOUND);

@@ -81,7 +81,7 @@ beforeAll(async () => {
   await resetLocal();
   source = await startSampleSource({ apiKey: TEST_SOURCE_KEY });
   const setup = await runCli(
-    ['setup', '--stack', stack, '--source-url', source.weatherUrl, '--source-key-in', 'query:appid', '--api-key-env', 'TEST_SOURCE_KEY', '--configure-account-logging', '--operator-access-key-file', keyFile],
+    ['setup', '--stack', stack, '--source-url', source.weatherUrl, '--source-key-in', 'query:appid', '--api-key-env', 'TEST_SOURCE_KEY', '--configure-account-logging', '--operator-access-key-file', keyFile, '--schedule', 'rate(1 hour)'],
     { env: { TEST_SOURCE_KEY } },
   );
   expect(setup.code, setup.stderr).toBe(0);

@@ -104,12 +104,12 @@ describe('bridge local', () => {
 });
 
 describe('bridge demo', () => {
-  it('tours setup, two invocations, a no-change rerun, drift and repair, then stops what it started', async () => {
+  it('tours setup with a schedule, two invocations (one as the schedule runs it), status, a no-change rerun, drift and repair, then stops what it started', async () => {
     const started = Date.now();
     const run = bridge(['demo']);
     expect(await run.exited, run.err()).toBe(0);
     const out = run.out();
-    expect(out).toContain('Done: 14 created, 1 updated, 1 unchanged.');
+    expect(out).toContain('Done: 18 created, 1 updated, 1 unchanged.');
     // Two invocations, each storing a new object under the stack key with a checksum S3 agrees with.
     const stored = [...out.matchAll(/object {3}s3:\/\/demo-123456789012-us-east-1\/(raw\/\d{4}\/\d{2}\/\d{2}\/\S+\.json)/g)].map((m) => m[1]);
     expect(stored).toHaveLength(2);
@@ -117,19 +117,22 @@ describe('bridge demo', () => {
     expect(out.match(/\(S3 holds the same SHA-256\)/g)).toHaveLength(2);
     expect(out).toMatch(/KMS key {2}arn:aws:kms:us-east-1:123456789012:key\//);
     expect(out).toMatch(/REPORT RequestId: \S+\tDuration: [\d.]+ ms/);
-    expect(out).toContain('Done: 0 created, 0 updated, 16 unchanged.');
+    // The second run is the schedule's event: the function records it was a scheduled run.
+    expect(out).toMatch(/"step":"start".*"trigger":"schedule","scheduledTime":"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00Z","attempt":"1"/);
+    expect(out).toMatch(/^ {2}schedule {5}rate\(15 minutes\), enabled; next run \d{4}-\d{2}-\d{2}T/m);
+    expect(out).toContain('Done: 0 created, 0 updated, 20 unchanged.');
     expect(out).toMatch(/Invoke URL: https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/prod\/data/);
     // The audit: all pass, the injected drift caught, --fix mends it through setup's code.
-    expect(out).toContain('39 passed, 0 failed, 0 errors, 0 skipped (39 controls)');
+    expect(out).toContain('44 passed, 0 failed, 0 errors, 0 skipped (44 controls)');
     // Each failure: its status, severity and id, then its resource, finding and fix.
     expect(out).toMatch(/^ {2}FAIL {2}medium +s3-versioning\n(.*\n){2} +finding +versioning is Suspended/m);
     expect(out).toMatch(/^ {2}FAIL {2}high +iam-role-least-privilege\n(.*\n){2} +finding +.*allows s3:DeleteObject on arn:aws:s3:::demo-123456789012-us-east-1\/\*, from inline/m);
-    expect(out).toContain('36 passed, 3 failed, 0 errors, 0 skipped (39 controls)');
+    expect(out).toContain('41 passed, 3 failed, 0 errors, 0 skipped (44 controls)');
     expect(run.err()).toContain('versioning: Suspended -> Enabled');
-    expect(run.err()).toMatch(/After: 39 passed, 0 failed, 0 errors\./);
+    expect(run.err()).toMatch(/After: 44 passed, 0 failed, 0 errors\./);
     expect(out).toMatch(/S3 bucket +demo-123456789012-us-east-1 +removed: \d+ object versions and delete markers deleted/);
     expect(out).toMatch(/KMS key +alias\/demo +removed: deletion scheduled for \d{4}-\d{2}-\d{2}; to cancel: aws kms cancel-key-deletion/);
-    expect(out).toContain('Removed 10, retained 0, already gone 1.');
+    expect(out).toContain('Removed 13, retained 0, already gone 1.');
     expect(Date.now() - started).toBeLessThan(60_000);
     const endpoint = /local AWS {3}(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
     const sourceUrl = /source API {2}(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;

@@ -77,6 +77,11 @@ describe('a fresh setup', () => {
       ['api-permission', 'create'],
       ['api-key', 'noop'],
       ['operators-policy', 'create'],
+      // No schedule without --schedule: its parts stay absent.
+      ['schedule-dlq', 'noop'],
+      ['scheduler-role', 'noop'],
+      ['function-async', 'noop'],
+      ['schedule', 'noop'],
     ]);
     expect(json.resources.api.invokeUrl).toBe(`https://${json.resources.api.id}.execute-api.us-east-1.amazonaws.com/prod/data`);
     expect(json.notes).toEqual([expect.stringMatching(/no CloudWatch role in this account.*--configure-account-logging/)]);
@@ -285,13 +290,13 @@ describe('a second setup', () => {
     const run = await runCli(['setup', '--stack', stack, '--verbose']);
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
-    expect(run.stdout).toContain('Done: 0 created, 0 updated, 16 unchanged.');
+    expect(run.stdout).toContain('Done: 0 created, 0 updated, 20 unchanged.');
   });
 
   it('--dry-run --detailed-exitcode exits 0 when nothing would change, as terraform plan does', async () => {
     const run = await runCli(['setup', '--stack', stack, '--dry-run', '--detailed-exitcode']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain('Plan: 0 to create, 0 to update, 16 unchanged (--verbose lists them). Nothing was changed (dry run).');
+    expect(run.stdout).toContain('Plan: 0 to create, 0 to update, 20 unchanged (--verbose lists them). Nothing was changed (dry run).');
   });
 
   it('with a new key value updates only the parameter, saying so without the value', async () => {
@@ -310,7 +315,7 @@ describe('--dry-run', () => {
     const run = await runCli([...setupArgs('drycheck'), '--dry-run', '--verbose'], { env });
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
-    expect(run.stdout).toContain('Plan: 14 to create, 0 to update, 2 unchanged. Nothing was changed (dry run).');
+    expect(run.stdout).toContain('Plan: 14 to create, 0 to update, 6 unchanged. Nothing was changed (dry run).');
     expect(run.stdout).toMatch(/^\+ S3 bucket\s+drycheck-123456789012-us-east-1\s+create$/m);
     await expect(aws.iam.send(new GetRoleCommand({ RoleName: 'drycheck-ingest-role-us-east-1' }))).rejects.toThrow(/not found|cannot be found/i);
   });
@@ -318,7 +323,7 @@ describe('--dry-run', () => {
   it('--detailed-exitcode exits 2 while changes are pending; unchanged rows only with --verbose; the stack named first', async () => {
     const pending = await runCli([...setupArgs('drycheck'), '--dry-run', '--detailed-exitcode'], { env });
     expect(pending.code, pending.stderr).toBe(2);
-    expect(pending.stdout).toContain('Plan: 14 to create, 0 to update, 2 unchanged (--verbose lists them). Nothing was changed (dry run).');
+    expect(pending.stdout).toContain('Plan: 14 to create, 0 to update, 6 unchanged (--verbose lists them). Nothing was changed (dry run).');
     expect(pending.stdout).not.toMatch(/^= /m);
     expect(pending.stdout).toMatch(/^\+ S3 bucket\s+drycheck-123456789012-us-east-1\s+create$/m);
     // Where it works, before any work: the first line on stderr.

@@ -43,7 +43,7 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('the tag index', () => {
-  it('serves every ownership check of a no-change setup from one tagging-API call: 36 reads, none of them a tag read', async () => {
+  it('serves every ownership check of a no-change setup from one tagging-API call: 39 reads, none of them a tag read', async () => {
     const run = await runCli(['setup', '--stack', stack, '--verbose'], { env });
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
@@ -54,7 +54,9 @@ describe('the tag index', () => {
     expect(run.stderr).not.toMatch(/GetFunctionConcurrency/);
     // The stage names its deployment's definition: no GetDeployment.
     expect(run.stderr).not.toMatch(/GetDeployment/);
-    expect(reads(run.stderr).length).toBeLessThanOrEqual(36);
+    // 36 before the schedule; its parts cost a stack without one a look each (the group, the queue, the
+    // scheduler role, the function's failure destination), one of which replaced an earlier read.
+    expect(reads(run.stderr).length).toBeLessThanOrEqual(39);
   });
 
   it('reads each resource\'s tags itself where the tagging API refuses, and still finds nothing to change', async () => {

@@ -76,7 +76,7 @@ describe('confirmation', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(mutatingCalls(run)).toEqual([]);
     expect(run.stdout).toMatch(/S3 bucket +downcheck-123456789012-us-east-1 +would be retained: holds 3 object versions and delete markers/);
-    expect(run.stdout).toContain('Would remove 5, retained 5, already gone 1.');
+    expect(run.stdout).toContain('Would remove 5, retained 5, already gone 4.');
     // With the data: how much of it goes for good, and when the key does.
     const data = await runCli(['teardown', '--stack', stack, '--dry-run', '--delete-data']);
     expect(data.code, data.stderr).toBe(0);
@@ -120,7 +120,7 @@ describe('teardown without --delete-data', () => {
     expect(run.stdout).toMatch(/Lambda function +downcheck-ingest +already gone/);
     // The API is gone, so its execution logs are found by their tag, and kept with the data.
     expect(run.stdout).toMatch(/API execution log group +API-Gateway-Execution-Logs_\w+\/prod +retained/);
-    expect(run.stdout).toContain('Removed 0, retained 5, already gone 6.');
+    expect(run.stdout).toContain('Removed 0, retained 5, already gone 9.');
   });
 
   it('setup brings the stack back on the kept bucket, key and logs', async () => {
@@ -128,8 +128,9 @@ describe('teardown without --delete-data', () => {
     expect((await aws.kms.send(new DescribeKeyCommand({ KeyId: `alias/${stack}` }))).KeyMetadata?.KeyId).toBe(keyId);
     expect(await versions()).toBe(3);
     const audit = JSON.parse((await runCli(['audit', '--stack', stack, '--json'])).stdout);
-    // Only the stage logging waits (no account CloudWatch role in this test): everything else holds.
-    expect(audit.results.filter((r: { status: string }) => r.status !== 'PASS').map((r: { id: string }) => r.id)).toEqual(['api-access-logging', 'api-execution-logging']);
+    // Only the stage logging waits (no account CloudWatch role in this test): everything else holds
+    // (the schedule's controls skip: this stack has none).
+    expect(audit.results.filter((r: { status: string }) => r.status === 'FAIL' || r.status === 'ERROR').map((r: { id: string }) => r.id)).toEqual(['api-access-logging', 'api-execution-logging']);
   });
 });
 
@@ -164,7 +165,7 @@ describe('teardown --delete-data', () => {
     expect(json.removed).toEqual([]);
     expect(json.retained).toEqual([]);
     expect(json.absent.map((a: { resource: string }) => a.resource).sort()).toEqual(
-      ['rest-api', 'api-key', 'api-log-group', 'bucket', 'execution-role', 'function', 'function-log-group', 'kms-key', 'operators', 'source-api-key'].sort(),
+      ['rest-api', 'api-key', 'api-log-group', 'bucket', 'execution-role', 'function', 'function-log-group', 'kms-key', 'operators', 'source-api-key', 'schedule', 'schedule-dlq', 'scheduler-role'].sort(),
     );
   });
 });
