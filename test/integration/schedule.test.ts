@@ -16,7 +16,7 @@ import { DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, List
 import { parsePolicy } from '../../src/policy.js';
 import { retryTiming } from '../../src/retry.js';
 import { SCHEDULE_INPUT } from '../../src/resources/schedule-state.js';
-import { awsError, startAwsProxy, type AwsProxy } from '../support/aws-proxy.js';
+import { awsError, startAwsProxy } from '../support/aws-proxy.js';
 import { LOCAL_ACCOUNT, TEST_SOURCE_KEY, localClients, mutatingCalls, resetLocal, runCli, setupArgs, type CliRun } from '../support/helpers.js';
 
 const aws = localClients();
