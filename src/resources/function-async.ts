@@ -11,7 +11,7 @@ import {
 import { unlessNotFound } from '../errors.js';
 import { PROPAGATION, untilPropagated } from '../retry.js';
 import { ASYNC_RETRY, intendedSchedule } from './schedule-state.js';
-import type { FieldChange, Resource } from './types.js';
+import { settingChange, type FieldChange, type Resource } from './types.js';
 
 export interface AsyncConfigLive {
   maximumRetryAttempts: number | null;
@@ -26,15 +26,12 @@ export type AsyncConfigIntended = { maximumRetryAttempts: number; maximumEventAg
 export function diffAsyncConfig(live: AsyncConfigLive | null, intended: AsyncConfigIntended): FieldChange[] {
   if (!intended) return live ? [{ field: 'remove', before: `failures to ${live.onFailure ?? 'nowhere'}`, after: 'none (no schedule)' }] : [];
   if (!live) return [{ field: 'async-config', after: `failures to ${intended.onFailure} after ${intended.maximumRetryAttempts} retries` }];
-  const changes: FieldChange[] = [];
-  const compare = (field: string, before: string | number | null, after: string | number | null) => {
-    if (before !== after) changes.push({ field, before: before === null ? 'none' : String(before), after: after === null ? 'none' : String(after) });
-  };
-  compare('on-failure', live.onFailure, intended.onFailure);
-  compare('on-success', live.onSuccess, null);
-  compare('maximum-retry-attempts', live.maximumRetryAttempts, intended.maximumRetryAttempts);
-  compare('maximum-event-age', live.maximumEventAgeSeconds, intended.maximumEventAgeSeconds);
-  return changes;
+  return [
+    ...settingChange('on-failure', live.onFailure, intended.onFailure),
+    ...settingChange('on-success', live.onSuccess, null),
+    ...settingChange('maximum-retry-attempts', live.maximumRetryAttempts, intended.maximumRetryAttempts),
+    ...settingChange('maximum-event-age', live.maximumEventAgeSeconds, intended.maximumEventAgeSeconds),
+  ];
 }
 
 export const functionAsyncConfig: Resource<AsyncConfigLive, AsyncConfigIntended> = {

@@ -5,7 +5,7 @@
 import type { Architecture } from '@aws-sdk/client-lambda';
 import { awsErrorName } from '../errors.js';
 import { tagsChange, type Tags } from './tags.js';
-import type { FieldChange } from './types.js';
+import { settingChange, type FieldChange } from './types.js';
 
 export interface FunctionLive {
   arn: string;
@@ -88,9 +88,7 @@ export const CONFIG_FIELDS = ['runtime', 'role', 'handler', 'timeout', 'memory',
 export function diffFunction(live: FunctionLive | null, intended: FunctionIntended): FieldChange[] {
   if (!live) return ['function', 'code', 'environment', ...(intended.reservedConcurrency === null ? [] : ['reserved-concurrency']), 'tags'].map((field) => ({ field }));
   const changes: FieldChange[] = [];
-  const scalar = (field: string, before: string | number, after: string | number) => {
-    if (before !== after) changes.push({ field, before: String(before), after: String(after) });
-  };
+  const scalar = (field: string, before: string | number, after: string | number) => changes.push(...settingChange(field, before, after));
   scalar('runtime', live.runtime, intended.runtime);
   scalar('role', live.role, intended.role);
   scalar('handler', live.handler, intended.handler);

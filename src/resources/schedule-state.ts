@@ -5,7 +5,7 @@
  */
 import type { Tags } from './tags.js';
 import { tagsChange } from './tags.js';
-import type { FieldChange, StackContext } from './types.js';
+import { settingChange, type FieldChange, type StackContext } from './types.js';
 
 /** How long Scheduler keeps retrying a delivery it could not make, and how often. */
 export const SCHEDULE_RETRY = { maximumEventAgeSeconds: 3600, maximumRetryAttempts: 3 } as const;
@@ -90,18 +90,17 @@ export function diffSchedule(live: ScheduleLive | null, intended: ScheduleIntend
   const changes: FieldChange[] = [...tagsChange(live.group.tags, intended.tags)];
   const have = live.schedule;
   if (!have) return [...changes, { field: 'schedule', after: want.expression }];
-  const compare = (field: string, before: string | number | null, after: string | number | null) => {
-    if (before !== after) changes.push({ field, before: before === null ? 'none' : String(before), after: after === null ? 'none' : String(after) });
-  };
-  compare('expression', have.expression, want.expression);
-  compare('timezone', have.timezone, want.timezone);
-  compare('state', have.state, want.state);
-  compare('flexible-time-window', have.flexibleWindow, want.flexibleWindow);
-  compare('target', have.targetArn, want.targetArn);
-  compare('role', have.roleArn, want.roleArn);
-  compare('dead-letter-queue', have.deadLetterArn, want.deadLetterArn);
-  compare('retry-max-event-age', have.maximumEventAgeSeconds, want.maximumEventAgeSeconds);
-  compare('retry-max-attempts', have.maximumRetryAttempts, want.maximumRetryAttempts);
+  changes.push(
+    ...settingChange('expression', have.expression, want.expression),
+    ...settingChange('timezone', have.timezone, want.timezone),
+    ...settingChange('state', have.state, want.state),
+    ...settingChange('flexible-time-window', have.flexibleWindow, want.flexibleWindow),
+    ...settingChange('target', have.targetArn, want.targetArn),
+    ...settingChange('role', have.roleArn, want.roleArn),
+    ...settingChange('dead-letter-queue', have.deadLetterArn, want.deadLetterArn),
+    ...settingChange('retry-max-event-age', have.maximumEventAgeSeconds, want.maximumEventAgeSeconds),
+    ...settingChange('retry-max-attempts', have.maximumRetryAttempts, want.maximumRetryAttempts),
+  );
   if (have.input !== want.input) changes.push({ field: 'input', after: 'the scheduled-run event bridge sends' });
   return changes;
 }

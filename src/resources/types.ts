@@ -71,6 +71,11 @@ export interface FieldChange {
 
 export type ChangeAction = 'create' | 'update' | 'noop';
 
+/** One setting that differs, before and after as people read them (null: 'none'); nothing when equal. */
+export function settingChange(field: string, before: string | number | null, after: string | number | null): FieldChange[] {
+  return before === after ? [] : [{ field, before: before === null ? 'none' : String(before), after: after === null ? 'none' : String(after) }];
+}
+
 export interface Resource<Live = unknown, Intended = unknown> {
   /** Stable id used in JSON output and dependencies, e.g. "bucket". */
   kind: string;
