@@ -111,6 +111,9 @@ function buildProgram(io: Io, run: Run): Command {
     .option('--explain <request...>', 'PRINCIPAL ACTION RESOURCE: how the live policies decide one request (e.g. execution-role s3:GetObject ARN)')
     .option('--aws-checks', "also ask AWS's own engines: IAM's policy simulator and IAM Access Analyzer (some of its checks are billed per call)")
     .option('--failures-only', 'table, markdown and html: list only failing and errored controls (the summary still counts all)')
+    .option('--from-function <name>', 'audit a data bridge built by hand (the console tutorial\'s, say), found from its function; reads only')
+    .option('--operators-group <name>', "with --from-function: the people's IAM group, judged too")
+    .option('--operators-user <name>', "with --from-function: the people's IAM user, judged too")
     .action(async (options: AuditOptions, command: Command) => {
       await run(
         command,

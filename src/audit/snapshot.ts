@@ -24,7 +24,7 @@ import { taggedArns } from '../resources/tag-search.js';
 /** How many of the newest objects s3-objects-protected looks at. */
 export const NEWEST_OBJECTS = 5;
 
-async function managedPolicyDocuments(ctx: StackContext, arns: string[]): Promise<Map<string, PolicyDocument>> {
+export async function managedPolicyDocuments(ctx: StackContext, arns: string[]): Promise<Map<string, PolicyDocument>> {
   const documents = new Map<string, PolicyDocument>();
   await Promise.all(
     [...new Set(arns)].map(async (PolicyArn) => {

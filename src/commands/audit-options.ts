@@ -46,6 +46,28 @@ export interface AuditOptions {
   excludeControls?: string;
   severity?: string;
   mutelist?: string;
+  /** Audit a data bridge built by hand, found from its function. */
+  fromFunction?: string;
+  operatorsGroup?: string;
+  operatorsUser?: string;
+}
+
+/** Lambda's function names (its API's pattern for a name, not an ARN). */
+const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
+const IAM_NAME = /^[\w+=,.@-]{1,128}$/;
+
+/** --from-function and what goes with it: checked before any call. */
+function checkFromFunction(options: AuditOptions): void {
+  if (!options.fromFunction) {
+    if (options.operatorsGroup || options.operatorsUser) throw new UsageError(`${options.operatorsGroup ? '--operators-group' : '--operators-user'} goes with --from-function NAME (a stack bridge built knows its operators)`);
+    return;
+  }
+  if (!FUNCTION_NAME.test(options.fromFunction)) throw new UsageError(`invalid --from-function '${options.fromFunction}': give the function's name (letters, digits, - and _, up to 64), as in aws lambda get-function --function-name`);
+  for (const [flag, value] of [['--operators-group', options.operatorsGroup], ['--operators-user', options.operatorsUser]] as const) {
+    if (value !== undefined && !IAM_NAME.test(value)) throw new UsageError(`invalid ${flag} '${value}': give the IAM name (not its ARN)`);
+  }
+  const refused = [['--fix', options.fix], ['--explain', options.explain], ['--aws-checks', options.awsChecks]].filter(([, given]) => given).map(([flag]) => flag);
+  if (refused.length > 0) throw new UsageError(`${refused.join(' and ')} cannot go with --from-function: a stack bridge did not build has no intended state to put back or judge against (bridge adopt --from-function plans the move to one)`);
 }
 
 /** One report to write: a format, and a file for it (absent: stdout). */
@@ -162,6 +184,7 @@ export interface PreparedAudit {
 }
 
 export async function prepareAudit(globals: GlobalOptions, options: AuditOptions, interactive: boolean, env: NodeJS.ProcessEnv, note: Note): Promise<PreparedAudit> {
+  checkFromFunction(options);
   if ((options.dryRun || options.yes) && !options.fix) throw new UsageError(`${options.dryRun ? '--dry-run' : '--yes'} goes with --fix: a plain audit changes nothing`);
   if (options.fix && !options.dryRun && !options.yes && !interactive) {
     throw new UsageError('audit --fix changes the stack: without a terminal to confirm in, pass --yes (or --dry-run to see the plan); nothing was changed');

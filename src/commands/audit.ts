@@ -21,7 +21,7 @@ import { STACK_RESOURCES } from '../resources/index.js';
 import { isStackOwned, type StackContext } from '../resources/types.js';
 import { VERSION } from '../version.js';
 import { applyFix, confirmFix, planFix, planLines, refuseCreation } from './audit-fix.js';
-import { forgetReads, lockStack, releaseLock, withStack } from './context.js';
+import { forgetReads, lockStack, releaseLock, stackContext, withStack } from './context.js';
 import type { AuditFormat, AuditOptions, PreparedAudit } from './audit-options.js';
 import { applyMutelist, readMutelist, type MuteEntry } from '../audit/mutelist.js';
 import { selectControls } from '../audit/select.js';
@@ -104,6 +104,7 @@ async function runExplain(ctx: StackContext, request: string[], ui: Ui): Promise
 
 export async function runAudit(prepared: PreparedAudit, options: AuditOptions, ui: Ui): Promise<number> {
   const { config } = prepared;
+  if (options.fromFunction) return runHandBuiltAudit(prepared, options, ui);
   const request = options.explain;
   if (request) {
     return withStack(config, {}, ui, async (ctx) => {
@@ -111,7 +112,7 @@ export async function runAudit(prepared: PreparedAudit, options: AuditOptions, u
       return runExplain(ctx, request, ui);
     });
   }
-  const { outputs, failOn, lockTimeoutMs } = prepared;
+  const { lockTimeoutMs } = prepared;
   // Checked against the catalogue before any AWS call: a misspelt id is a usage error, nothing read.
   const awsChecks = options.awsChecks === true;
   const all = catalogue(awsChecks);
@@ -147,37 +148,70 @@ export async function runAudit(prepared: PreparedAudit, options: AuditOptions, u
       await releaseLock(held.lock, ui);
       delete held.lock;
     }
-    const s = report.summary;
-    for (const output of outputs) {
-      const stdout = ui.io.stdout as { isTTY?: boolean; columns?: number };
-      const text = renderReport(report, output.format, ui, controls, {
-        failuresOnly: options.failuresOnly === true,
-        sarifLocation: prepared.sarifLocation,
-        width: !output.path && stdout.isTTY ? stdout.columns : undefined,
-      });
-      if (output.path) {
-        mkdirSync(dirname(output.path), { recursive: true });
-        // A file is no terminal: no colour codes in it.
-        writeFileSync(output.path, ui.clean(stripVTControlCharacters(text)));
-        ui.err(`wrote ${output.format} to ${output.path}: ${s.pass} passed, ${s.fail} failed, ${s.error} errors`);
-      } else {
-        // The report is the result: on stdout even in table form (stdout holds it alone under --json).
-        ui.io.stdout.write(ui.clean(text));
-      }
-    }
-    if (outputs.some((o) => o.format === 'sarif') && !prepared.sarifLocation) {
-      ui.err(`${ui.chalk.yellow('note:')} GitHub code scanning refuses SARIF results without a file of the repository: give --sarif-location PATH (the workflow that runs the audit, say) or keep a bridge.config.json`);
-    }
-    // Incomplete is worse than failing: an unjudged control outranks every FAIL in the exit code.
-    if (report.summary.error > 0) {
-      const failing = failingAtOrAbove(report.results, failOn).length;
-      ui.err(
-        `${ui.chalk.red('error:')} the audit is incomplete: ${report.summary.error} control${report.summary.error === 1 ? '' : 's'} could not be judged (ERROR)` +
-          `${failing > 0 ? `, besides ${failing} failing` : ''}; exit 1. Fix the access or the fault each names and audit again`,
-      );
-      return ExitCode.failure;
-    }
-    if (failingAtOrAbove(report.results, failOn).length > 0) return ExitCode.auditFailed;
-    return ExitCode.ok;
+    return writeReports(report, prepared, options, controls, ui);
   }, { tagIndex: true });
+}
+
+/**
+ * `audit --from-function NAME`: a data bridge bridge did not build, found from its function and
+ * judged with the same catalogue; read calls only. Same formats, exit codes and --fail-on.
+ */
+async function runHandBuiltAudit(prepared: PreparedAudit, options: AuditOptions, ui: Ui): Promise<number> {
+  const { discoverHandBuilt } = await import('../audit/hand-built/discover.js');
+  const { handBuiltReport } = await import('../audit/hand-built/checks.js');
+  const ctx = await stackContext(prepared.config, {}, ui);
+  try {
+    const name = options.fromFunction as string;
+    ui.progress(`Function ${ui.chalk.bold(name)} in ${prepared.config.region} (account ${ctx.names.account}): a data bridge bridge did not build`);
+    ui.working(`finding what function ${name} is part of`);
+    const found = await discoverHandBuilt(ctx, { functionName: name, ...(options.operatorsGroup ? { operatorsGroup: options.operatorsGroup } : {}), ...(options.operatorsUser ? { operatorsUser: options.operatorsUser } : {}) });
+    ui.idle();
+    ui.err(ui.chalk.bold('Found (read only, nothing changed):'));
+    for (const line of found.discovered) ui.err(`  ${line}`);
+    const controls = selectControls(CONTROLS, { only: options.controls, except: options.excludeControls, severities: options.severity });
+    const judged = handBuiltReport(found, controls);
+    const mutes = options.mutelist ? readMutelist(options.mutelist, catalogue(true).map((c) => c.id)) : [];
+    const results = applyMutelist(judged.results, mutes, found.now);
+    return writeReports({ ...judged, results, summary: summarize(results) }, prepared, options, controls, ui);
+  } finally {
+    ui.idle();
+    ctx.aws.destroy();
+  }
+}
+
+/** Writes every format where it goes, and answers the exit code: incomplete (1), failing (3), or 0. */
+function writeReports(report: AuditReport, prepared: PreparedAudit, options: AuditOptions, controls: readonly Control[], ui: Ui): number {
+  const { outputs, failOn } = prepared;
+  const s = report.summary;
+  for (const output of outputs) {
+    const stdout = ui.io.stdout as { isTTY?: boolean; columns?: number };
+    const text = renderReport(report, output.format, ui, controls, {
+      failuresOnly: options.failuresOnly === true,
+      sarifLocation: prepared.sarifLocation,
+      width: !output.path && stdout.isTTY ? stdout.columns : undefined,
+    });
+    if (output.path) {
+      mkdirSync(dirname(output.path), { recursive: true });
+      // A file is no terminal: no colour codes in it.
+      writeFileSync(output.path, ui.clean(stripVTControlCharacters(text)));
+      ui.err(`wrote ${output.format} to ${output.path}: ${s.pass} passed, ${s.fail} failed, ${s.error} errors`);
+    } else {
+      // The report is the result: on stdout even in table form (stdout holds it alone under --json).
+      ui.io.stdout.write(ui.clean(text));
+    }
+  }
+  if (outputs.some((o) => o.format === 'sarif') && !prepared.sarifLocation) {
+    ui.err(`${ui.chalk.yellow('note:')} GitHub code scanning refuses SARIF results without a file of the repository: give --sarif-location PATH (the workflow that runs the audit, say) or keep a bridge.config.json`);
+  }
+  // Incomplete is worse than failing: an unjudged control outranks every FAIL in the exit code.
+  if (report.summary.error > 0) {
+    const failing = failingAtOrAbove(report.results, failOn).length;
+    ui.err(
+      `${ui.chalk.red('error:')} the audit is incomplete: ${report.summary.error} control${report.summary.error === 1 ? '' : 's'} could not be judged (ERROR)` +
+        `${failing > 0 ? `, besides ${failing} failing` : ''}; exit 1. Fix the access or the fault each names and audit again`,
+    );
+    return ExitCode.failure;
+  }
+  if (failingAtOrAbove(report.results, failOn).length > 0) return ExitCode.auditFailed;
+  return ExitCode.ok;
 }

@@ -26,6 +26,7 @@ import {
   PutBucketVersioningCommand,
   PutPublicAccessBlockCommand,
   type BucketLocationConstraint,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { AdoptableError, NotOursError, UsageError, awsErrorName, httpStatusOf } from '../errors.js';
 import { STACK_TAG_KEY, defaultBucketName, stackKeyReferences } from '../names.js';
@@ -129,6 +130,11 @@ export async function readBucket(ctx: StackContext): Promise<BucketLive | null> 
     if (!left) throw new NotOursError('S3 bucket', Bucket, 'Choose another name with --bucket, or another --stack.');
     if (!ctx.config.adopt) throw new AdoptableError('S3 bucket', Bucket, `It is empty and was created ${left}`);
   }
+  return { tags, ...(await readBucketSettings(s3, Bucket)) };
+}
+
+/** A bucket's settings as the audit judges them, any bucket's (a stack built by hand too). */
+export async function readBucketSettings(s3: S3Client, Bucket: string): Promise<Omit<BucketLive, 'tags'>> {
   const [pab, ownership, versioning, encryption, policy, lifecycle] = await Promise.all([
     orAbsent(s3.send(new GetPublicAccessBlockCommand({ Bucket })), 'NoSuchPublicAccessBlockConfiguration'),
     orAbsent(s3.send(new GetBucketOwnershipControlsCommand({ Bucket })), 'OwnershipControlsNotFoundError'),
@@ -140,7 +146,6 @@ export async function readBucket(ctx: StackContext): Promise<BucketLive | null> 
   const block = pab?.PublicAccessBlockConfiguration;
   const rule = encryption?.ServerSideEncryptionConfiguration?.Rules?.[0];
   return {
-    tags,
     publicAccessBlock: block
       ? {
           BlockPublicAcls: block.BlockPublicAcls === true,
