@@ -20,6 +20,11 @@ The fourth: Lambda's PutFunctionEventInvokeConfig replaces the function's config
 does; moto 5.2.1 appends a second one and keeps answering the first, so a repaired failure
 destination would never show.
 
+The fifth: API Gateway's UpdateMethod, which moto 5.2.1 lacks (a 500), for the two fields of a
+method's access (/authorizationType, /apiKeyRequired), as AWS applies them: bridge adopt retires a
+hand-built stack's open method with it, where deleting and re-putting the method would lose its
+settings.
+
 GET /bridge-local/correction answers 200 "on" so tests can prove the correction is in effect.
 """
 import argparse
@@ -125,6 +130,28 @@ def replace_event_invoke_config() -> None:
     LambdaBackend.put_function_event_invoke_config = put_function_event_invoke_config
 
 
+def add_update_method() -> None:
+    # AWS: UpdateMethod applies patch operations to a method. moto 5.2.1 has no handler (500).
+    from moto.apigateway.responses import APIGatewayResponse
+
+    if hasattr(APIGatewayResponse, "update_method"):
+        return
+
+    def update_method(self):
+        parts = self.path.split("/")
+        method = self.backend.get_method(parts[2], parts[4], parts[6])
+        for op in self._get_param("patchOperations") or []:
+            if op.get("op") != "replace":
+                continue
+            if op.get("path") == "/authorizationType":
+                method.authorization_type = op.get("value")
+            elif op.get("path") == "/apiKeyRequired":
+                method.api_key_required = str(op.get("value")).lower() == "true"
+        return json.dumps(method.to_json())
+
+    APIGatewayResponse.update_method = update_method
+
+
 def warm_tagging_api() -> None:
     # The Resource Groups Tagging API imports every service's models on its first call (about 3 s
     # here); bridge asks it on every first setup. Loading it beside the server's start, not in the
@@ -152,6 +179,7 @@ def main() -> None:
     add_service_specific_credentials()
     add_log_group_identifiers()
     replace_event_invoke_config()
+    add_update_method()
     warm_tagging_api()
     server.main(["-H", "127.0.0.1", "-p", str(args.port)])
 

@@ -9,7 +9,7 @@ import { helpFooter } from './help.js';
 // Each command's module (and the AWS SDK clients it needs) loads when that command runs, so
 // --help, --version and a usage error start in a blink.
 import type { AuditOptions } from './commands/audit-options.js';
-import type { GlobalOptions, InvokeOptions, LogsOptions, SetupOptions, TeardownCliOptions } from './commands/options.js';
+import type { AdoptOptions, GlobalOptions, InvokeOptions, LogsOptions, SetupOptions, TeardownCliOptions } from './commands/options.js';
 
 /**
  * The process's own streams. A reader that goes away (`bridge audit | head -1`) ends the output
@@ -152,6 +152,27 @@ function buildProgram(io: Io, run: Run): Command {
         command,
         async (ui) => (await options_()).prepareInvoke(globalsOf(command), options, io.env, noteTo(ui)),
         async (ui, prepared) => (await import('./commands/invoke.js')).runInvoke(prepared, options, ui),
+      );
+    });
+
+  settingsOf(
+    program
+      .command('adopt')
+      .description('plan and make the move from a data bridge built by hand to a bridge stack beside it (old data is never deleted)')
+      .requiredOption('--from-function <name>', 'the hand-built stack\'s function: bridge finds the rest from it')
+      .option('--dry-run', 'print the plan (the new stack, the data to copy, what would be retired) and change nothing')
+      .option('--yes', 'do not ask (required without a terminal)')
+      .option('--retire-old', "also retire the old stack's open method, plaintext key and broad policies (each reversible; never its data)")
+      .option('--source-url-var <name>', "the old function's variable holding the source URL (default: the one that holds a URL)")
+      .option('--source-key-var <name>', "the old function's variable holding the source API key (default: the one that looks like a key)"),
+    'setup',
+  )
+    .option('--lock-timeout <duration>', 'wait this long (30s, 5m) for another run changing the stack to finish (default 0: fail at once)')
+    .action(async (options: AdoptOptions, command: Command) => {
+      await run(
+        command,
+        async (ui) => (await options_()).prepareAdopt(globalsOf(command), options, io.stdin.isTTY === true, io, noteTo(ui)),
+        async (ui, prepared) => (await import('./commands/adopt.js')).runAdopt(prepared, options, io, ui),
       );
     });
 

@@ -15,6 +15,11 @@ const EXAMPLES: Record<string, string[]> = {
     'bridge audit --format table,sarif,markdown,html --output-dir reports --fail-on high',
     'bridge audit --fix --dry-run',
   ],
+  adopt: [
+    'bridge adopt --from-function my-weather-fetch --stack weather --dry-run',
+    'bridge adopt --from-function my-weather-fetch --stack weather',
+    'bridge adopt --from-function my-weather-fetch --stack weather --retire-old --yes',
+  ],
   teardown: ['bridge teardown --dry-run --delete-data', 'bridge teardown            # asks you to type the stack name', 'bridge teardown --delete-data --yes'],
   invoke: ['bridge invoke --tail', 'bridge invoke --local --tail --payload @event.json', 'bridge invoke --via-api'],
   status: ['bridge status', 'bridge status --json | jq .drift'],
@@ -28,6 +33,7 @@ const EXIT_CODES: Record<string, string> = {
   setup: '0 done (or, with --dry-run, planned); 1 failed while running (a re-run converges); 2 bad input, a name taken, or with --dry-run --detailed-exitcode changes pending; 130 interrupted',
   audit: '0 every control passed; 1 a control could not be judged (ERROR); 2 bad input; 3 a control failed at or above --fail-on; 130 interrupted',
   teardown: '0 done; 1 failed while running (a re-run finishes); 2 bad input, or the confirmation refused; 130 interrupted',
+  adopt: '0 planned (--dry-run) or done, both stacks audited; 1 failed while running (a re-run converges: copies are checked, not repeated); 2 bad input, or the confirmation refused; 130 interrupted',
   status: '0 shown; 1 the stack is not in this region, or a read failed; 2 bad input',
 };
 const DEFAULT_EXIT_CODES = '0 done; 1 failed while running; 2 bad input; 130 interrupted';

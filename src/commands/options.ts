@@ -210,6 +210,34 @@ export async function prepareSetup(globals: GlobalOptions, options: SetupOptions
   return { config, lockTimeoutMs, ...(apiKey ? { apiKey } : {}) };
 }
 
+export interface AdoptOptions extends SetupOptions {
+  fromFunction: string;
+  /** The old function's variables holding the source URL and its key, where the guess is not sure. */
+  sourceUrlVar?: string;
+  sourceKeyVar?: string;
+  /** Also retire what the plan lists of the old stack (each step reversible). */
+  retireOld?: boolean;
+  yes?: boolean;
+}
+
+export interface PreparedAdopt {
+  config: StackConfig;
+  lockTimeoutMs: number;
+}
+
+/** adopt: setup's settings (the source comes from the old function), checked before any call. */
+export async function prepareAdopt(globals: GlobalOptions, options: AdoptOptions, interactive: boolean, io: Pick<Io, 'env'>, note: Note): Promise<PreparedAdopt> {
+  if (!/^[a-zA-Z0-9-_]{1,64}$/.test(options.fromFunction)) throw new UsageError(`invalid --from-function '${options.fromFunction}': give the function's name (letters, digits, - and _, up to 64)`);
+  for (const [flag, value] of [['--source-url-var', options.sourceUrlVar], ['--source-key-var', options.sourceKeyVar]] as const) {
+    if (value !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new UsageError(`invalid ${flag} '${value}': give the name of one of the old function's environment variables, e.g. ${flag} API_KEY`);
+  }
+  if (!options.dryRun && !options.yes && !interactive) throw new UsageError('adopt builds a stack (and with --retire-old changes the old one): without a terminal to confirm in, pass --yes (or --dry-run to see the plan); nothing was changed');
+  if (options.dryRun && options.yes) throw new UsageError('--dry-run changes nothing: --yes has nothing to confirm');
+  if (globals.stack === undefined) throw new UsageError('adopt needs the new stack\'s name: give --stack NAME (the old stack keeps its own)');
+  const config = await configFrom(globals, settingsFromOptions(options as unknown as Record<string, unknown>, 'setup'), io.env, note);
+  return { config, lockTimeoutMs: parseLockTimeout(options.lockTimeout) };
+}
+
 export interface PreparedTeardown {
   config: StackConfig;
   lockTimeoutMs: number;

@@ -45,12 +45,16 @@ describe('invoke input and result', () => {
 });
 
 describe('runtimes', () => {
-  it('knows which Node.js runtimes are past their deprecation date', () => {
+  it('knows which Node.js and Python runtimes are past their deprecation date', () => {
     const today = new Date('2026-11-28T00:00:00Z');
     expect(runtimeSupported('nodejs24.x', today)).toBe(true);
     expect(runtimeSupported('nodejs22.x', today)).toBe(true);
     expect(runtimeSupported('nodejs20.x', today)).toBe(false);
     expect(runtimeSupported('nodejs22.x', new Date('2027-05-01T00:00:00Z'))).toBe(false);
-    expect(runtimeSupported('python3.13', today)).toBe(false);
+    // Python too (a function built by hand from the console tutorial is): by Lambda's dates.
+    expect(runtimeSupported('python3.13', today)).toBe(true);
+    expect(runtimeSupported('python3.11', today)).toBe(false);
+    expect(runtimeSupported('python3.9', new Date('2025-12-14T00:00:00Z'))).toBe(true);
+    expect(runtimeSupported('ruby3.3', today)).toBe(false);
   });
 });
