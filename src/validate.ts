@@ -298,3 +298,9 @@ function cronFieldValid(field: string, spec: (typeof CRON_FIELDS)[number]): bool
     return numbers.every((n) => n !== null);
   });
 }
+
+/** A Lambda function's name, as its API takes one (not an ARN): `flag` names where it came from. */
+export function validateFunctionName(name: string, flag: string): string {
+  if (!/^[a-zA-Z0-9-_]{1,64}$/.test(name)) throw new UsageError(`invalid ${flag} '${name}': give the function's name (letters, digits, - and _, up to 64), as in aws lambda get-function --function-name`);
+  return name;
+}

@@ -5,11 +5,12 @@
  * stack (each step reversible; old data is never touched).
  */
 import { createHash } from 'node:crypto';
-import { CreateDeploymentCommand, GetResourcesCommand, GetStagesCommand, UpdateMethodCommand } from '@aws-sdk/client-api-gateway';
+import { CreateDeploymentCommand, GetStagesCommand, UpdateMethodCommand } from '@aws-sdk/client-api-gateway';
 import { DetachRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { DeleteBucketPolicyCommand, GetBucketPolicyCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { BridgeError, awsErrorName } from '../errors.js';
+import { BridgeError, unlessNotFound } from '../errors.js';
+import { apiResources } from '../audit/hand-built/discover.js';
 import { parsePolicy } from '../policy.js';
 import type { StackContext } from '../resources/types.js';
 import { adoptedKey, type Retirement } from './plan.js';
@@ -55,10 +56,7 @@ export async function copyVerified(ctx: StackContext, object: OldObject): Promis
   const digest = createHash('sha256').update(body);
   const base64 = digest.copy().digest('base64');
   const hex = digest.digest('hex');
-  const there = await s3.send(new HeadObjectCommand({ Bucket, Key, ChecksumMode: 'ENABLED' })).catch((error: unknown) => {
-    if (awsErrorName(error) === 'NotFound' || awsErrorName(error) === 'NoSuchKey') return null;
-    throw error;
-  });
+  const there = await unlessNotFound(s3.send(new HeadObjectCommand({ Bucket, Key, ChecksumMode: 'ENABLED' })), 'NoSuchKey');
   if (there?.ChecksumSHA256 === base64) return { from, to, bytes: body.length, sha256: hex, skipped: true };
   await s3.send(
     new PutObjectCommand({
@@ -70,7 +68,8 @@ export async function copyVerified(ctx: StackContext, object: OldObject): Promis
       BucketKeyEnabled: true,
       ChecksumAlgorithm: 'SHA256',
       ChecksumSHA256: base64,
-      Metadata: { 'adopted-from': from, sha256: hex, trigger: 'adopt' },
+      // Metadata travels as HTTP headers: ASCII only, so the old key is percent-encoded.
+      Metadata: { 'adopted-from': encodeURI(from), sha256: hex, trigger: 'adopt' },
     }),
   );
   const head = await s3.send(new HeadObjectCommand({ Bucket, Key, ChecksumMode: 'ENABLED' }));
@@ -78,14 +77,17 @@ export async function copyVerified(ctx: StackContext, object: OldObject): Promis
   return { from, to, bytes: body.length, sha256: hex, skipped: false };
 }
 
-/** One retirement step, as the plan says it; each is reversible as its `undo` says. */
-export async function retire(ctx: StackContext, step: Retirement): Promise<void> {
+/**
+ * One retirement step, as the plan says it; each is reversible as its `undo` says. False where
+ * there was nothing left to do (an earlier run did it); a failure throws.
+ */
+export async function retire(ctx: StackContext, step: Retirement): Promise<boolean> {
   const d = step.detail;
   switch (step.kind) {
     case 'method-auth': {
       const restApiId = d.restApiId as string;
-      const resource = ((await ctx.aws.apigateway.send(new GetResourcesCommand({ restApiId, limit: 500 }))).items ?? []).find((r) => r.path === d.path);
-      if (!resource) return;
+      const resource = (await apiResources(ctx, restApiId)).find((r) => r.path === d.path);
+      if (!resource) throw new BridgeError(`the method ${d.httpMethod} ${d.path} of API ${restApiId} is gone since the plan: nothing to retire there; run adopt --dry-run again`);
       await ctx.aws.apigateway.send(
         new UpdateMethodCommand({ restApiId, resourceId: resource.id as string, httpMethod: d.httpMethod as string, patchOperations: [{ op: 'replace', path: '/authorizationType', value: 'AWS_IAM' }] }),
       );
@@ -93,31 +95,28 @@ export async function retire(ctx: StackContext, step: Retirement): Promise<void>
       for (const stage of (await ctx.aws.apigateway.send(new GetStagesCommand({ restApiId }))).item ?? []) {
         await ctx.aws.apigateway.send(new CreateDeploymentCommand({ restApiId, stageName: stage.stageName, description: 'bridge adopt --retire-old: AWS_IAM required' }));
       }
-      return;
+      return true;
     }
     case 'env-variable': {
       const FunctionName = step.resource;
       const current = (await ctx.aws.lambda.send(new GetFunctionConfigurationCommand({ FunctionName }))).Environment?.Variables ?? {};
-      if (!(d.variable as string in current)) return;
+      if (!(d.variable as string in current)) return false;
       const { [d.variable as string]: _removed, ...rest } = current;
       await ctx.aws.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName, Environment: { Variables: rest } }));
-      return;
+      return true;
     }
     case 'detach-policy':
-      await ctx.aws.iam.send(new DetachRolePolicyCommand({ RoleName: d.role, PolicyArn: d.policyArn })).catch((error: unknown) => {
-        if (awsErrorName(error) !== 'NoSuchEntity' && awsErrorName(error) !== 'NoSuchEntityException') throw error;
-      });
-      return;
+      return (await unlessNotFound(ctx.aws.iam.send(new DetachRolePolicyCommand({ RoleName: d.role, PolicyArn: d.policyArn })))) !== null;
     case 'bucket-statement': {
       const Bucket = d.bucket as string;
-      const policy = await ctx.aws.s3.send(new GetBucketPolicyCommand({ Bucket })).catch(() => null);
-      if (!policy?.Policy) return;
+      const policy = await unlessNotFound(ctx.aws.s3.send(new GetBucketPolicyCommand({ Bucket })), 'NoSuchBucketPolicy');
+      if (!policy?.Policy) return false;
       const document = parsePolicy(policy.Policy);
       const kept = document.Statement.filter((st) => JSON.stringify(st) !== d.statement);
-      if (kept.length === document.Statement.length) return;
+      if (kept.length === document.Statement.length) return false;
       if (kept.length === 0) await ctx.aws.s3.send(new DeleteBucketPolicyCommand({ Bucket }));
       else await ctx.aws.s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify({ ...document, Statement: kept }) }));
-      return;
+      return true;
     }
   }
 }

@@ -11,11 +11,12 @@ import type { HandBuilt } from '../audit/hand-built/discover.js';
 export interface SourceChoice {
   urlVariable: string;
   url: string;
-  keyVariable: string;
+  /** Null where the old function holds no key any more (an earlier adopt --retire-old moved it to SSM). */
+  keyVariable: string | null;
 }
 
 /** Which variables of the old function hold the source URL and its key (--source-url-var/--source-key-var say, else a guess that must be unambiguous). */
-export function chooseSource(environment: Record<string, string>, given: { urlVariable?: string | undefined; keyVariable?: string | undefined }): SourceChoice {
+export function chooseSource(environment: Record<string, string>, given: { urlVariable?: string | undefined; keyVariable?: string | undefined }, keyStored = false): SourceChoice {
   const named = (variable: string, flag: string) => {
     if (!(variable in environment)) throw new UsageError(`${flag} ${variable}: the function has no such variable (it has ${Object.keys(environment).join(', ') || 'none'})`);
     return variable;
@@ -27,6 +28,8 @@ export function chooseSource(environment: Record<string, string>, given: { urlVa
   const byName = flagged.filter((v) => /key|token|secret|appid/i.test(v));
   const keyVariable = given.keyVariable ? named(given.keyVariable, '--source-key-var') : flagged.length === 1 ? (flagged[0] as string) : byName.length === 1 ? (byName[0] as string) : null;
   if (!keyVariable) {
+    // The stack already holds the key (a re-run after --retire-old took it out of the function).
+    if (keyStored && flagged.length === 0) return { urlVariable, url: environment[urlVariable] as string, keyVariable: null };
     throw new UsageError(`cannot tell which variable holds the source API key (${flagged.length === 0 ? 'none looks like one' : `${flagged.join(', ')} may`}): give --source-key-var NAME`);
   }
   return { urlVariable, url: environment[urlVariable] as string, keyVariable };
@@ -69,7 +72,7 @@ export function retirementPlan(h: HandBuilt, source: SourceChoice, parameterName
       });
     }
   }
-  steps.push({
+  if (source.keyVariable) steps.push({
     step: `remove ${source.keyVariable} (the source key, in plain text) from ${h.function.name}'s environment; the key is in SSM ${parameterName} now`,
     resource: h.function.arn,
     undo: `put the variable back from the parameter (aws ssm get-parameter --with-decryption --name ${parameterName}); bridge never prints it`,
@@ -78,7 +81,13 @@ export function retirementPlan(h: HandBuilt, source: SourceChoice, parameterName
   });
   for (const policy of h.role?.policies ?? []) {
     if (policy.kind === 'inline') continue;
-    const broad = policy.document.Statement.some((st) => st.Effect === 'Allow' && ([st.Resource ?? '*'].flat().includes('*') || [st.Action ?? []].flat().some((a) => /^s3:Delete/i.test(String(a)) || /:\*$|^\*$/.test(String(a)))));
+    // Broad: it reaches data beyond the one bucket, or deletes. A logging-only policy
+    // (AWSLambdaBasicExecutionRole) stays: the old function keeps writing its logs.
+    const broad = policy.document.Statement.some((st) => {
+      const actions = [st.Action ?? []].flat().map(String);
+      if (st.Effect !== 'Allow' || actions.every((a) => /^logs:/i.test(a))) return false;
+      return [st.Resource ?? '*'].flat().map(String).some((r) => r === '*' || /^arn:[\w-]+:s3:::\*/.test(r)) || actions.some((a) => /^s3:Delete/i.test(a) || /:\*$|^\*$/.test(a));
+    });
     if (!broad) continue;
     steps.push({
       step: `detach ${policy.kind} policy ${policy.name} from role ${h.role?.name} (it reaches beyond the one bucket, or deletes)`,

@@ -22,7 +22,9 @@ import { auditReport } from '../audit/run.js';
 import { gatherSnapshot } from '../audit/snapshot.js';
 import { adoptedKey, chooseSource, retirementPlan } from '../adopt/plan.js';
 import { copyVerified, currentObjects, retire, type CopiedObject } from '../adopt/apply.js';
-import { lockStack, withStack } from './context.js';
+import { forgetReads, lockStack, withStack } from './context.js';
+import { readLock } from '../lock.js';
+import { summaryLine } from '../audit/report/table.js';
 import type { PreparedAdopt, AdoptOptions } from './options.js';
 
 const human = (bytes: number) => (bytes < 1024 ? `${bytes} bytes` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`);
@@ -36,17 +38,31 @@ export async function runAdopt(prepared: PreparedAdopt, options: AdoptOptions, i
     const name = options.fromFunction;
     ui.working(`finding what function ${name} is part of`);
     const old = await discoverHandBuilt(ctx, { functionName: name });
-    const source = chooseSource(old.function.environment, { urlVariable: options.sourceUrlVar, keyVariable: options.sourceKeyVar });
-    const key = new Secret(old.function.environment[source.keyVariable] as string);
-    ui.redact(key.reveal());
-    // A key in the URL's query (?appid=KEY) is not sent along: the function adds it from SSM.
+    // A plan made on part of the old stack would copy too little and retire too little: stop.
+    if (old.errors.size > 0) {
+      throw new BridgeError(`could not read all of ${name}'s stack (${[...old.errors].map(([part, why]) => `${part}: ${why}`).join('; ')}): nothing was changed; give these credentials read access to it and run adopt again`);
+    }
+    const source = chooseSource(old.function.environment, { urlVariable: options.sourceUrlVar, keyVariable: options.sourceKeyVar }, true);
+    const key = source.keyVariable ? new Secret(old.function.environment[source.keyVariable] as string) : null;
+    if (key) {
+      ui.redact(key.reveal());
+      ctx.inputs.apiKey = key;
+    }
+    // A key in the URL's query (?appid=KEY) is not sent along: the function adds it from SSM, under the same name.
     const url = new URL(source.url);
-    for (const [param, value] of [...url.searchParams]) if (value === key.reveal()) url.searchParams.delete(param);
+    for (const [param, value] of [...url.searchParams]) {
+      if (!key || value !== key.reveal()) continue;
+      url.searchParams.delete(param);
+      config.source.keyPlacement ??= { in: 'query', name: param };
+    }
     config.source.url ??= validateSourceUrl(url.toString());
-    ctx.inputs.apiKey = key;
 
     ui.working(`planning stack ${config.stack}`);
-    const state = await readStack(ctx, STACK_RESOURCES);
+    const seen = await readLock(ctx);
+    let state = await readStack(ctx, STACK_RESOURCES);
+    if (!key && !state.lives.get('source-api-key')) {
+      throw new UsageError(`${name}'s environment holds no source key, and stack ${config.stack} has none stored: give --source-key-var NAME`);
+    }
     const plan = planStack(ctx, STACK_RESOURCES, state);
     const objects = await currentObjects(ctx, old.buckets.map((b) => b.name));
     const bytes = objects.reduce((sum, o) => sum + o.size, 0);
@@ -71,7 +87,7 @@ export async function runAdopt(prepared: PreparedAdopt, options: AdoptOptions, i
       '',
       c.bold('Source:'),
       `  URL from ${source.urlVariable}: ${config.source.url}`,
-      `  key from ${source.keyVariable} (not shown) into SSM ${ctx.names.parameterName}, encrypted with the stack key`,
+      source.keyVariable ? `  key from ${source.keyVariable} (not shown) into SSM ${ctx.names.parameterName}, encrypted with the stack key` : `  key: the one stack ${config.stack} holds in SSM ${ctx.names.parameterName}`,
       '',
       c.bold(`The new stack (as bridge setup makes it):`),
       ...renderPlan({ ...meta, dryRun: true }, planned.setup, c, { heading: false }).filter((line) => !/^Plan: |^Resources:|^ {2}\S+ +\S+ +arn:/.test(line) && line.trim() !== ''),
@@ -94,7 +110,15 @@ export async function runAdopt(prepared: PreparedAdopt, options: AdoptOptions, i
       if (!typed) throw new UsageError('adopt was not confirmed: nothing was changed');
     }
 
-    held.lock = await lockStack(ctx, 'adopt', prepared.lockTimeoutMs, ui);
+    // Changes to make: under the stack's lock, and read again there where another run may have been.
+    if (plan.some((change) => change.action !== 'noop') || objects.length > 0 || options.retireOld) {
+      const lock = (held.lock = await lockStack(ctx, 'adopt', prepared.lockTimeoutMs, ui, seen));
+      if (!lock.fresh) {
+        forgetReads(ctx);
+        state = await readStack(ctx, STACK_RESOURCES);
+        planStack(ctx, STACK_RESOURCES, state);
+      }
+    }
     ui.working(`building stack ${config.stack}`);
     const applied = await applyStack(ctx, STACK_RESOURCES, state);
     const copied: CopiedObject[] = [];
@@ -106,8 +130,8 @@ export async function runAdopt(prepared: PreparedAdopt, options: AdoptOptions, i
     if (options.retireOld) {
       for (const step of retirements) {
         ui.working(step.step);
-        await retire(ctx, step);
-        retired.push({ step: step.step, resource: step.resource, undo: step.undo, applied: true });
+        const done = await retire(ctx, step);
+        retired.push({ step: step.step, resource: step.resource, undo: step.undo, applied: done });
       }
     }
     ui.working('auditing both stacks');
@@ -115,7 +139,6 @@ export async function runAdopt(prepared: PreparedAdopt, options: AdoptOptions, i
     const newAudit = auditReport({ stack: config.stack, region: config.region, account: ctx.names.account }, CONTROLS, snapshot);
     const oldAudit = handBuiltReport(await discoverHandBuilt(ctx, { functionName: name }));
     ui.idle();
-    const summary = (s: { pass: number; fail: number; error: number; skip: number }) => `${s.pass} passed, ${s.fail} failed, ${s.error} errors, ${s.skip} skipped`;
     const result = {
       ...planned,
       setup: applied,
@@ -127,9 +150,10 @@ export async function runAdopt(prepared: PreparedAdopt, options: AdoptOptions, i
     else {
       ui.out(`Stack ${config.stack}: ${applied.changes.filter((ch) => ch.action !== 'noop').length} resources made or changed.`);
       ui.out(`Data: ${copied.length} object${copied.length === 1 ? '' : 's'} copied and verified by SHA-256 (${copied.filter((x) => x.skipped).length} already there), ${human(copied.reduce((s, x) => s + x.bytes, 0))}; the old ones are untouched.`);
-      ui.out(options.retireOld ? `Old stack: ${retired.length} parts retired (each undo is above).` : 'Old stack: unchanged (--retire-old retires what the plan lists).');
-      ui.out(`Audit of stack ${config.stack}: ${summary(newAudit.summary)} (bridge audit --stack ${config.stack})`);
-      ui.out(`Audit of ${old.function.name}: ${summary(oldAudit.summary)} (bridge audit --from-function ${old.function.name})`);
+      const done = retired.filter((r) => r.applied).length;
+      ui.out(options.retireOld ? `Old stack: ${done} part${done === 1 ? '' : 's'} retired, ${retired.length - done} already retired (each undo is above).` : 'Old stack: unchanged (--retire-old retires what the plan lists).');
+      ui.out(`Audit of stack ${config.stack}: ${summaryLine(newAudit.summary)} (bridge audit --stack ${config.stack})`);
+      ui.out(`Audit of ${old.function.name}: ${summaryLine(oldAudit.summary)} (bridge audit --from-function ${old.function.name})`);
     }
     if (held.lock?.lost) throw new BridgeError('another run took the stack over while adopt ran: run bridge setup to converge it');
     return ExitCode.ok;

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { SEVERITIES, type Severity } from '../audit/types.js';
-import { validateOutputFile, type StackConfig } from '../config.js';
+import { validateFunctionName, validateOutputFile, type StackConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { configFrom, parseLockTimeout, type GlobalOptions, type Note } from './options.js';
 
@@ -52,8 +52,6 @@ export interface AuditOptions {
   operatorsUser?: string;
 }
 
-/** Lambda's function names (its API's pattern for a name, not an ARN). */
-const FUNCTION_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 const IAM_NAME = /^[\w+=,.@-]{1,128}$/;
 
 /** --from-function and what goes with it: checked before any call. */
@@ -62,7 +60,7 @@ function checkFromFunction(options: AuditOptions): void {
     if (options.operatorsGroup || options.operatorsUser) throw new UsageError(`${options.operatorsGroup ? '--operators-group' : '--operators-user'} goes with --from-function NAME (a stack bridge built knows its operators)`);
     return;
   }
-  if (!FUNCTION_NAME.test(options.fromFunction)) throw new UsageError(`invalid --from-function '${options.fromFunction}': give the function's name (letters, digits, - and _, up to 64), as in aws lambda get-function --function-name`);
+  validateFunctionName(options.fromFunction, '--from-function');
   for (const [flag, value] of [['--operators-group', options.operatorsGroup], ['--operators-user', options.operatorsUser]] as const) {
     if (value !== undefined && !IAM_NAME.test(value)) throw new UsageError(`invalid ${flag} '${value}': give the IAM name (not its ARN)`);
   }

@@ -3,7 +3,7 @@
  * the command's module and the AWS SDK load, so a usage error answers as fast as --help.
  */
 import { readFileSync } from 'node:fs';
-import { loadConfigFile, mergeSettings, resolveConfig, validateEnvVarName, type StackConfig } from '../config.js';
+import { loadConfigFile, mergeSettings, resolveConfig, validateEnvVarName, validateFunctionName, type StackConfig } from '../config.js';
 import { DEFAULTS, envSettings, settingsFromOptions, type RawSettings } from '../settings.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../output.js';
@@ -227,7 +227,7 @@ export interface PreparedAdopt {
 
 /** adopt: setup's settings (the source comes from the old function), checked before any call. */
 export async function prepareAdopt(globals: GlobalOptions, options: AdoptOptions, interactive: boolean, io: Pick<Io, 'env'>, note: Note): Promise<PreparedAdopt> {
-  if (!/^[a-zA-Z0-9-_]{1,64}$/.test(options.fromFunction)) throw new UsageError(`invalid --from-function '${options.fromFunction}': give the function's name (letters, digits, - and _, up to 64)`);
+  validateFunctionName(options.fromFunction, '--from-function');
   for (const [flag, value] of [['--source-url-var', options.sourceUrlVar], ['--source-key-var', options.sourceKeyVar]] as const) {
     if (value !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new UsageError(`invalid ${flag} '${value}': give the name of one of the old function's environment variables, e.g. ${flag} API_KEY`);
   }

@@ -145,7 +145,9 @@ export const scheduleDeadLetterQueue: Resource<DeadLetterQueueLive, DeadLetterQu
       return;
     }
     if (fields.has('encryption-key') || fields.has('retention') || fields.has('queue-policy')) {
-      await sqs.send(new SetQueueAttributesCommand({ QueueUrl: live.url, Attributes: { ...attributes, ...(fields.has('queue-policy') ? { Policy: '' } : {}) } }));
+      // SQS holds one kind of encryption at a time: SSE-SQS goes off as the key comes in.
+      const extra = { ...(fields.has('queue-policy') ? { Policy: '' } : {}), ...(live.sqsManagedSse ? { SqsManagedSseEnabled: 'false' } : {}) };
+      await sqs.send(new SetQueueAttributesCommand({ QueueUrl: live.url, Attributes: { ...attributes, ...extra } }));
     }
     if (fields.has('tags')) await sqs.send(new TagQueueCommand({ QueueUrl: live.url, Tags: intended.tags }));
   },

@@ -16,7 +16,7 @@ import {
   UpdateScheduleCommand,
   type CreateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
-import { NotOursError, UsageError, unlessNotFound } from '../errors.js';
+import { BridgeError, NotOursError, UsageError, unlessNotFound } from '../errors.js';
 import { PROPAGATION, untilPropagated } from '../retry.js';
 import { SCHEDULE_INPUT, SCHEDULE_RETRY, SCHEDULE_TAG_KEY, diffSchedule, expressionFromTag, expressionToTag, intendedSchedule, type ScheduleIntended, type ScheduleLive, type ScheduleSettings } from './schedule-state.js';
 import { isOurs, stackTags, tagList, tagRecord } from './tags.js';
@@ -28,6 +28,12 @@ export async function readSchedule(ctx: StackContext): Promise<ScheduleLive | nu
   const n = ctx.names;
   const group = await unlessNotFound(ctx.aws.scheduler.send(new GetScheduleGroupCommand({ Name: n.scheduleGroup })), NOT_FOUND);
   if (!group) return null;
+  // A group Scheduler is deleting (an earlier teardown or --schedule none) is on its way out, with
+  // its schedules: there is nothing to remove, and its name is free again once it is gone.
+  if (group.State === 'DELETING') {
+    if (ctx.config.schedule) throw new BridgeError(`the schedule group ${n.scheduleGroup} is still being deleted (by an earlier teardown or --schedule none): run setup again in a minute`);
+    return null;
+  }
   // Read directly, never from the tag index: the group's tags hold the intended expression, and
   // the index lags behind a tag a run a minute ago rewrote.
   const tags = tagRecord((await ctx.aws.scheduler.send(new ListTagsForResourceCommand({ ResourceArn: group.Arn ?? n.scheduleGroupArn }))).Tags);

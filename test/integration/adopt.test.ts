@@ -117,6 +117,13 @@ describe('bridge adopt --retire-old', () => {
     expect([status.get('api-auth-required'), status.get('lambda-no-secrets-in-env'), status.get('s3-policy')]).toEqual(['PASS', 'PASS', 'PASS']);
   });
 
+  it('converges on a second run: the key, no longer in the old function, is the one the stack holds; nothing left to retire', async () => {
+    const again = await adopt(['--retire-old', '--yes']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('Old stack: 0 parts retired, 0 already retired');
+    expect(again.stdout).toContain('(1 already there)');
+  });
+
   it('never printed the key, in any run', () => {
     expect(outputs.join('\n')).not.toContain(TUTORIAL.apiKey);
   });

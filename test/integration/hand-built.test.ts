@@ -45,8 +45,10 @@ describe('audit --from-function on the console tutorial\'s stack', () => {
     expect(report.results.map((r) => r.id)).toEqual(CONTROLS.map((c) => c.id));
   });
 
-  it('never prints the API key, in any output', () => {
+  it('never prints the API key, in any output, nor sends it anywhere as a bucket name to look up', () => {
     expect(run.stdout + run.stderr).not.toContain(TUTORIAL.apiKey);
+    // Its 32 hex characters make a valid bucket name: only S3_BUCKET_NAME's value is asked about.
+    expect(run.stderr.match(/^aws s3 HeadBucket$/gm)).toHaveLength(1);
   });
 
   it.each([

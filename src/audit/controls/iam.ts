@@ -89,7 +89,8 @@ export const iamControls: Control[] = [
     frameworks: [],
     remediation: 'Remove managed and extra inline policies, and put back the inline policy of templates/execution-role-policy.json (bridge audit --fix).',
     source: 'templates/execution-role-policy.json',
-    reads: ['execution-role', 'managed-policies', 'kms-key'],
+    // 'schedule': with one, the role may send to its dead-letter queue; not knowing is no verdict.
+    reads: ['execution-role', 'managed-policies', 'kms-key', 'schedule'],
     fixes: ['execution-role'],
     check(s) {
       const role = live(s, 'execution-role');

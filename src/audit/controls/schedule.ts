@@ -11,7 +11,10 @@ import { fail, intended, live, missing, pass, skip } from './verdicts.js';
 
 const ADD_ONE = "the stack has no schedule (bridge setup --schedule 'rate(15 minutes)' adds one)";
 
-/** The check, where the stack has a schedule; SKIP where it has none. */
+/**
+ * The check, where the stack has a schedule; SKIP where it has none. Each reads 'schedule' too:
+ * whether there is one is learned from it, so a failed read is ERROR, not "no schedule".
+ */
 function whenScheduled(check: (s: AuditSnapshot) => Verdict): (s: AuditSnapshot) => Verdict {
   return (s) => (intended(s, 'schedule').settings ? check(s) : skip(`stack ${s.stack}`, ADD_ONE));
 }
@@ -67,7 +70,7 @@ export const scheduleControls: Control[] = [
     frameworks: [],
     remediation: 'Remove managed and extra inline policies, and put back the inline policy of templates/scheduler-role-policy.json (bridge audit --fix).',
     source: 'templates/scheduler-role-policy.json',
-    reads: ['scheduler-role', 'managed-policies', 'kms-key'],
+    reads: ['schedule', 'scheduler-role', 'managed-policies', 'kms-key'],
     fixes: ['scheduler-role'],
     check: whenScheduled((s) => {
       const role = live(s, 'scheduler-role');
@@ -83,7 +86,7 @@ export const scheduleControls: Control[] = [
     frameworks: [{ framework: 'Prowler', id: 'iam_role_cross_service_confused_deputy_prevention' }],
     remediation: 'Put back the trust policy of templates/scheduler-role-trust.json (bridge audit --fix).',
     source: 'templates/scheduler-role-trust.json',
-    reads: ['scheduler-role'],
+    reads: ['schedule', 'scheduler-role'],
     fixes: ['scheduler-role'],
     check: whenScheduled((s) => {
       const role = live(s, 'scheduler-role');
@@ -105,7 +108,7 @@ export const scheduleControls: Control[] = [
     ],
     remediation: 'Encrypt the queue with the stack key and set its retention to 14 days (bridge audit --fix).',
     source: 'src/resources/schedule-dlq.ts',
-    reads: ['schedule-dlq', 'kms-key'],
+    reads: ['schedule', 'schedule-dlq', 'kms-key'],
     fixes: ['schedule-dlq'],
     check: whenScheduled((s) => {
       const queue = live(s, 'schedule-dlq');
@@ -130,7 +133,7 @@ export const scheduleControls: Control[] = [
     remediationFor: (s) =>
       `Read the failed runs (aws sqs receive-message --queue-url ${live(s, 'schedule-dlq')?.url ?? s.names.deadLetterQueue} --max-number-of-messages 10) and the function's errors (bridge logs --stack ${s.stack} --since 1d), fix the cause, then delete the messages.`,
     source: 'src/resources/schedule-dlq.ts',
-    reads: ['schedule-dlq'],
+    reads: ['schedule', 'schedule-dlq'],
     // Failed runs are data to look at: nothing setup does would make them go away.
     fixes: [],
     check(s) {

@@ -199,6 +199,7 @@ export const HAND_BUILT_CHECKS: Record<string, HandBuiltCheck> = {
           if (!e) return 'no default encryption';
           if (e.algorithm !== 'aws:kms') return `default encryption is ${e.algorithm}, not SSE-KMS with a customer managed key`;
           if (!b.key || b.key.manager === 'AWS') return 'SSE-KMS with the AWS managed key aws/s3: its policy cannot be narrowed to the bridge\'s readers';
+          if (b.key.manager !== 'CUSTOMER') return `KMS does not say who manages the key ${b.key.arn}`;
           if (b.key.rotation === false) return `the customer managed key ${b.key.arn} does not rotate`;
           if (!e.bucketKey) return 'S3 Bucket Key is off';
           return null;

@@ -20,6 +20,7 @@ import type { StackContext } from '../../resources/types.js';
 import { bucketNameProblem } from '../../validate.js';
 import { managedPolicyDocuments, loadActionCatalogue } from '../snapshot.js';
 import { servicesNamed, type ActionCatalogue } from '../permissions.js';
+import { secretLikeVariables } from '../controls/lambda.js';
 
 /** A policy a principal holds, named as people know it. */
 export interface HeldPolicy {
@@ -111,16 +112,20 @@ async function readKey(ctx: StackContext, keyId: string | undefined): Promise<Ha
   // aws:kms naming no key is S3's AWS managed key aws/s3, by definition (it is made on first use,
   // so there may be nothing to describe yet); so is any aws/ alias.
   if (!keyId || /(^|:)alias\/aws\//.test(keyId)) return { arn: keyId ?? 'alias/aws/s3', manager: 'AWS', rotation: null };
-  const meta = (await ctx.aws.kms.send(new DescribeKeyCommand({ KeyId: keyId })).catch(() => null))?.KeyMetadata;
-  if (!meta) return { arn: keyId, manager: 'unknown', rotation: null };
-  const manager = meta.KeyManager ?? 'unknown';
-  const rotation = manager === 'CUSTOMER' ? ((await ctx.aws.kms.send(new GetKeyRotationStatusCommand({ KeyId: meta.KeyId })).catch(() => null))?.KeyRotationEnabled ?? null) : null;
-  return { arn: meta.Arn ?? keyId, manager, rotation };
+  // A key that cannot be described fails the read (ERROR), never a pass on what is not known.
+  const meta = (await ctx.aws.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+  const manager = meta?.KeyManager ?? 'unknown';
+  const rotation = manager === 'CUSTOMER' ? ((await ctx.aws.kms.send(new GetKeyRotationStatusCommand({ KeyId: meta?.KeyId }))).KeyRotationEnabled ?? null) : null;
+  return { arn: meta?.Arn ?? keyId, manager, rotation };
 }
 
 async function readBuckets(ctx: StackContext, environment: Record<string, string>, role: HandBuiltPrincipal | null): Promise<HandBuiltBucket[]> {
   const candidates = new Map<string, string>();
+  // A value that looks like a secret is never sent anywhere, not even as a bucket name to ask about
+  // (an OpenWeatherMap key, 32 lowercase hex characters, is a valid bucket name).
+  const secret = new Set(secretLikeVariables(environment).map((line) => line.split(' ')[0] as string));
   for (const [variable, value] of Object.entries(environment)) {
+    if (secret.has(variable)) continue;
     const name = bucketNamed(value);
     if (name && !candidates.has(name)) candidates.set(name, `the function's environment (${variable})`);
   }
@@ -137,11 +142,13 @@ async function readBuckets(ctx: StackContext, environment: Record<string, string
   const found: HandBuiltBucket[] = [];
   for (const [name, foundBy] of candidates) {
     // A value that only looks like a bucket name (a city, a word) is not one: S3 says which exist.
+    // 403 is a bucket of someone else's (or one these credentials may not see), 301 one in another
+    // region: neither is this stack's, and neither stops the others being found.
     const exists = await ctx.aws.s3.send(new HeadBucketCommand({ Bucket: name })).then(
       () => true,
       (error: unknown) => {
         const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        if (status === 404 || status === 301 || status === 400) return false;
+        if (status === 404 || status === 403 || status === 301 || status === 400) return false;
         throw error;
       },
     );
@@ -152,6 +159,18 @@ async function readBuckets(ctx: StackContext, environment: Record<string, string
     found.push({ name, arn: `arn:${ctx.names.partition}:s3:::${name}`, foundBy, settings, key });
   }
   return found;
+}
+
+/** Every resource of a REST API, page by page. */
+export async function apiResources(ctx: StackContext, restApiId: string): Promise<{ id?: string; path?: string; resourceMethods?: Record<string, unknown> }[]> {
+  const items: { id?: string; path?: string; resourceMethods?: Record<string, unknown> }[] = [];
+  let position: string | undefined;
+  do {
+    const page = await ctx.aws.apigateway.send(new GetResourcesCommand({ restApiId, limit: 500, position }));
+    items.push(...(page.items ?? []));
+    position = page.position;
+  } while (position);
+  return items;
 }
 
 function invokes(uri: string | undefined, functionArn: string): boolean {
@@ -169,7 +188,7 @@ async function readApis(ctx: StackContext, functionArn: string): Promise<HandBui
   } while (position);
   for (const api of all) {
     const restApiId = api.id as string;
-    const resources = (await ctx.aws.apigateway.send(new GetResourcesCommand({ restApiId, limit: 500 }))).items ?? [];
+    const resources = await apiResources(ctx, restApiId);
     const methods: HandBuiltApi['methods'] = [];
     for (const resource of resources) {
       for (const httpMethod of Object.keys(resource.resourceMethods ?? {})) {

@@ -75,6 +75,11 @@ export function renderTable(report: AuditReport, controls: readonly Control[], c
   const s = report.summary;
   lines.push('');
   if (s.fail > 0) lines.push(chalk.bold(`Failed (${s.fail}): ${severityCounts(report.results.filter((r) => r.status === 'FAIL'))}`));
-  lines.push(`${s.pass} passed, ${s.fail} failed, ${s.error} errors, ${s.skip} skipped${s.muted ? `, ${s.muted} muted` : ''} (${s.pass + s.fail + s.error + s.skip + s.muted} controls)`);
+  lines.push(summaryLine(s));
   return lines;
+}
+
+/** "36 passed, 3 failed, 0 errors, 0 skipped (39 controls)": an audit in one line. */
+export function summaryLine(s: AuditReport['summary']): string {
+  return `${s.pass} passed, ${s.fail} failed, ${s.error} errors, ${s.skip} skipped${s.muted ? `, ${s.muted} muted` : ''} (${s.pass + s.fail + s.error + s.skip + s.muted} controls)`;
 }
