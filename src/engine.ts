@@ -176,6 +176,8 @@ export async function applyStack(
 ): Promise<EngineResult> {
   const applied = new Map<string, PlannedChange>();
   const scoped = scopedContexts(ctx, resources);
+  /** Parts the stack no longer wants (a `remove` change): taken away last, dependents first. */
+  const removals: { resource: AnyResource; run: () => Promise<void> }[] = [];
   const failures = await overGraph(resources, async (resource) => {
     const resourceCtx: StackContext = { ...scoped(resource), progress: (message) => emit({ type: 'progress', resource: resource.kind, message }) };
     const live = state.lives.get(resource.kind) ?? null;
@@ -186,15 +188,33 @@ export async function applyStack(
       emit({ type: 'apply-done', change: planned });
       return;
     }
-    emit({ type: 'apply-start', change: planned });
-    try {
-      await resource.apply(resourceCtx, live, intended, planned.changes);
-    } catch (error) {
-      emit({ type: 'apply-failed', change: planned, error });
-      throw error;
-    }
-    emit({ type: 'apply-done', change: planned });
+    const run = async () => {
+      emit({ type: 'apply-start', change: planned });
+      try {
+        await resource.apply(resourceCtx, live, intended, planned.changes);
+      } catch (error) {
+        emit({ type: 'apply-failed', change: planned, error });
+        throw error;
+      }
+      emit({ type: 'apply-done', change: planned });
+    };
+    // A removal waits for the rest: what depends on the part (the schedule on its queue and role)
+    // must go first, and the graph orders creation, not removal.
+    if (planned.changes.some((c) => c.field === 'remove')) removals.push({ resource, run });
+    else await run();
   }, only);
+  if (failures.size === 0) {
+    const order = dependencyOrder(resources).map((r) => r.kind);
+    removals.sort((a, b) => order.indexOf(b.resource.kind) - order.indexOf(a.resource.kind));
+    for (const removal of removals) {
+      try {
+        await removal.run();
+      } catch (error) {
+        failures.set(removal.resource.kind, error);
+        break;
+      }
+    }
+  }
   for (const [kind, error] of failures) {
     const change = applied.get(kind);
     if (error instanceof SkippedError) {

@@ -83,6 +83,29 @@ describe('engine', () => {
   });
 });
 
+describe('parts the stack no longer wants', () => {
+  it('are removed after everything else, dependents first (the schedule before its queue and role)', async () => {
+    const log: string[] = [];
+    const world: World = new Map([['queue', 1], ['role', 1], ['schedule', 2]]);
+    const removable = (kind: string, dependsOn: string[]): AnyResource => ({
+      ...fake(kind, dependsOn, world, log),
+      intended: () => null,
+      diff: (live: number | null) => (live === null ? [] : [{ field: 'remove', before: String(live), after: 'none' }]),
+      async apply() {
+        log.push(`remove ${kind}`);
+        world.delete(kind);
+      },
+    });
+    const key = fake('key', [], world, log);
+    const resources = [key, removable('queue', ['key']), removable('role', ['key']), removable('schedule', ['queue', 'role'])];
+    const state = await readStack(ctx, resources);
+    await applyStack(ctx, resources, state);
+    expect(log.filter((l) => l.startsWith('remove'))).toEqual(['remove schedule', 'remove role', 'remove queue']);
+    // What stays is applied first: the key's create ends before any removal starts.
+    expect(log.indexOf('end key')).toBeLessThan(log.indexOf('remove schedule'));
+  });
+});
+
 describe("teardown's plan and walk", () => {
   /** A resource the stack owns: retire says remove while it exists, destroy takes it out of `world`. */
   function owned(kind: string, dependsOn: string[], world: World, log: string[], fail = false): AnyResource {
