@@ -14,6 +14,7 @@ import { KNOWN_AFTER_APPLY } from '../names.js';
 import { newestObjectKeys } from '../audit/newest-objects.js';
 import { s3Lister } from '../audit/snapshot.js';
 import { readLogWindow } from '../logs/follow.js';
+import type { LogEvent } from '../logs/lines.js';
 import { ERROR_FILTER_PATTERN, handlerLine, isErrorLine, lineText, requestIdOf } from '../logs/lines.js';
 import { liveOf } from '../resources/index.js';
 import { nextRun } from '../resources/schedule-state.js';
@@ -39,21 +40,23 @@ function resourcesOf(ctx: StackContext, state: StackState & { errors: Map<string
   });
 }
 
-async function lastError(ctx: StackContext, now: Date): Promise<StatusReport['lastError']> {
-  const { events } = await readLogWindow(ctx.aws.logs, { logGroupName: ctx.names.functionLogGroup, startTime: now.getTime() - ERROR_WINDOW_MS, filterPattern: ERROR_FILTER_PATTERN });
+/**
+ * The function's log lines of the last 24 h that status reads: its errors, and with a schedule its
+ * runs' start and store lines too. One read serves the last error and the last scheduled run.
+ */
+async function recentLogEvents(ctx: StackContext, now: Date, scheduled: boolean): Promise<LogEvent[]> {
+  const filterPattern = scheduled ? `?scheduledTime ?store ${ERROR_FILTER_PATTERN}` : ERROR_FILTER_PATTERN;
+  return (await readLogWindow(ctx.aws.logs, { logGroupName: ctx.names.functionLogGroup, startTime: now.getTime() - ERROR_WINDOW_MS, filterPattern })).events;
+}
+
+function lastErrorOf(events: LogEvent[]): StatusReport['lastError'] {
   // The pattern finds them on AWS; each is checked again here (the local AWS matches every line to an OR pattern).
   const last = events.filter((e) => isErrorLine(e.message)).at(-1);
   return last ? { at: new Date(last.timestamp).toISOString(), requestId: requestIdOf(last.message), message: lineText(last.message) } : null;
 }
 
 /** The newest scheduled run in the function's logs, and how it ended (its store or error line). */
-async function lastScheduledRun(ctx: StackContext, now: Date): Promise<NonNullable<StatusReport['schedule']>['lastRun']> {
-  const { events } = await readLogWindow(ctx.aws.logs, {
-    logGroupName: ctx.names.functionLogGroup,
-    startTime: now.getTime() - ERROR_WINDOW_MS,
-    filterPattern: `?scheduledTime ?store ${ERROR_FILTER_PATTERN}`,
-  });
-  // Checked again here: the local AWS matches every line to an OR pattern.
+function lastScheduledRunOf(events: LogEvent[]): NonNullable<StatusReport['schedule']>['lastRun'] {
   const start = events.filter((e) => { const line = handlerLine(e.message); return line?.step === 'start' && line.trigger === 'schedule'; }).at(-1);
   const requestId = start ? requestIdOf(start.message) : null;
   if (!start || !requestId) return null;
@@ -63,19 +66,15 @@ async function lastScheduledRun(ctx: StackContext, now: Date): Promise<NonNullab
   return { at: new Date(start.timestamp).toISOString(), requestId, outcome: failed ? 'failed' : stored ? 'stored' : 'unknown', ...(failed ? { message: lineText(failed.message) } : {}) };
 }
 
-async function scheduleStatus(ctx: StackContext, state: StackState, now: Date, unreadable: string[]): Promise<StatusReport['schedule']> {
+function scheduleStatus(state: StackState, now: Date, events: LogEvent[] | null): StatusReport['schedule'] {
   const live = liveOf(state.lives, 'schedule')?.schedule;
   if (!live) return null;
-  const lastRun = await lastScheduledRun(ctx, now).catch(() => {
-    unreadable.push('function logs');
-    return null;
-  });
   const queue = liveOf(state.lives, 'schedule-dlq');
   return {
     expression: live.expression,
     state: live.state,
     nextRun: live.state === 'ENABLED' ? (nextRun(live.expression, now, live.modified ?? live.created)?.toISOString() ?? null) : null,
-    lastRun,
+    lastRun: events ? lastScheduledRunOf(events) : null,
     failedRunsWaiting: queue ? queue.messages : null,
   };
 }
@@ -117,17 +116,19 @@ export async function runStatus({ config }: { config: StackConfig }, ui: Ui): Pr
       const bucketThere = state.lives.get('bucket') != null;
       const functionThere = state.lives.get('function') != null;
       const unreadable = [...state.errors.keys()];
-      const [object, error, schedule] = await Promise.all([
+      const scheduled = liveOf(state.lives, 'schedule')?.schedule != null;
+      const [object, events] = await Promise.all([
         bucketThere ? newestObject(ctx, now) : null,
         functionThere
-          ? lastError(ctx, now).catch(() => {
+          ? recentLogEvents(ctx, now, scheduled).catch(() => {
               // Not "none": the logs could not be read.
               unreadable.push('function logs');
               return null;
             })
           : null,
-        scheduleStatus(ctx, state, now, unreadable),
       ]);
+      const error = events ? lastErrorOf(events) : null;
+      const schedule = scheduleStatus(state, now, events);
       // The method and stage's description holds the invoke URL.
       const method = STACK_RESOURCES.find((r) => r.kind === 'api');
       const apiDescription = method?.describe(scopedContexts(ctx, STACK_RESOURCES)(method));

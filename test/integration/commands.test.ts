@@ -120,6 +120,8 @@ describe('bridge demo', () => {
     // The second run is the schedule's event: the function records it was a scheduled run.
     expect(out).toMatch(/"step":"start".*"trigger":"schedule","scheduledTime":"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:00Z","attempt":"1"/);
     expect(out).toMatch(/^ {2}schedule {5}rate\(15 minutes\), enabled; next run \d{4}-\d{2}-\d{2}T/m);
+    // The scheduled run's start and store lines, read from the function's logs with its errors in one read.
+    expect(out).toMatch(/^ {2}last run {5}\d{4}-\d{2}-\d{2}T\S+ stored; no failed runs waiting$/m);
     expect(out).toContain('Done: 0 created, 0 updated, 20 unchanged.');
     expect(out).toMatch(/Invoke URL: https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/prod\/data/);
     // The audit: all pass, the injected drift caught, --fix mends it through setup's code.
